@@ -1,0 +1,62 @@
+"""Shared test set-up: database choice, Celery mode, API clients."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from fulfillment.celery import app as celery_app
+
+
+def pytest_report_header(config):
+    if settings.IS_POSTGRES:
+        return "database: PostgreSQL (all tests run)"
+    return "database: SQLite; tests marked 'postgres' are SKIPPED (set DATABASE_URL to run them on PostgreSQL)"
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
+    skip_redis = pytest.mark.skip(reason="needs Redis and PostgreSQL: set REDIS_URL and DATABASE_URL")
+    for item in items:
+        if "postgres" in item.keywords and not settings.IS_POSTGRES:
+            item.add_marker(skip_pg)
+        if "celery_worker" in item.keywords and not (settings.REDIS_URL and settings.IS_POSTGRES):
+            item.add_marker(skip_redis)
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    """Tasks run in-process, when their transaction commits (tests opt in to a real worker)."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    settings.API_RATE_LIMIT = None
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def api():
+    """An unauthenticated DRF client; ``api_as(key)`` gives an authenticated one."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def api_as():
+    from rest_framework.test import APIClient
+
+    def make(raw_key: str) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+        return client
+
+    return make

@@ -1,0 +1,125 @@
+"""RFC 9457 problem documents for every API error."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+    def __init__(self, detail=None, *, extra: dict | None = None, code=None):
+        super().__init__(detail, code)
+        self.extra = extra or {}
+
+
+class Unprocessable(exceptions.APIException):
+    """422: the request is well-formed but the action is refused (e.g. a wrong scan)."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The request could not be processed."
+    default_code = "unprocessable"
+
+    def __init__(self, detail=None, *, errors: list[dict] | None = None, code=None):
+        super().__init__(detail, code)
+        self.errors = errors or []
+
+
+def flatten_errors(detail, path: str = "") -> list[dict]:
+    """DRF's nested error dict/list as [{field, code, message}] with paths like lines[0].sku."""
+    out: list[dict] = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if key == "non_field_errors":
+                out.extend(flatten_errors(value, path))
+            else:
+                out.extend(flatten_errors(value, f"{path}.{key}" if path else str(key)))
+    elif isinstance(detail, list):
+        if all(isinstance(item, exceptions.ErrorDetail) or isinstance(item, str) for item in detail):
+            for item in detail:
+                out.append(
+                    {
+                        "field": path or None,
+                        "code": getattr(item, "code", "invalid"),
+                        "message": str(item),
+                    }
+                )
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    out.extend(flatten_errors(item, f"{path}[{index}]"))
+    else:
+        out.append({"field": path or None, "code": getattr(detail, "code", "invalid"), "message": str(detail)})
+    return out
+
+
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Unprocessable entity",
+    429: "Too many requests",
+}
+
+
+def problem_response(status_code: int, detail: str, *, errors=None, extra=None, headers=None) -> Response:
+    body = {
+        "type": "about:blank",
+        "title": _TITLES.get(status_code, "Error"),
+        "status": status_code,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    return Response(body, status=status_code, headers=headers, content_type=PROBLEM)
+
+
+def problem_exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # a real server error: Django's 500 handler logs it
+    headers = {k: v for k, v in response.headers.items() if k in {"WWW-Authenticate", "Retry-After", "Allow"}}
+    errors = None
+    extra = None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = flatten_errors(exc.detail)
+        detail = "The request has invalid fields." if errors else "Invalid request."
+        status_code = 422 if response.status_code == 400 else response.status_code
+        if isinstance(exc.detail, dict) and set(exc.detail) == {"non_field_errors"} and errors:
+            detail = errors[0]["message"]
+    elif isinstance(exc, exceptions.ParseError):
+        status_code = 400
+        detail = str(exc.detail)
+    else:
+        status_code = response.status_code
+        detail = str(exc.detail) if hasattr(exc, "detail") else str(exc)
+        if isinstance(exc, Unprocessable):
+            errors = exc.errors
+        if isinstance(exc, Conflict):
+            extra = exc.extra
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        headers["Retry-After"] = str(int(exc.wait) + 1)
+    return problem_response(status_code, detail, errors=errors, extra=extra, headers=headers)

@@ -1,0 +1,115 @@
+"""Tenants (merchants), staff profiles, merchant API keys and staff tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Tenant(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    # Warehouses live in a higher layer (inventory); the tenant names its default by code.
+    default_warehouse_code = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Role(models.TextChoices):
+    MANAGER = "manager"
+    ASSOCIATE = "associate"
+
+
+class StaffProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class KeyQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class _BaseKey(models.Model):
+    """A bearer credential: ``<kind>_<prefix>_<secret>``; only the SHA-256 of the whole key is kept."""
+
+    KIND = ""
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    name = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = KeyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def generate(cls) -> tuple[str, str, str]:
+        prefix = secrets.token_hex(6)
+        raw = f"{cls.KIND}_{prefix}_{secrets.token_urlsafe(32)}"
+        return raw, prefix, _hash(raw)
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        return _hash(raw)
+
+    @staticmethod
+    def split(raw: str) -> tuple[str, str] | None:
+        parts = raw.split("_", 2)
+        if len(parts) != 3:
+            return None
+        return parts[0], parts[1]
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ApiKey(_BaseKey):
+    KIND = "fk"
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
+
+    def __str__(self) -> str:
+        return f"{self.tenant.slug}:{self.prefix}"
+
+
+class StaffToken(_BaseKey):
+    KIND = "fs"
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_tokens")
+
+    def __str__(self) -> str:
+        return f"{self.user}:{self.prefix}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST carrying an Idempotency-Key, replayed for retries."""
+
+    owner = models.CharField(max_length=80)
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_owner_key_unique")]

@@ -1,0 +1,27 @@
+import factory
+
+from fulfillment.tenancy import services
+from fulfillment.tenancy.models import Tenant
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tenant
+
+    slug = factory.Sequence(lambda n: f"merchant-{n}")
+    name = factory.Sequence(lambda n: f"Merchant {n}")
+
+
+def tenant_with_key(**kwargs) -> tuple[Tenant, str]:
+    """A tenant and a raw API key for it."""
+    tenant = TenantFactory(**kwargs)
+    _, raw = services.api_key_create(tenant=tenant)
+    return tenant, raw
+
+
+def staff_with_token(*, username: str, role: str = "manager", warehouse=None):
+    """A staff user (optionally assigned to a warehouse) and a raw staff token."""
+    user, raw = services.staff_create(username=username, password="pass-word-123", role=role)
+    if warehouse is not None:
+        warehouse.staff.add(user)
+    return user, raw

@@ -1,0 +1,41 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.db import connection
+from django.http import JsonResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # any database failure means unhealthy
+        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+api_v1 = [
+    path("", include("inventory.api.urls")),
+    path("", include("orders.api.urls")),
+    path("", include("picking.api.urls")),
+    path("", include("packing.api.urls")),
+    path("", include("shipping.api.urls")),
+    path("", include("returns.api.urls")),
+    path("", include("fulfillment.webhooks.api.urls")),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/v1/", include(api_v1)),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("handheld/", include("picking.urls")),
+    path("", include("fulfillment.dashboard.urls")),
+]
+
+handler404 = "fulfillment.api.errors_pages.not_found"
+handler500 = "fulfillment.api.errors_pages.server_error"

@@ -1,0 +1,746 @@
+"""Every write to stock: warehouses, catalog, receipts, reservations, picks, moves, adjustments.
+
+Rules: each change of quantity is a StockMovement plus balance updates in the same
+transaction; balance rows are locked in primary-key order; counters change only by F()
+expressions and conditional updates, so that the database refuses an oversell.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from fulfillment.jobs import enqueue
+from inventory.models import (
+    VIRTUAL_KINDS,
+    InboundLine,
+    InboundShipment,
+    InboundStatus,
+    Location,
+    LocationKind,
+    Lot,
+    MovementReason,
+    Product,
+    ProductBarcode,
+    StockBalance,
+    StockMovement,
+    Warehouse,
+    Zone,
+    ZoneKind,
+)
+
+
+class InventoryError(ValueError):
+    """A refused stock action; ``field`` names the input at fault when there is one."""
+
+    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid"):
+        super().__init__(message)
+        self.field = field
+        self.code = code
+
+
+class InsufficientStock(InventoryError):
+    pass
+
+
+SPECIAL_LOCATIONS = {
+    "RECEIVING": (LocationKind.RECEIVING, ZoneKind.RECEIVING),
+    "PACKING": (LocationKind.PACKING, ZoneKind.PACKING),
+    "SHIPPING": (LocationKind.SHIPPING, ZoneKind.SHIPPING),
+    "RETURNS": (LocationKind.RETURNS, ZoneKind.RETURNS),
+    "QUARANTINE": (LocationKind.QUARANTINE, ZoneKind.QUARANTINE),
+    "V-SUPPLIER": (LocationKind.SUPPLIER, ZoneKind.VIRTUAL),
+    "V-CUSTOMER": (LocationKind.CUSTOMER, ZoneKind.VIRTUAL),
+    "V-ADJUSTMENT": (LocationKind.ADJUSTMENT, ZoneKind.VIRTUAL),
+    "V-SCRAP": (LocationKind.SCRAP, ZoneKind.VIRTUAL),
+}
+
+
+# -- warehouses ----------------------------------------------------------------------------
+
+
+def pick_sequence(*, aisle: int, bay: int, level: int, bays: int) -> int:
+    """Serpentine order: up odd aisles, down even ones (a route refinement comes with picking)."""
+    along = bay if aisle % 2 == 1 else bays + 1 - bay
+    return aisle * 100000 + along * 100 + level
+
+
+@transaction.atomic
+def warehouse_create(
+    *,
+    code: str,
+    name: str,
+    aisles: int,
+    bays: int,
+    levels: int,
+    country: str = "CA",
+    timezone_name: str = "America/Toronto",
+) -> Warehouse:
+    code = code.strip().upper()
+    if not code or len(code) > 20:
+        raise InventoryError("code must be 1 to 20 characters", field="code")
+    for label, value, top in (
+        ("aisles", aisles, 99),
+        ("bays", bays, 99),
+        ("levels", levels, 9),
+    ):
+        if not 1 <= value <= top:
+            raise InventoryError(f"{label} must be between 1 and {top}", field=label)
+    if Warehouse.objects.filter(code=code).exists():
+        raise InventoryError(f"warehouse {code} already exists", field="code", code="duplicate")
+    warehouse = Warehouse.objects.create(
+        code=code,
+        name=name,
+        country=country,
+        timezone=timezone_name,
+        aisles=aisles,
+        bays=bays,
+        levels=levels,
+    )
+    zones = {kind: Zone.objects.create(warehouse=warehouse, code=kind.upper(), kind=kind) for kind in ZoneKind.values}
+    locations = [
+        Location(
+            warehouse=warehouse,
+            zone=zones[zone_kind],
+            code=loc_code,
+            kind=kind,
+            is_virtual=kind in VIRTUAL_KINDS,
+        )
+        for loc_code, (kind, zone_kind) in SPECIAL_LOCATIONS.items()
+    ]
+    for aisle in range(1, aisles + 1):
+        for bay in range(1, bays + 1):
+            for level in range(1, levels + 1):
+                locations.append(
+                    Location(
+                        warehouse=warehouse,
+                        zone=zones[ZoneKind.STORAGE],
+                        code=f"{aisle:02d}-{bay:02d}-{level}",
+                        kind=LocationKind.STORAGE,
+                        aisle=aisle,
+                        bay=bay,
+                        level=level,
+                        pick_sequence=pick_sequence(aisle=aisle, bay=bay, level=level, bays=bays),
+                        is_sellable=True,
+                    )
+                )
+    Location.objects.bulk_create(locations)
+    return warehouse
+
+
+def special_location(*, warehouse_id, code: str) -> Location:
+    return Location.objects.get(warehouse_id=warehouse_id, code=code)
+
+
+# -- catalog -------------------------------------------------------------------------------
+
+PRODUCT_FIELDS = {
+    "name",
+    "weight_g",
+    "length_mm",
+    "width_mm",
+    "height_mm",
+    "lot_tracked",
+    "expiry_tracked",
+    "reorder_point",
+}
+
+
+def _set_barcodes(*, product: Product, barcodes: list[str]) -> None:
+    barcodes = [b.strip() for b in barcodes if b and b.strip()]
+    if len(set(barcodes)) != len(barcodes):
+        raise InventoryError("barcodes must be distinct", field="barcodes", code="duplicate")
+    taken = (
+        ProductBarcode.objects.filter(tenant_id=product.tenant_id, code__in=barcodes)
+        .exclude(product=product)
+        .values_list("code", flat=True)
+    )
+    if taken:
+        raise InventoryError(
+            f"barcode {taken[0]} belongs to another product",
+            field="barcodes",
+            code="duplicate",
+        )
+    ProductBarcode.objects.filter(product=product).exclude(code__in=barcodes).delete()
+    existing = set(ProductBarcode.objects.filter(product=product).values_list("code", flat=True))
+    ProductBarcode.objects.bulk_create(
+        [ProductBarcode(tenant_id=product.tenant_id, product=product, code=c) for c in barcodes if c not in existing]
+    )
+
+
+@transaction.atomic
+def product_create(*, tenant_id, sku: str, name: str, barcodes: list[str] | None = None, **fields) -> Product:
+    unknown = set(fields) - PRODUCT_FIELDS
+    if unknown:
+        raise InventoryError(f"unknown fields: {', '.join(sorted(unknown))}")
+    if Product.objects.filter(tenant_id=tenant_id, sku=sku).exists():
+        raise InventoryError(f"a product with SKU {sku} already exists", field="sku", code="duplicate")
+    product = Product.objects.create(tenant_id=tenant_id, sku=sku, name=name, **fields)
+    _set_barcodes(product=product, barcodes=barcodes or [])
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, barcodes: list[str] | None = None, **fields) -> Product:
+    unknown = set(fields) - PRODUCT_FIELDS
+    if unknown:
+        raise InventoryError(f"unknown fields: {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(product, name, value)
+    if fields:
+        product.save(update_fields=[*fields, "updated_at"])
+    if barcodes is not None:
+        _set_barcodes(product=product, barcodes=barcodes)
+    return product
+
+
+def product_matches_code(*, product: Product, code: str) -> bool:
+    """Whether a scanned code names this product (any of its barcodes, or its SKU)."""
+    code = code.strip()
+    if not code:
+        return False
+    if code == product.sku:
+        return True
+    return ProductBarcode.objects.filter(product=product, code=code).exists()
+
+
+# -- the ledger ----------------------------------------------------------------------------
+
+
+def _bump(
+    *,
+    tenant_id,
+    product_id,
+    location: Location,
+    lot_id,
+    on_hand: int,
+    allocated: int = 0,
+) -> None:
+    """Change one balance row; a physical location may never go below zero (or below its reservations)."""
+    rows = StockBalance.objects.filter(
+        tenant_id=tenant_id,
+        product_id=product_id,
+        location_id=location.pk,
+        lot_id=lot_id,
+    )
+    if on_hand < 0 and not location.is_virtual:
+        rows = rows.filter(on_hand__gte=-on_hand)
+    if allocated < 0:
+        rows = rows.filter(allocated__gte=-allocated)
+    updated = rows.update(on_hand=F("on_hand") + on_hand, allocated=F("allocated") + allocated)
+    if updated:
+        return
+    if (on_hand < 0 and not location.is_virtual) or allocated < 0:
+        raise InsufficientStock(
+            f"not enough stock at {location.code}",
+            field="quantity",
+            code="insufficient_stock",
+        )
+    try:
+        with transaction.atomic():
+            StockBalance.objects.create(
+                tenant_id=tenant_id,
+                product_id=product_id,
+                location=location,
+                lot_id=lot_id,
+                on_hand=on_hand,
+                allocated=allocated,
+            )
+    except IntegrityError:
+        # Another transaction created the row first: apply the change to it instead.
+        StockBalance.objects.filter(
+            tenant_id=tenant_id,
+            product_id=product_id,
+            location_id=location.pk,
+            lot_id=lot_id,
+        ).update(on_hand=F("on_hand") + on_hand, allocated=F("allocated") + allocated)
+
+
+def _move(
+    *,
+    tenant_id,
+    product_id,
+    lot_id,
+    source: Location,
+    target: Location,
+    quantity: int,
+    reason: str,
+    reference: str = "",
+    actor: str = "",
+    release: int = 0,
+) -> StockMovement:
+    """One movement and its two balance changes; ``release`` also frees that many reserved units at the source."""
+    if quantity <= 0:
+        raise InventoryError("quantity must be positive", field="quantity")
+    if source.pk == target.pk:
+        raise InventoryError("source and target are the same location", field="location")
+    _bump(
+        tenant_id=tenant_id,
+        product_id=product_id,
+        location=source,
+        lot_id=lot_id,
+        on_hand=-quantity,
+        allocated=-release,
+    )
+    _bump(
+        tenant_id=tenant_id,
+        product_id=product_id,
+        location=target,
+        lot_id=lot_id,
+        on_hand=quantity,
+    )
+    return StockMovement.objects.create(
+        tenant_id=tenant_id,
+        product_id=product_id,
+        lot_id=lot_id,
+        from_location=source,
+        to_location=target,
+        quantity=quantity,
+        reason=reason,
+        reference=reference[:100],
+        actor=actor[:100],
+    )
+
+
+# -- inbound -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboundLineInput:
+    sku: str
+    quantity: int
+    lot: str = ""
+    expiry_date: date | None = None
+
+
+def _products_by_sku(*, tenant_id, skus, field_prefix: str = "lines") -> dict[str, Product]:
+    products = {p.sku: p for p in Product.objects.filter(tenant_id=tenant_id, sku__in=set(skus))}
+    for index, sku in enumerate(skus):
+        if sku not in products:
+            raise InventoryError(
+                f"unknown SKU {sku}",
+                field=f"{field_prefix}[{index}].sku",
+                code="unknown_sku",
+            )
+    return products
+
+
+@transaction.atomic
+def inbound_create(
+    *,
+    tenant_id,
+    warehouse: Warehouse,
+    lines: list[InboundLineInput],
+    reference: str = "",
+    expected_at=None,
+) -> InboundShipment:
+    if not lines:
+        raise InventoryError("an inbound shipment needs at least one line", field="lines")
+    products = _products_by_sku(tenant_id=tenant_id, skus=[line.sku for line in lines])
+    for index, line in enumerate(lines):
+        if line.quantity <= 0:
+            raise InventoryError("quantity must be positive", field=f"lines[{index}].quantity")
+    shipment = InboundShipment.objects.create(
+        tenant_id=tenant_id,
+        warehouse=warehouse,
+        reference=reference,
+        expected_at=expected_at,
+    )
+    InboundLine.objects.bulk_create(
+        [
+            InboundLine(
+                tenant_id=tenant_id,
+                shipment=shipment,
+                product=products[line.sku],
+                quantity=line.quantity,
+                lot_code=line.lot,
+                expiry_date=line.expiry_date,
+            )
+            for line in lines
+        ]
+    )
+    return shipment
+
+
+@dataclass(frozen=True)
+class ReceiptLineInput:
+    sku: str
+    quantity: int
+    location: str
+    lot: str = ""
+    expiry_date: date | None = None
+
+
+def _lot_for_receipt(*, product: Product, code: str, expiry_date, default_code: str, field: str) -> Lot:
+    if product.lot_tracked and not code:
+        raise InventoryError(
+            f"{product.sku} is lot-tracked: a lot is required",
+            field=f"{field}.lot",
+            code="required",
+        )
+    if product.expiry_tracked and not expiry_date:
+        raise InventoryError(
+            f"{product.sku} is expiry-tracked: an expiry date is required",
+            field=f"{field}.expiry_date",
+            code="required",
+        )
+    lot, created = Lot.objects.get_or_create(
+        tenant_id=product.tenant_id,
+        product=product,
+        code=code or default_code,
+        defaults={"expiry_date": expiry_date, "received_at": timezone.now()},
+    )
+    if not created and expiry_date and lot.expiry_date and lot.expiry_date != expiry_date:
+        raise InventoryError(
+            f"lot {lot.code} already has expiry {lot.expiry_date}",
+            field=f"{field}.expiry_date",
+            code="conflict",
+        )
+    return lot
+
+
+@transaction.atomic
+def inbound_receive(*, shipment_id, tenant_id=None, lines: list[ReceiptLineInput], actor: str = "") -> InboundShipment:
+    """Receive units of an ASN into locations; stock becomes available and backorders re-allocate."""
+    query = InboundShipment.objects.select_for_update().filter(pk=shipment_id)
+    if tenant_id is not None:
+        query = query.filter(tenant_id=tenant_id)
+    shipment = query.first()
+    if shipment is None:
+        raise InventoryError("inbound shipment not found", code="not_found")
+    if not lines:
+        raise InventoryError("nothing to receive", field="lines")
+    products = _products_by_sku(tenant_id=shipment.tenant_id, skus=[line.sku for line in lines])
+    codes = {line.location.strip().upper() for line in lines}
+    locations = {loc.code: loc for loc in Location.objects.filter(warehouse_id=shipment.warehouse_id, code__in=codes)}
+    supplier = special_location(warehouse_id=shipment.warehouse_id, code="V-SUPPLIER")
+    asn_lines = list(shipment.lines.select_for_update().order_by("pk"))
+    default_lot = f"RCV-{timezone.now():%Y%m%d}-{shipment.id.hex[:6]}"
+    for index, line in enumerate(lines):
+        field = f"lines[{index}]"
+        if line.quantity <= 0:
+            raise InventoryError("quantity must be positive", field=f"{field}.quantity")
+        location = locations.get(line.location.strip().upper())
+        if location is None or location.is_virtual:
+            raise InventoryError(
+                f"unknown location {line.location} in {shipment.warehouse.code}",
+                field=f"{field}.location",
+                code="unknown_location",
+            )
+        product = products[line.sku]
+        lot = _lot_for_receipt(
+            product=product,
+            code=line.lot,
+            expiry_date=line.expiry_date,
+            default_code=default_lot,
+            field=field,
+        )
+        _move(
+            tenant_id=shipment.tenant_id,
+            product_id=product.pk,
+            lot_id=lot.pk,
+            source=supplier,
+            target=location,
+            quantity=line.quantity,
+            reason=MovementReason.RECEIPT,
+            reference=f"ASN {shipment.reference or shipment.id}",
+            actor=actor,
+        )
+        asn_line = next(
+            (a for a in asn_lines if a.product_id == product.pk and a.lot_code in ("", line.lot)),
+            None,
+        )
+        if asn_line is None:  # an unexpected product: recorded as a line with nothing expected
+            asn_line = InboundLine.objects.create(
+                tenant_id=shipment.tenant_id,
+                shipment=shipment,
+                product=product,
+                quantity=0,
+                lot_code=line.lot,
+            )
+            asn_lines.append(asn_line)
+        InboundLine.objects.filter(pk=asn_line.pk).update(received_quantity=F("received_quantity") + line.quantity)
+    totals = shipment.lines.aggregate(expected=Sum("quantity"), received=Sum("received_quantity"))
+    shipment.status = (
+        InboundStatus.RECEIVED if totals["received"] >= totals["expected"] else InboundStatus.PARTIALLY_RECEIVED
+    )
+    shipment.save(update_fields=["status", "updated_at"])
+    enqueue(
+        "orders.tasks.reallocate_backorders",
+        warehouse_id=str(shipment.warehouse_id),
+        product_ids=sorted({str(p.pk) for p in products.values()}),
+    )
+    return shipment
+
+
+# -- reservations and picks ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reservation:
+    balance_id: int
+    location_id: int
+    lot_id: int
+    quantity: int
+
+
+def _removal_key(balance: StockBalance):
+    lot = balance.lot
+    expiry = lot.expiry_date if balance.product.expiry_tracked and lot.expiry_date else date.max
+    return (expiry, lot.received_at, balance.location.pick_sequence, balance.pk)
+
+
+def stock_reserve(
+    *,
+    tenant_id,
+    warehouse_id,
+    needs: dict,
+    partial: bool = False,
+    exclude_location_ids=(),
+) -> dict[object, list[Reservation]] | None:
+    """Reserve ``needs`` {product_id: quantity} from sellable stock, FIFO (FEFO when expiry-tracked).
+
+    Must run inside the caller's transaction. Candidate balance rows of all products are
+    locked in one statement in primary-key order, so concurrent allocators queue instead of
+    deadlocking, and each sees the others' reservations. All or nothing unless ``partial``:
+    returns None (and changes nothing) when any product is short.
+    """
+    assert transaction.get_connection().in_atomic_block, "stock_reserve needs a transaction"
+    needs = {pid: qty for pid, qty in needs.items() if qty > 0}
+    if not needs:
+        return {}
+    query = (
+        StockBalance.objects.filter(
+            tenant_id=tenant_id,
+            product_id__in=list(needs),
+            location__warehouse_id=warehouse_id,
+            location__is_sellable=True,
+            on_hand__gt=F("allocated"),
+        )
+        .exclude(location_id__in=list(exclude_location_ids))
+        .order_by("pk")
+    )
+    lock = {"of": ("self",)} if settings.IS_POSTGRES else {}
+    balances = list(query.select_for_update(**lock).select_related("lot", "location", "product"))
+    balances.sort(key=_removal_key)
+    plan: dict[object, list[Reservation]] = defaultdict(list)
+    remaining = dict(needs)
+    for balance in balances:
+        want = remaining.get(balance.product_id, 0)
+        if want <= 0:
+            continue
+        take = min(want, balance.on_hand - balance.allocated)
+        if take > 0:
+            plan[balance.product_id].append(Reservation(balance.pk, balance.location_id, balance.lot_id, take))
+            remaining[balance.product_id] = want - take
+    if not partial and any(qty > 0 for qty in remaining.values()):
+        return None
+    for reservations in plan.values():
+        for r in reservations:
+            updated = StockBalance.objects.filter(pk=r.balance_id, on_hand__gte=F("allocated") + r.quantity).update(
+                allocated=F("allocated") + r.quantity
+            )
+            if updated != 1:  # cannot happen under the lock; refuse rather than oversell
+                raise InsufficientStock("stock changed during reservation", code="insufficient_stock")
+    return dict(plan)
+
+
+def stock_release(*, balance_id: int, quantity: int) -> None:
+    if quantity <= 0:
+        return
+    updated = StockBalance.objects.filter(pk=balance_id, allocated__gte=quantity).update(
+        allocated=F("allocated") - quantity
+    )
+    if updated != 1:
+        raise InventoryError("cannot release more than is reserved", code="over_release")
+
+
+def stock_pick(*, balance_id: int, quantity: int, reference: str = "", actor: str = "") -> StockMovement:
+    """Move reserved units from their location to PACKING, consuming the reservation."""
+    balance = StockBalance.objects.select_related("location").get(pk=balance_id)
+    packing = special_location(warehouse_id=balance.location.warehouse_id, code="PACKING")
+    return _move(
+        tenant_id=balance.tenant_id,
+        product_id=balance.product_id,
+        lot_id=balance.lot_id,
+        source=balance.location,
+        target=packing,
+        quantity=quantity,
+        reason=MovementReason.PICK,
+        reference=reference,
+        actor=actor,
+        release=quantity,
+    )
+
+
+def stock_transfer(
+    *,
+    tenant_id,
+    product_id,
+    lot_id,
+    warehouse_id,
+    source_code: str | None = None,
+    target_code: str | None = None,
+    source: Location | None = None,
+    target: Location | None = None,
+    quantity: int,
+    reason: str,
+    reference: str = "",
+    actor: str = "",
+) -> StockMovement:
+    """A movement between two locations named by code (e.g. PACKING -> V-CUSTOMER on shipment)."""
+    source = source or special_location(warehouse_id=warehouse_id, code=source_code)
+    target = target or special_location(warehouse_id=warehouse_id, code=target_code)
+    return _move(
+        tenant_id=tenant_id,
+        product_id=product_id,
+        lot_id=lot_id,
+        source=source,
+        target=target,
+        quantity=quantity,
+        reason=reason,
+        reference=reference,
+        actor=actor,
+    )
+
+
+def restock_location(*, tenant_id, product_id, warehouse_id) -> Location:
+    """Where returned sellable units go: a location already holding the product, else the first empty one."""
+    holding = (
+        StockBalance.objects.filter(
+            tenant_id=tenant_id,
+            product_id=product_id,
+            location__warehouse_id=warehouse_id,
+            location__is_sellable=True,
+        )
+        .order_by("-on_hand", "location__pick_sequence")
+        .select_related("location")
+        .first()
+    )
+    if holding is not None:
+        return holding.location
+    location = (
+        Location.objects.filter(warehouse_id=warehouse_id, is_sellable=True)
+        .exclude(balances__on_hand__gt=0)
+        .order_by("pick_sequence")
+        .first()
+    )
+    if location is None:
+        raise InventoryError("no sellable location to restock into", code="no_location")
+    return location
+
+
+@transaction.atomic
+def stock_adjust(
+    *,
+    tenant_id,
+    warehouse_id,
+    sku: str,
+    location_code: str,
+    quantity_delta: int,
+    reason: str,
+    lot: str = "",
+    expiry_date: date | None = None,
+    actor: str = "",
+) -> StockMovement:
+    """Correct the count at a location: found units come from, lost units go to, the adjustment location."""
+    if quantity_delta == 0:
+        raise InventoryError("quantity_delta must not be zero", field="quantity_delta")
+    if not reason.strip():
+        raise InventoryError("a reason is required", field="reason")
+    product = Product.objects.filter(tenant_id=tenant_id, sku=sku).first()
+    if product is None:
+        raise InventoryError(f"unknown SKU {sku}", field="sku", code="unknown_sku")
+    location = Location.objects.filter(warehouse_id=warehouse_id, code=location_code.strip().upper()).first()
+    if location is None or location.is_virtual:
+        raise InventoryError(
+            f"unknown location {location_code}",
+            field="location",
+            code="unknown_location",
+        )
+    adjustment = special_location(warehouse_id=warehouse_id, code="V-ADJUSTMENT")
+    if quantity_delta > 0:
+        lot_obj = _lot_for_receipt(
+            product=product,
+            code=lot,
+            expiry_date=expiry_date,
+            default_code=f"ADJ-{timezone.now():%Y%m%d}",
+            field="adjustment",
+        )
+        source, target = adjustment, location
+    else:
+        candidates = StockBalance.objects.select_for_update().filter(
+            tenant_id=tenant_id,
+            product=product,
+            location=location,
+            on_hand__gt=F("allocated"),
+        )
+        if lot:
+            candidates = candidates.filter(lot__code=lot)
+        balance = candidates.order_by("-lot__received_at", "pk").first()
+        if balance is None or balance.on_hand - balance.allocated < -quantity_delta:
+            raise InsufficientStock(
+                f"only unreserved units can be adjusted away at {location.code}",
+                field="quantity_delta",
+                code="insufficient_stock",
+            )
+        lot_obj = balance.lot
+        source, target = location, adjustment
+    return _move(
+        tenant_id=tenant_id,
+        product_id=product.pk,
+        lot_id=lot_obj.pk,
+        source=source,
+        target=target,
+        quantity=abs(quantity_delta),
+        reason=MovementReason.ADJUSTMENT,
+        reference=reason[:100],
+        actor=actor,
+    )
+
+
+# -- verification --------------------------------------------------------------------------
+
+
+def ledger_differences() -> list[str]:
+    """Balances that differ from the sum of their movements, and products whose movements do not net to zero."""
+    expected: dict[tuple, int] = defaultdict(int)
+    keys = ("tenant_id", "product_id", "lot_id")
+    for row in StockMovement.objects.values(*keys, "to_location_id").annotate(q=Sum("quantity")):
+        expected[(row["tenant_id"], row["product_id"], row["to_location_id"], row["lot_id"])] += row["q"]
+    for row in StockMovement.objects.values(*keys, "from_location_id").annotate(q=Sum("quantity")):
+        expected[
+            (
+                row["tenant_id"],
+                row["product_id"],
+                row["from_location_id"],
+                row["lot_id"],
+            )
+        ] -= row["q"]
+    problems = []
+    actual = {
+        (b["tenant_id"], b["product_id"], b["location_id"], b["lot_id"]): b["on_hand"]
+        for b in StockBalance.objects.values("tenant_id", "product_id", "location_id", "lot_id", "on_hand")
+    }
+    for key in sorted(set(expected) | set(actual), key=str):
+        want, have = expected.get(key, 0), actual.get(key, 0)
+        if want != have:
+            problems.append(
+                f"tenant={key[0]} product={key[1]} location={key[2]} lot={key[3]}: balance {have}, movements {want}"
+            )
+    totals: dict[tuple, int] = defaultdict(int)
+    for key, value in actual.items():
+        totals[(key[0], key[1])] += value
+    for (tenant, product), total in sorted(totals.items(), key=str):
+        if total != 0:
+            problems.append(f"tenant={tenant} product={product}: balances sum to {total}, not 0")
+    bad_reservations = StockBalance.objects.filter(allocated__gt=F("on_hand")).exclude(allocated=0).count()
+    if bad_reservations:
+        problems.append(f"{bad_reservations} balances reserve more than they hold")
+    return problems

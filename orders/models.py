@@ -1,0 +1,154 @@
+"""Orders, their lines, stock allocations and the timeline."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from fulfillment.tenancy.scoping import TenantScoped, scoped_queryset
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received"
+    ON_HOLD = "on_hold"
+    BACKORDERED = "backordered"
+    ALLOCATED = "allocated"
+    PICKING = "picking"
+    PICKED = "picked"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    EXCEPTION = "exception"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
+
+
+class HoldReason(models.TextChoices):
+    PAYMENT_PENDING = "payment_pending"
+    PAYMENT_FAILED = "payment_failed"
+    ADDRESS_INVALID = "address_invalid"
+    MANUAL = "manual"
+
+
+class ShippingMethod(models.TextChoices):
+    STANDARD = "standard"
+    EXPRESS = "express"
+    SAME_DAY = "same_day"
+
+
+class PaymentStatus(models.TextChoices):
+    PAID = "paid"
+    AUTHORIZED = "authorized"
+    PENDING = "pending"
+    FAILED = "failed"
+
+
+# Higher sorts first: same_day > express > standard.
+PRIORITY = {ShippingMethod.SAME_DAY: 30, ShippingMethod.EXPRESS: 20, ShippingMethod.STANDARD: 10}
+
+OrderQuerySet = scoped_queryset("warehouse")
+
+
+class OrderNumber(models.Model):
+    """A counter row per order, so that numbers come from the database's sequence without a hot row."""
+
+    id = models.BigAutoField(primary_key=True)
+
+
+class Order(TenantScoped):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.CharField(max_length=20, unique=True)
+    external_id = models.CharField(max_length=100)
+    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    hold_reasons = models.JSONField(default=list, blank=True)
+    address_errors = models.JSONField(default=list, blank=True)
+    shipping_method = models.CharField(max_length=20, choices=ShippingMethod.choices)
+    payment_status = models.CharField(max_length=20, choices=PaymentStatus.choices)
+    currency = models.CharField(max_length=3)
+    ship_to = models.JSONField()
+    priority = models.PositiveSmallIntegerField(default=10)
+    ship_by = models.DateTimeField()
+    promised_delivery_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "external_id"], name="order_external_id_unique")]
+        indexes = [
+            models.Index(fields=["warehouse", "status", "-priority", "ship_by", "created_at"]),
+            models.Index(fields=["tenant", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status not in {
+            Status.SHIPPED,
+            Status.DELIVERED,
+            Status.EXCEPTION,
+            Status.RETURNED,
+            Status.CANCELLED,
+        }
+
+    @property
+    def can_edit(self) -> bool:
+        return self.status in {Status.RECEIVED, Status.ON_HOLD, Status.BACKORDERED, Status.ALLOCATED}
+
+
+class OrderLine(TenantScoped):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField(max_length=64)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    allocated_quantity = models.PositiveIntegerField(default=0)
+    backordered_quantity = models.PositiveIntegerField(default=0)
+    picked_quantity = models.PositiveIntegerField(default=0)
+    shipped_quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(allocated_quantity__lte=models.F("quantity")), name="line_not_over_allocated"
+            ),
+        ]
+
+
+class OrderAllocation(TenantScoped):
+    """Units of one line reserved at one balance (location + lot)."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations")
+    balance = models.ForeignKey("inventory.StockBalance", on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey("inventory.Lot", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    picked_quantity = models.PositiveIntegerField(default=0)
+    released = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class OrderEvent(TenantScoped):
+    """The order timeline, written in the same transaction as the change."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=50)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]

@@ -1,0 +1,2 @@
+app_name = "picking"
+urlpatterns: list = []

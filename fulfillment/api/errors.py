@@ -46,7 +46,7 @@ def flatten_errors(detail, path: str = "") -> list[dict]:
             else:
                 out.extend(flatten_errors(value, f"{path}.{key}" if path else str(key)))
     elif isinstance(detail, list):
-        if all(isinstance(item, exceptions.ErrorDetail) or isinstance(item, str) for item in detail):
+        if all(isinstance(item, (exceptions.ErrorDetail, str)) for item in detail):
             for item in detail:
                 out.append(
                     {

@@ -692,7 +692,7 @@ def stock_adjust(
             )
         lot_obj = balance.lot
         source, target = location, adjustment
-    return _move(
+    movement = _move(
         tenant_id=tenant_id,
         product_id=product.pk,
         lot_id=lot_obj.pk,
@@ -703,6 +703,9 @@ def stock_adjust(
         reference=reason[:100],
         actor=actor,
     )
+    if quantity_delta > 0 and location.is_sellable:
+        enqueue("orders.tasks.reallocate_backorders", warehouse_id=str(warehouse_id), product_ids=[str(product.pk)])
+    return movement
 
 
 # -- verification --------------------------------------------------------------------------

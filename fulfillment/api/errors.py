@@ -123,3 +123,11 @@ def problem_exception_handler(exc, context):
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         headers["Retry-After"] = str(int(exc.wait) + 1)
     return problem_response(status_code, detail, errors=errors, extra=extra, headers=headers)
+
+
+def field_error(message: str, *, field: str | None, code: str = "invalid") -> exceptions.ValidationError:
+    """A 422 problem naming one field (``lines[0].sku``) for a refusal raised by a service."""
+    error = exceptions.ErrorDetail(message, code=code)
+    if not field:
+        return exceptions.ValidationError({"non_field_errors": [error]})
+    return exceptions.ValidationError({field: [error]})

@@ -1,2 +1,9 @@
+from django.urls import path
+
+from fulfillment.dashboard import views
+
 app_name = "dashboard"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("dashboard/counts/", views.counts, name="counts"),
+]

@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from orders.api import views
+
+router = SimpleRouter()
+router.register("orders", views.OrderViewSet, basename="order")
+
+urlpatterns = [
+    path("inventory/", views.InventoryLevelView.as_view(), name="inventory-levels"),
+    *router.urls,
+]

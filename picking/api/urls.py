@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from picking.api import views
+
+router = SimpleRouter()
+router.register("waves", views.WaveViewSet, basename="wave")
+router.register("pick-lists", views.PickListViewSet, basename="pick-list")
+
+urlpatterns = router.urls

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from returns.api import views
+
+router = SimpleRouter()
+router.register("returns", views.ReturnViewSet, basename="return")
+
+urlpatterns = router.urls

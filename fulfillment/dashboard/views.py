@@ -1,0 +1,71 @@
+"""Manager dashboard pages: thin views over dashboard.selectors."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import render, resolve_url
+from django.views.decorators.http import require_GET
+
+from fulfillment.dashboard import selectors
+from fulfillment.tenancy.authentication import actor_for_user
+from orders.models import Status
+
+RECENT_ORDERS = 20
+REFRESH_SECONDS = 15
+
+
+def staff_required(view):
+    """Log in first (anonymous users go to the login page); then staff only (others get 403).
+
+    The view receives the request's actor as ``actor``. An htmx poll whose session has expired
+    is sent to the login page as a whole page (HX-Redirect), not swapped into the table.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            if request.headers.get("HX-Request"):
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = resolve_url(settings.LOGIN_URL)
+                return response
+            return redirect_to_login(request.get_full_path())
+        actor = actor_for_user(request.user)
+        if actor is None:
+            raise PermissionDenied("The dashboard is for warehouse staff.")
+        return view(request, *args, actor=actor, **kwargs)
+
+    return wrapper
+
+
+def _count_rows(counts: dict[str, int]) -> list[dict]:
+    return [{"status": status, "label": Status(status).label, "count": n} for status, n in counts.items()]
+
+
+def _counts_context(actor) -> dict:
+    counts = selectors.order_counts_by_status(actor=actor)
+    return {"count_rows": _count_rows(counts), "total": sum(counts.values()), "refresh_seconds": REFRESH_SECONDS}
+
+
+@require_GET
+@staff_required
+def home(request, *, actor):
+    context = {
+        **_counts_context(actor),
+        "orders": selectors.recent_orders(actor=actor, limit=RECENT_ORDERS),
+        "recent_limit": RECENT_ORDERS,
+        "sees_all_warehouses": actor.sees_all_warehouses,
+        "warehouse_codes": selectors.assigned_warehouse_codes(actor=actor),
+    }
+    return render(request, "dashboard/home.html", context)
+
+
+@require_GET
+@staff_required
+def counts(request, *, actor):
+    """The counts table alone, polled by htmx every REFRESH_SECONDS."""
+    return render(request, "dashboard/_counts.html", _counts_context(actor))

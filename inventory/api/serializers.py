@@ -1,0 +1,121 @@
+from rest_framework import serializers
+
+from inventory.models import InboundShipment, Product
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    barcodes = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=20, help_text="GTIN/UPC/EAN codes"
+    )
+    sku = serializers.RegexField(r"^[A-Za-z0-9._\-/]{1,64}$", max_length=64)
+    weight_g = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
+    length_mm = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+    width_mm = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+    height_mm = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+    reorder_point = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "barcodes",
+            "weight_g",
+            "length_mm",
+            "width_mm",
+            "height_mm",
+            "lot_tracked",
+            "expiry_tracked",
+            "reorder_point",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["barcodes"] = [b.code for b in instance.barcode_set.all()]
+        return data
+
+
+class ProductUpdateSerializer(ProductSerializer):
+    class Meta(ProductSerializer.Meta):
+        read_only_fields = ["id", "sku", "created_at", "updated_at"]
+
+
+class InventoryLevelSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    product = serializers.UUIDField()
+    warehouse = serializers.CharField()
+    on_hand = serializers.IntegerField()
+    allocated = serializers.IntegerField()
+    available = serializers.IntegerField()
+    backordered = serializers.IntegerField()
+    inbound = serializers.IntegerField()
+
+
+class InboundLineInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    lot = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    expiry_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class InboundCreateSerializer(serializers.Serializer):
+    warehouse = serializers.CharField(max_length=20)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    expected_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    lines = InboundLineInputSerializer(many=True, allow_empty=False, max_length=1000)
+
+
+class InboundLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(source="product.sku")
+    quantity = serializers.IntegerField()
+    received_quantity = serializers.IntegerField()
+    lot = serializers.CharField(source="lot_code")
+    expiry_date = serializers.DateField()
+
+
+class InboundShipmentSerializer(serializers.ModelSerializer):
+    warehouse = serializers.CharField(source="warehouse.code")
+    lines = InboundLineSerializer(many=True)
+
+    class Meta:
+        model = InboundShipment
+        fields = ["id", "warehouse", "reference", "expected_at", "status", "lines", "created_at", "updated_at"]
+
+
+class ReceiptLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    location = serializers.CharField(max_length=30)
+    lot = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    expiry_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ReceiptSerializer(serializers.Serializer):
+    lines = ReceiptLineSerializer(many=True, allow_empty=False, max_length=1000)
+
+
+class AdjustmentSerializer(serializers.Serializer):
+    tenant = serializers.SlugField(help_text="The tenant's slug")
+    warehouse = serializers.CharField(max_length=20, required=False, help_text="Default: the location's warehouse")
+    sku = serializers.CharField(max_length=64)
+    location = serializers.CharField(max_length=30)
+    quantity_delta = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000)
+    reason = serializers.CharField(max_length=100)
+    lot = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    expiry_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class MovementSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sku = serializers.CharField(source="product.sku")
+    lot = serializers.CharField(source="lot.code")
+    from_location = serializers.CharField(source="from_location.code")
+    to_location = serializers.CharField(source="to_location.code")
+    quantity = serializers.IntegerField()
+    reason = serializers.CharField()
+    reference = serializers.CharField()
+    created_at = serializers.DateTimeField()

@@ -1,0 +1,218 @@
+from django.db import transaction
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fulfillment.api.base import ActorMixin, ScopedViewSet
+from fulfillment.api.errors import Conflict, flatten_errors
+from fulfillment.tenancy.models import Tenant
+from inventory.models import InboundLine, Product, StockBalance
+from inventory.selectors import stock_levels
+from orders import selectors, services
+from orders.api import serializers as s
+from orders.models import Order, Status
+
+
+class OrderFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=Status.choices)
+    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    external_id = filters.CharFilter()
+    number = filters.CharFilter()
+
+    class Meta:
+        model = Order
+        fields = ["status", "external_id", "number", "shipping_method"]
+
+
+def _order_input(data: dict) -> services.OrderInput:
+    return services.OrderInput(
+        external_id=data["external_id"],
+        shipping_method=data["shipping_method"],
+        payment_status=data["payment_status"],
+        currency=data["currency"],
+        ship_to=dict(data["ship_to"]),
+        lines=[services.LineInput(**line) for line in data["lines"]],
+        warehouse=data["warehouse"],
+    )
+
+
+def _duplicate(exc: services.DuplicateOrder) -> Conflict:
+    return Conflict(str(exc), extra={"existing_order_id": str(exc.existing_id) if exc.existing_id else None})
+
+
+def _refused(exc: services.OrderError):
+    if isinstance(exc, services.DuplicateOrder):
+        return _duplicate(exc)
+    if isinstance(exc, services.InvalidTransition):
+        return Conflict(str(exc))
+    if exc.errors:
+        return exceptions.ValidationError(
+            {e["field"]: [exceptions.ErrorDetail(e["message"], code=e["code"])] for e in exc.errors}
+        )
+    return exceptions.ValidationError({"non_field_errors": [exceptions.ErrorDetail(str(exc), code=exc.code)]})
+
+
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Orders: merchants create and manage their own; staff see the orders of their warehouses."""
+
+    model = Order
+    serializer_class = s.OrderSerializer
+    filterset_class = OrderFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def base_queryset(self, qs):
+        qs = qs.select_related("warehouse").prefetch_related("lines")
+        if self.action == "retrieve":
+            qs = qs.prefetch_related("events")
+        return qs
+
+    def get_serializer_class(self):
+        return s.OrderListSerializer if self.action == "list" else s.OrderSerializer
+
+    def _tenant(self) -> Tenant:
+        if not self.actor.is_merchant:
+            raise exceptions.PermissionDenied("Orders are created by merchants with an API key.")
+        return Tenant.objects.get(pk=self.actor.tenant_id)
+
+    def _answer(self, order_id, code=status.HTTP_200_OK):
+        order = self.get_queryset().prefetch_related("events").get(pk=order_id)
+        return Response(s.OrderSerializer(order).data, status=code)
+
+    @extend_schema(
+        request=s.OrderCreateSerializer,
+        responses={
+            201: s.OrderSerializer,
+            409: OpenApiResponse(description="external_id already used: existing_order_id names that order"),
+            422: OpenApiResponse(description="invalid fields or unknown SKUs, with errors[].field paths"),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        """Create one order. An address that fails the country's rules puts it on hold instead of refusing it."""
+        tenant = self._tenant()
+        payload = s.OrderCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            order = services.order_create(
+                tenant=tenant, data=_order_input(payload.validated_data), actor=self.actor.label
+            )
+        except services.OrderError as exc:
+            raise _refused(exc) from None
+        return self._answer(order.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.OrderPatchSerializer, responses=s.OrderSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        """Fix ship_to or payment_status while the order is not yet picking; holds are re-evaluated."""
+        order = self.get_object()
+        if not self.actor.is_merchant:
+            raise exceptions.PermissionDenied("Only the merchant changes its orders.")
+        payload = s.OrderPatchSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            services.order_update(
+                order_id=order.pk,
+                tenant_id=order.tenant_id,
+                ship_to=payload.validated_data.get("ship_to"),
+                payment_status=payload.validated_data.get("payment_status"),
+                actor=self.actor.label,
+            )
+        except services.OrderError as exc:
+            raise _refused(exc) from None
+        return self._answer(order.pk)
+
+    @extend_schema(request=s.CancelSerializer, responses={200: s.OrderSerializer, 409: OpenApiResponse()})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel before shipping: reservations are released and picked units put back; 409 after."""
+        order = self.get_object()
+        payload = s.CancelSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            services.order_cancel(
+                order_id=order.pk,
+                tenant_id=order.tenant_id,
+                actor=self.actor.label,
+                reason=payload.validated_data["reason"],
+            )
+        except services.OrderError as exc:
+            raise _refused(exc) from None
+        return self._answer(order.pk)
+
+    @extend_schema(request=s.BulkSerializer, responses={200: OpenApiResponse(description="per-item results, in order")})
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        """Up to 1,000 orders: ``{"orders": [...]}``; each answered 201, 409 or 422; valid ones are created."""
+        tenant = self._tenant()
+        payload = s.BulkSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        results = []
+        created_ids = []
+        for index, item in enumerate(payload.validated_data["orders"]):
+            one = s.OrderCreateSerializer(data=item)
+            if not one.is_valid():
+                results.append({"index": index, "status": 422, "errors": flatten_errors(one.errors)})
+                continue
+            try:
+                with transaction.atomic():
+                    order = services.order_create(
+                        tenant=tenant, data=_order_input(one.validated_data), actor=self.actor.label
+                    )
+            except services.DuplicateOrder as exc:
+                results.append(
+                    {
+                        "index": index,
+                        "status": 409,
+                        "errors": [{"field": "external_id", "code": "duplicate", "message": str(exc)}],
+                        "existing_order_id": str(exc.existing_id) if exc.existing_id else None,
+                    }
+                )
+                continue
+            except services.OrderError as exc:
+                errors = exc.errors or [{"field": None, "code": exc.code, "message": str(exc)}]
+                results.append({"index": index, "status": 422, "errors": errors})
+                continue
+            created_ids.append(order.pk)
+            results.append({"index": index, "status": 201, "order": order.pk})
+        orders = {o.pk: o for o in self.get_queryset().filter(pk__in=created_ids)}
+        for result in results:
+            if result["status"] == 201:
+                result["order"] = s.OrderListSerializer(orders[result["order"]]).data
+        return Response({"results": results})
+
+
+class InventoryLevelView(ActorMixin, APIView):
+    """Stock per product and warehouse, with the demand that waits for it (backordered)."""
+
+    @extend_schema(responses=s.serializers.ListSerializer(child=s.serializers.DictField()))
+    def get(self, request):
+        products = Product.objects.visible_to(self.actor)
+        sku = request.query_params.get("sku")
+        if sku:
+            products = products.filter(sku=sku)
+        balances = StockBalance.objects.visible_to(self.actor).filter(product__in=products)
+        inbound = InboundLine.objects.filter(product__in=products)
+        levels = stock_levels(balances=balances, inbound_lines=inbound)
+        backordered = selectors.backordered_by_product(actor=self.actor, products=products)
+        for key, quantity in backordered.items():
+            levels[key]["backordered"] = quantity
+        names = dict(products.values_list("pk", "sku"))
+        codes = selectors.warehouse_codes()
+        rows = [
+            {
+                "sku": names[product_id],
+                "product": str(product_id),
+                "warehouse": codes[warehouse_id],
+                "on_hand": level["on_hand"],
+                "allocated": level["allocated"],
+                "available": level["available"],
+                "backordered": level.get("backordered", 0),
+                "inbound": level["inbound"],
+            }
+            for (product_id, warehouse_id), level in levels.items()
+            if product_id in names
+        ]
+        rows.sort(key=lambda r: (r["sku"], r["warehouse"]))
+        return Response({"results": rows, "next": None, "previous": None})

@@ -1,0 +1,355 @@
+"""Every write to returns: the merchant's request (RMA) and the warehouse's receipt and disposition.
+
+Locks: the order row first, then the return row (the same order as orders.services), then stock
+balances through inventory.services. Each receipt line writes two ledger movements: the units
+arrive from the customer into RETURNS, then go where the disposition sends them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from fulfillment.jobs import enqueue
+from fulfillment.webhooks.services import event_publish
+from inventory import services as inventory
+from inventory.models import Location, MovementReason
+from orders.models import Order, OrderAllocation, OrderLine
+from orders.models import Status as OrderStatus
+from orders.services import order_note
+from returns.models import Disposition, Return, ReturnLine, ReturnStatus
+
+RETURNABLE = {OrderStatus.SHIPPED, OrderStatus.DELIVERED}
+
+# Disposition -> (target location code or None for a sellable location, ledger reason).
+_ROUTES = {
+    Disposition.RESTOCK: (None, MovementReason.RESTOCK),
+    Disposition.QUARANTINE: ("QUARANTINE", MovementReason.QUARANTINE),
+    Disposition.DISPOSE: ("V-SCRAP", MovementReason.DISPOSAL),
+}
+
+
+class ReturnError(ValueError):
+    """A refused return action. ``code``: not_found (the order or return does not exist for this
+    tenant), invalid_state (409: the order or return is in the wrong state), invalid (422 with
+    ``errors`` naming the fields at fault)."""
+
+    def __init__(self, message: str, *, errors: list[dict] | None = None, code: str = "invalid"):
+        super().__init__(message)
+        self.errors = errors or []
+        self.code = code
+
+
+def _error(field: str, code: str, message: str) -> dict:
+    return {"field": field, "code": code, "message": message}
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _text(value) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def return_payload(rma: Return) -> dict:
+    """The data of return webhooks."""
+    return {
+        "id": str(rma.id),
+        "number": rma.number,
+        "order": str(rma.order_id),
+        "status": rma.status,
+        "lines": [
+            {
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "reason": line.reason,
+                "received_quantity": line.received_quantity,
+                "condition": line.condition,
+                "disposition": line.disposition,
+            }
+            for line in rma.lines.order_by("pk")
+        ],
+    }
+
+
+def _new_number() -> str:
+    return "RMA-" + secrets.token_hex(4).upper()
+
+
+# -- the merchant's request ----------------------------------------------------------------
+
+
+@transaction.atomic
+def return_create(*, tenant_id, order_id, lines: Sequence[Mapping], actor: str = "") -> Return:
+    """Open a return for units of a shipped or delivered order: ``lines`` = [{sku, quantity, reason}].
+
+    At most the shipped quantity of a line, minus what other returns already asked for, may come
+    back. The order row is locked, so concurrent requests cannot return the same units twice.
+    """
+    order = Order.objects.select_for_update().filter(pk=order_id, tenant_id=tenant_id).first()
+    if order is None:
+        # Another tenant's order reads exactly like a missing one.
+        raise ReturnError(
+            "order not found", errors=[_error("order", "not_found", "Order not found.")], code="not_found"
+        )
+    if order.status not in RETURNABLE:
+        raise ReturnError(f"An order in {order.status} cannot be returned; it must be shipped first.", code="invalid_state")
+    if not lines:
+        raise ReturnError("nothing to return", errors=[_error("lines", "required", "At least one line is required.")])
+    order_lines: dict[str, list[OrderLine]] = defaultdict(list)
+    for order_line in order.lines.order_by("pk"):
+        order_lines[order_line.sku].append(order_line)
+    requested = dict(
+        ReturnLine.objects.filter(order_line__order=order)
+        .values("order_line_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("order_line_id", "total")
+    )
+    errors: list[dict] = []
+    chosen: list[tuple[OrderLine, int, str]] = []
+    seen: set[str] = set()
+    for index, line in enumerate(lines):
+        field = f"lines[{index}]"
+        sku, quantity, reason = _text(line.get("sku")), line.get("quantity"), _text(line.get("reason"))
+        if not reason:
+            errors.append(_error(f"{field}.reason", "required", "A reason is required."))
+        elif len(reason) > 200:
+            errors.append(_error(f"{field}.reason", "max_length", "At most 200 characters."))
+        if sku not in order_lines:
+            errors.append(_error(f"{field}.sku", "not_in_order", f"{sku or 'This SKU'} is not a line of this order."))
+            continue
+        if sku in seen:
+            errors.append(_error(f"{field}.sku", "duplicate", f"{sku} appears twice; list it once with the total."))
+            continue
+        seen.add(sku)
+        if not _positive_int(quantity):
+            errors.append(_error(f"{field}.quantity", "invalid", "Quantity must be a positive integer."))
+            continue
+        # The first line of this SKU that still has enough shipped units not already asked for.
+        returnable = {ol.pk: ol.shipped_quantity - requested.get(ol.pk, 0) for ol in order_lines[sku]}
+        order_line = next((ol for ol in order_lines[sku] if returnable[ol.pk] >= quantity), None)
+        if order_line is None:
+            most = max(returnable.values())
+            errors.append(
+                _error(
+                    f"{field}.quantity",
+                    "exceeds_returnable",
+                    f"At most {max(most, 0)} x {sku} can be returned (shipped minus already requested).",
+                )
+            )
+            continue
+        chosen.append((order_line, quantity, reason))
+    if errors:
+        raise ReturnError("The return has invalid lines.", errors=errors)
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                rma = Return.objects.create(
+                    tenant_id=order.tenant_id, number=_new_number(), order=order, warehouse_id=order.warehouse_id
+                )
+            break
+        except IntegrityError:  # the random number is taken by another return of this tenant
+            continue
+    else:
+        raise RuntimeError("could not find a free return number")
+    ReturnLine.objects.bulk_create(
+        [
+            ReturnLine(
+                tenant_id=order.tenant_id,
+                rma=rma,
+                order_line=order_line,
+                product_id=order_line.product_id,
+                sku=order_line.sku,
+                quantity=quantity,
+                reason=reason,
+            )
+            for order_line, quantity, reason in chosen
+        ]
+    )
+    summary = ", ".join(f"{quantity} x {order_line.sku}" for order_line, quantity, _ in chosen)
+    order_note(
+        order_id=order.pk,
+        type="return_requested",
+        message=f"Return {rma.number} requested: {summary}",
+        data={"return": str(rma.id), "number": rma.number},
+        actor=actor,
+    )
+    event_publish(tenant_id=order.tenant_id, type="return.created", data=return_payload(rma))
+    return rma
+
+
+# -- the warehouse's receipt ---------------------------------------------------------------
+
+
+def _shipped_lots(*, order_line_id, skip: int, quantity: int) -> list[tuple[int, int]]:
+    """[(lot_id, units)] for ``quantity`` returned units of a line, from the lots that were shipped.
+
+    The first lot picked for the line comes back first; ``skip`` units (received on earlier
+    returns) are passed over, so that a line shipped from two lots is credited back to both.
+    """
+    shipped = list(
+        OrderAllocation.objects.filter(line_id=order_line_id, picked_quantity__gt=0)
+        .order_by("pk")
+        .values_list("lot_id", "picked_quantity")
+    )
+    if not shipped:
+        return []
+    out: list[tuple[int, int]] = []
+    for lot_id, picked in shipped:
+        available = picked - min(skip, picked)
+        skip -= picked - available
+        take = min(available, quantity)
+        if take:
+            out.append((lot_id, take))
+            quantity -= take
+        if not quantity:
+            return out
+    # More units than were picked cannot pass return_create's check; credit the first lot anyway.
+    out.append((shipped[0][0], quantity))
+    return out
+
+
+def _restock_target(*, rma: Return, product_id, code: str, field: str, errors: list[dict]) -> Location | None:
+    if code:
+        location = Location.objects.filter(warehouse_id=rma.warehouse_id, code=code.upper()).first()
+        if location is None:
+            errors.append(_error(field, "unknown_location", f"unknown location {code} in this warehouse"))
+        elif location.is_virtual or not location.is_sellable:
+            errors.append(_error(field, "not_sellable", f"{location.code} is not a sellable location"))
+        else:
+            return location
+        return None
+    try:
+        return inventory.restock_location(
+            tenant_id=rma.tenant_id, product_id=product_id, warehouse_id=rma.warehouse_id
+        )
+    except inventory.InventoryError as exc:
+        errors.append(_error(field, exc.code, str(exc)))
+        return None
+
+
+@transaction.atomic
+def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> Return:
+    """Receive a requested return: ``lines`` = [{sku, quantity, condition, disposition, location?}].
+
+    restock: V-CUSTOMER -> RETURNS -> ``location`` (else inventory.restock_location), then
+    backorders are re-allocated; quarantine: -> RETURNS -> QUARANTINE; dispose: -> RETURNS ->
+    V-SCRAP. Units go back to the lot that was shipped. All lines or nothing.
+    """
+    head = Return.objects.filter(pk=return_id).values_list("order_id", flat=True).first()
+    if head is None:
+        raise ReturnError("return not found", code="not_found")
+    Order.objects.select_for_update().filter(pk=head).first()
+    rma = Return.objects.select_for_update().filter(pk=return_id).first()
+    if rma.status != ReturnStatus.REQUESTED:
+        raise ReturnError(f"Return {rma.number} is already {rma.status}.", code="invalid_state")
+    if not lines:
+        raise ReturnError("nothing to receive", errors=[_error("lines", "required", "At least one line is required.")])
+    return_lines = {line.sku: line for line in rma.lines.select_for_update().order_by("pk")}
+    errors: list[dict] = []
+    plan: list[tuple[ReturnLine, int, str, str, Location | None]] = []
+    seen: set[str] = set()
+    for index, line in enumerate(lines):
+        field = f"lines[{index}]"
+        sku, quantity = _text(line.get("sku")), line.get("quantity")
+        condition, disposition = _text(line.get("condition")), _text(line.get("disposition"))
+        code = _text(line.get("location"))
+        return_line = return_lines.get(sku)
+        if return_line is None:
+            errors.append(_error(f"{field}.sku", "not_in_return", f"{sku or 'This SKU'} is not a line of this return."))
+            continue
+        if sku in seen:
+            errors.append(_error(f"{field}.sku", "duplicate", f"{sku} appears twice; list it once."))
+            continue
+        seen.add(sku)
+        if not _positive_int(quantity):
+            errors.append(_error(f"{field}.quantity", "invalid", "Quantity must be a positive integer."))
+        elif quantity > return_line.quantity:
+            errors.append(
+                _error(
+                    f"{field}.quantity",
+                    "exceeds_returned",
+                    f"Only {return_line.quantity} x {sku} were announced on this return.",
+                )
+            )
+        if not condition:
+            errors.append(_error(f"{field}.condition", "required", "The condition is required."))
+        elif len(condition) > 50:
+            errors.append(_error(f"{field}.condition", "max_length", "At most 50 characters."))
+        if disposition not in Disposition.values:
+            errors.append(
+                _error(f"{field}.disposition", "invalid_choice", f"Must be one of {', '.join(Disposition.values)}.")
+            )
+            continue
+        target = None
+        if disposition == Disposition.RESTOCK:
+            target = _restock_target(
+                rma=rma, product_id=return_line.product_id, code=code, field=f"{field}.location", errors=errors
+            )
+        elif code:
+            errors.append(_error(f"{field}.location", "not_allowed", "A location is only given for restock."))
+        plan.append((return_line, quantity, condition, disposition, target))
+    if errors:
+        raise ReturnError("The receipt has invalid lines.", errors=errors)
+
+    reference = f"return {rma.number}"
+    restocked: set[str] = set()
+    for return_line, quantity, condition, disposition, target in plan:
+        earlier = (
+            ReturnLine.objects.filter(order_line_id=return_line.order_line_id)
+            .exclude(pk=return_line.pk)
+            .aggregate(total=Sum("received_quantity"))["total"]
+            or 0
+        )
+        lots = _shipped_lots(order_line_id=return_line.order_line_id, skip=earlier, quantity=quantity)
+        if not lots:
+            raise ReturnError(f"No shipped units of {return_line.sku} on this order.", code="invalid_state")
+        target_code, reason = _ROUTES[disposition]
+        for lot_id, units in lots:
+            common = {
+                "tenant_id": rma.tenant_id,
+                "product_id": return_line.product_id,
+                "lot_id": lot_id,
+                "warehouse_id": rma.warehouse_id,
+                "quantity": units,
+                "reference": reference,
+                "actor": actor,
+            }
+            inventory.stock_transfer(
+                source_code="V-CUSTOMER", target_code="RETURNS", reason=MovementReason.RETURN, **common
+            )
+            inventory.stock_transfer(
+                source_code="RETURNS", target_code=target_code, target=target, reason=reason, **common
+            )
+        return_line.received_quantity = quantity
+        return_line.condition = condition
+        return_line.disposition = disposition
+        return_line.save(update_fields=["received_quantity", "condition", "disposition"])
+        if disposition == Disposition.RESTOCK:
+            restocked.add(str(return_line.product_id))
+
+    now = timezone.now()
+    changed = Return.objects.filter(pk=rma.pk, status=ReturnStatus.REQUESTED).update(
+        status=ReturnStatus.RECEIVED, received_at=now, updated_at=now
+    )
+    if changed != 1:  # cannot happen under the row lock; refuse rather than receive twice
+        raise ReturnError(f"Return {rma.number} changed state concurrently.", code="invalid_state")
+    rma.refresh_from_db()
+    summary = ", ".join(f"{q} x {rl.sku} {d}" for rl, q, _c, d, _t in plan)
+    order_note(
+        order_id=rma.order_id,
+        type="return_received",
+        message=f"Return {rma.number} received: {summary}",
+        data={"return": str(rma.id), "number": rma.number},
+        actor=actor,
+    )
+    event_publish(tenant_id=rma.tenant_id, type="return.received", data=return_payload(rma))
+    if restocked:
+        enqueue("orders.tasks.reallocate_backorders", warehouse_id=str(rma.warehouse_id), product_ids=sorted(restocked))
+    return rma

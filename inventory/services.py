@@ -579,6 +579,29 @@ def stock_pick(*, balance_id: int, quantity: int, reference: str = "", actor: st
     )
 
 
+def stock_write_off_missing(*, balance_id: int, quantity: int, reference: str = "", actor: str = "") -> int:
+    """Units a picker could not find leave sellable stock (to V-ADJUSTMENT) until a count finds them.
+
+    Only unreserved units can go; returns how many did.
+    """
+    balance = StockBalance.objects.select_for_update().select_related("location").get(pk=balance_id)
+    quantity = min(quantity, balance.on_hand - balance.allocated)
+    if quantity <= 0:
+        return 0
+    _move(
+        tenant_id=balance.tenant_id,
+        product_id=balance.product_id,
+        lot_id=balance.lot_id,
+        source=balance.location,
+        target=special_location(warehouse_id=balance.location.warehouse_id, code="V-ADJUSTMENT"),
+        quantity=quantity,
+        reason=MovementReason.ADJUSTMENT,
+        reference=reference or "missing at pick",
+        actor=actor,
+    )
+    return quantity
+
+
 def stock_transfer(
     *,
     tenant_id,

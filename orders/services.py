@@ -428,6 +428,10 @@ def allocation_short(*, allocation_id, actor: str = "") -> tuple[OrderAllocation
         return None, 0
     order = allocation.line.order
     inventory.stock_release(balance_id=allocation.balance_id, quantity=missing)
+    # What the picker could not find must not be promised again before someone counts it.
+    inventory.stock_write_off_missing(
+        balance_id=allocation.balance_id, quantity=missing, reference=f"short pick, order {order.number}", actor=actor
+    )
     OrderAllocation.objects.filter(pk=allocation.pk).update(quantity=allocation.picked_quantity)
     _event(
         order,

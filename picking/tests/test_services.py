@@ -1,0 +1,124 @@
+import pytest
+
+from inventory.models import StockBalance
+from inventory.services import ledger_differences
+from orders.models import Order, Status
+from picking import services
+from picking.models import PickTask, TaskStatus
+from picking.routing import Stop, s_shape
+from picking.tests.factories import allocated_orders
+
+pytestmark = pytest.mark.django_db
+
+
+def _status(order):
+    return Order.objects.get(pk=order.pk).status
+
+
+def _balance(code):
+    return StockBalance.objects.get(location__code=code, location__warehouse__code="MAIN")
+
+
+def test_batch_wave_puts_each_order_in_its_own_tote_and_marks_orders_picking(django_capture_on_commit_callbacks):
+    _, wh, _, orders = allocated_orders(django_capture_on_commit_callbacks, count=3)
+    wave = services.wave_build(warehouse=wh, strategy="batch", max_orders=10)
+    (pick_list,) = wave.pick_lists.all()
+    assert sorted(pick_list.tasks.values_list("tote", flat=True)) == ["T1", "T2", "T3"]
+    assert {_status(o) for o in orders} == {Status.PICKING}
+
+
+def test_discrete_wave_makes_one_list_per_order(django_capture_on_commit_callbacks):
+    _, wh, _, orders = allocated_orders(django_capture_on_commit_callbacks, count=2)
+    wave = services.wave_build(warehouse=wh, strategy="discrete", max_orders=10)
+    assert wave.pick_lists.count() == 2
+
+
+def test_wave_without_allocated_orders_is_none(django_capture_on_commit_callbacks):
+    _, wh, _, _ = allocated_orders(django_capture_on_commit_callbacks, count=1)
+    services.wave_build(warehouse=wh, strategy="batch", max_orders=10)
+    assert services.wave_build(warehouse=wh, strategy="batch", max_orders=10) is None
+
+
+def test_wrong_location_scan_changes_nothing(django_capture_on_commit_callbacks):
+    _, wh, _, orders = allocated_orders(django_capture_on_commit_callbacks, count=1)
+    pick_list = services.wave_build(warehouse=wh, strategy="discrete", max_orders=1).pick_lists.get()
+    task = pick_list.tasks.get()
+    with pytest.raises(services.PickingError) as refused:
+        services.pick_confirm(
+            pick_list=pick_list, task_id=task.pk, location_barcode="01-04-1", product_barcode="0012345678905", quantity=2
+        )
+    assert refused.value.field == "location_barcode"
+    task.refresh_from_db()
+    assert (task.status, task.picked_quantity) == (TaskStatus.OPEN, 0)
+    assert (_balance("01-03-1").on_hand, _balance("01-03-1").allocated) == (2, 2)
+
+
+def test_wrong_product_scan_changes_nothing(django_capture_on_commit_callbacks):
+    _, wh, _, _ = allocated_orders(django_capture_on_commit_callbacks, count=1)
+    pick_list = services.wave_build(warehouse=wh, strategy="discrete", max_orders=1).pick_lists.get()
+    task = pick_list.tasks.get()
+    with pytest.raises(services.PickingError) as refused:
+        services.pick_confirm(
+            pick_list=pick_list, task_id=task.pk, location_barcode="01-03-1", product_barcode="999", quantity=2
+        )
+    assert refused.value.field == "product_barcode"
+    assert PickTask.objects.get(pk=task.pk).picked_quantity == 0
+
+
+def test_confirmed_picks_move_stock_to_packing_and_order_becomes_picked(django_capture_on_commit_callbacks):
+    _, wh, _, (order,) = allocated_orders(django_capture_on_commit_callbacks, count=1)
+    pick_list = services.wave_build(warehouse=wh, strategy="discrete", max_orders=1).pick_lists.get()
+    task = pick_list.tasks.get()
+    services.pick_confirm(
+        pick_list=pick_list, task_id=task.pk, location_barcode="01-03-1", product_barcode="0012345678905", quantity=1
+    )
+    assert _status(order) == Status.PICKING
+    services.pick_confirm(pick_list=pick_list, task_id=task.pk, location_barcode="01-03-1", product_barcode="TEE", quantity=1)
+    assert _status(order) == Status.PICKED
+    assert (_balance("01-03-1").on_hand, _balance("01-03-1").allocated) == (0, 0)
+    assert _balance("PACKING").on_hand == 2
+    pick_list.refresh_from_db()
+    assert pick_list.status == "done"
+    assert ledger_differences() == []
+
+
+def test_short_pick_moves_the_task_to_another_location_with_stock(django_capture_on_commit_callbacks):
+    _, wh, _, (order,) = allocated_orders(
+        django_capture_on_commit_callbacks, count=1, quantity=2, stock=2, locations=("01-03-1", "02-05-1")
+    )
+    pick_list = services.wave_build(warehouse=wh, strategy="discrete", max_orders=1).pick_lists.get()
+    task = pick_list.tasks.get()
+    first_location = task.location.code
+    services.pick_confirm(pick_list=pick_list, task_id=task.pk, location_barcode=first_location, quantity=0, short=True)
+    replacement = pick_list.tasks.get(status=TaskStatus.OPEN)
+    assert replacement.location.code != first_location
+    assert replacement.quantity == 2
+    services.pick_confirm(
+        pick_list=pick_list, task_id=replacement.pk, location_barcode=replacement.location.code, product_barcode="TEE", quantity=2
+    )
+    assert _status(order) == Status.PICKED
+    assert ledger_differences() == []
+
+
+def test_short_pick_without_other_stock_backorders_the_rest(django_capture_on_commit_callbacks):
+    _, wh, _, (order,) = allocated_orders(django_capture_on_commit_callbacks, count=1, quantity=2, stock=2)
+    pick_list = services.wave_build(warehouse=wh, strategy="discrete", max_orders=1).pick_lists.get()
+    task = pick_list.tasks.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pick_confirm(
+            pick_list=pick_list, task_id=task.pk, location_barcode="01-03-1", product_barcode="TEE", quantity=1, short=True
+        )
+    assert _status(order) == Status.BACKORDERED
+    line = order.lines.get()
+    assert (line.picked_quantity, line.allocated_quantity, line.backordered_quantity) == (1, 1, 1)
+    balance = _balance("01-03-1")
+    assert (balance.on_hand, balance.allocated) == (0, 0)  # the missing unit is written off until counted
+    assert ledger_differences() == []
+
+
+def test_s_shape_walks_odd_aisles_up_and_even_aisles_down():
+    stops = [Stop(1, 5, "a"), Stop(2, 2, "b"), Stop(2, 8, "c"), Stop(3, 4, "d")]
+    ordered, distance = s_shape(stops, bays=10, aisle_pitch_m=3, bay_width_m=1)
+    assert [s.key for s in ordered] == ["a", "c", "b", "d"]
+    # aisle 1 and 2 walked through (10 m each), aisle 3 in and out to bay 4 (7 m), 2 x 6 m across
+    assert distance == 10 + 10 + 7 + 12

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from rest_framework import exceptions, permissions, viewsets
 from rest_framework.response import Response
 
-from fulfillment.api.errors import Conflict
+from fulfillment.api.errors import PROBLEM, Conflict
 from fulfillment.tenancy.actor import Actor
 from fulfillment.tenancy.authentication import request_actor
 from fulfillment.tenancy.models import IdempotencyRecord
@@ -88,7 +88,12 @@ class ActorMixin:
 
     def handle_exception(self, exc):
         if isinstance(exc, _Replay):
-            response = Response(exc.record.response_body, status=exc.record.status_code)
+            record = exc.record
+            response = Response(
+                record.response_body,
+                status=record.status_code,
+                content_type=PROBLEM if record.status_code >= 400 else None,
+            )
             response["Idempotent-Replayed"] = "true"
             return response
         return super().handle_exception(exc)

@@ -43,6 +43,8 @@ def flatten_errors(detail, path: str = "") -> list[dict]:
         for key, value in detail.items():
             if key == "non_field_errors":
                 out.extend(flatten_errors(value, path))
+            elif isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+                out.extend(flatten_errors(value, f"{path}[{key}]"))
             else:
                 out.extend(flatten_errors(value, f"{path}.{key}" if path else str(key)))
     elif isinstance(detail, list):

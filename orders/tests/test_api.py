@@ -48,7 +48,9 @@ def test_unknown_sku_is_422_with_field_path_and_creates_nothing(merchant):
         format="json",
     )
     assert response.status_code == 422
-    assert response.json()["errors"] == [{"field": "lines[1].sku", "code": "unknown_sku", "message": "unknown SKU NOPE"}]
+    assert response.json()["errors"] == [
+        {"field": "lines[1].sku", "code": "unknown_sku", "message": "unknown SKU NOPE"}
+    ]
     assert Order.objects.count() == 0
 
 

@@ -45,7 +45,12 @@ def test_pick_list_tasks_come_in_route_order_and_a_wrong_scan_is_422(floor):
     for task in tasks:
         ok = staff.post(
             f"/api/v1/pick-lists/{pick_list_id}/picks/",
-            {"task": task["id"], "location_barcode": task["location"], "product_barcode": "0012345678905", "quantity": 2},
+            {
+                "task": task["id"],
+                "location_barcode": task["location"],
+                "product_barcode": "0012345678905",
+                "quantity": 2,
+            },
             format="json",
         )
         assert ok.status_code == 201, ok.content

@@ -45,7 +45,11 @@ def test_wrong_location_scan_changes_nothing(django_capture_on_commit_callbacks)
     task = pick_list.tasks.get()
     with pytest.raises(services.PickingError) as refused:
         services.pick_confirm(
-            pick_list=pick_list, task_id=task.pk, location_barcode="01-04-1", product_barcode="0012345678905", quantity=2
+            pick_list=pick_list,
+            task_id=task.pk,
+            location_barcode="01-04-1",
+            product_barcode="0012345678905",
+            quantity=2,
         )
     assert refused.value.field == "location_barcode"
     task.refresh_from_db()
@@ -73,7 +77,9 @@ def test_confirmed_picks_move_stock_to_packing_and_order_becomes_picked(django_c
         pick_list=pick_list, task_id=task.pk, location_barcode="01-03-1", product_barcode="0012345678905", quantity=1
     )
     assert _status(order) == Status.PICKING
-    services.pick_confirm(pick_list=pick_list, task_id=task.pk, location_barcode="01-03-1", product_barcode="TEE", quantity=1)
+    services.pick_confirm(
+        pick_list=pick_list, task_id=task.pk, location_barcode="01-03-1", product_barcode="TEE", quantity=1
+    )
     assert _status(order) == Status.PICKED
     assert (_balance("01-03-1").on_hand, _balance("01-03-1").allocated) == (0, 0)
     assert _balance("PACKING").on_hand == 2
@@ -94,7 +100,11 @@ def test_short_pick_moves_the_task_to_another_location_with_stock(django_capture
     assert replacement.location.code != first_location
     assert replacement.quantity == 2
     services.pick_confirm(
-        pick_list=pick_list, task_id=replacement.pk, location_barcode=replacement.location.code, product_barcode="TEE", quantity=2
+        pick_list=pick_list,
+        task_id=replacement.pk,
+        location_barcode=replacement.location.code,
+        product_barcode="TEE",
+        quantity=2,
     )
     assert _status(order) == Status.PICKED
     assert ledger_differences() == []
@@ -106,7 +116,12 @@ def test_short_pick_without_other_stock_backorders_the_rest(django_capture_on_co
     task = pick_list.tasks.get()
     with django_capture_on_commit_callbacks(execute=True):
         services.pick_confirm(
-            pick_list=pick_list, task_id=task.pk, location_barcode="01-03-1", product_barcode="TEE", quantity=1, short=True
+            pick_list=pick_list,
+            task_id=task.pk,
+            location_barcode="01-03-1",
+            product_barcode="TEE",
+            quantity=1,
+            short=True,
         )
     assert _status(order) == Status.BACKORDERED
     line = order.lines.get()

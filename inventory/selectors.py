@@ -23,7 +23,7 @@ def stock_levels(*, balances, inbound_lines=None) -> dict[tuple, dict]:
         balances.filter(location__is_virtual=False)
         .values("product_id", "location__warehouse_id")
         .annotate(
-            on_hand=Sum("on_hand"),
+            total=Sum("on_hand"),
             reserved=Sum("allocated"),
             committed=Sum(
                 Case(When(location__kind__in=_COMMITTED_KINDS, then="on_hand"), default=Value(0)),
@@ -38,7 +38,7 @@ def stock_levels(*, balances, inbound_lines=None) -> dict[tuple, dict]:
     levels: dict[tuple, dict] = defaultdict(lambda: {"on_hand": 0, "allocated": 0, "available": 0, "inbound": 0})
     for row in rows:
         level = levels[(row["product_id"], row["location__warehouse_id"])]
-        level["on_hand"] = row["on_hand"] or 0
+        level["on_hand"] = row["total"] or 0
         level["allocated"] = (row["reserved"] or 0) + (row["committed"] or 0)
         level["available"] = (row["sellable"] or 0) - (row["reserved"] or 0)
     if inbound_lines is not None:

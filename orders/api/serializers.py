@@ -76,8 +76,8 @@ class OrderEventSerializer(serializers.ModelSerializer):
 class ShipmentSummarySerializer(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.CharField()
-    carrier = serializers.CharField()
-    service = serializers.CharField()
+    carrier = serializers.CharField(source="carrier_code")
+    service = serializers.CharField(source="service_code")
     tracking_number = serializers.CharField()
     estimated_delivery_date = serializers.DateField(allow_null=True)
 

@@ -1,0 +1,208 @@
+"""Demo data: a warehouse, two merchants, products, stock, staff and orders in every state."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
+
+from fulfillment.celery import app as celery_app
+from fulfillment.tenancy import services as tenancy
+from fulfillment.tenancy.models import Tenant
+from inventory import services as inventory
+from inventory.models import Warehouse
+from orders import services as orders
+from orders.models import Order, Status
+from packing import services as packing
+from picking import services as picking
+from picking.models import TaskStatus
+from returns import services as returns
+from shipping import services as shipping
+
+PASSWORD = "demo-pass-123"
+
+CATALOG = {
+    "acme": (
+        "Acme Apparel",
+        [
+            ("TEE-RED-M", "Red tee, M", "0012345678905", 180, (300, 220, 20), 40, "01-02-1"),
+            ("TEE-BLU-L", "Blue tee, L", "0012345678912", 190, (300, 220, 20), 30, "01-05-1"),
+            ("HOODIE-GRY-M", "Grey hoodie, M", "0012345678929", 650, (350, 300, 60), 12, "02-03-1"),
+            ("SOCKS-3PK", "Socks, 3 pack", "0012345678936", 120, (200, 100, 40), 60, "03-07-2"),
+        ],
+    ),
+    "globex": (
+        "Globex Gadgets",
+        [
+            ("CABLE-USB-C", "USB-C cable 1 m", "4006381333931", 60, (150, 100, 20), 50, "02-08-1"),
+            ("CHARGER-65W", "65 W charger", "4006381333948", 210, (90, 90, 40), 20, "04-02-1"),
+            ("EARBUDS-PRO", "Earbuds Pro", "4006381333955", 80, (80, 60, 40), 0, ""),
+        ],
+    ),
+}
+
+
+def _address(name: str, **overrides) -> dict:
+    return {
+        "name": name,
+        "company": "",
+        "line1": "123 King St W",
+        "line2": "",
+        "city": "Toronto",
+        "region": "ON",
+        "postal_code": "M5H 1A1",
+        "country": "CA",
+        "phone": "+14165550100",
+        "email": "shopper@example.com",
+        **overrides,
+    }
+
+
+class Command(BaseCommand):
+    help = "Create demo data (safe to re-run: existing data is kept, new keys are printed)."
+
+    def handle(self, *args, **options):
+        eager = celery_app.conf.task_always_eager
+        celery_app.conf.task_always_eager = True  # run allocation, labels and webhooks in-process
+        try:
+            if Tenant.objects.filter(slug="acme").exists():
+                self.stdout.write("Demo data already present; issuing fresh keys.")
+            else:
+                self._seed()
+        finally:
+            celery_app.conf.task_always_eager = eager
+        self._print_logins()
+
+    # -- data ------------------------------------------------------------------------------
+
+    def _seed(self) -> None:
+        warehouse = Warehouse.objects.filter(code="MAIN").first() or inventory.warehouse_create(
+            code="MAIN", name="Main warehouse", aisles=4, bays=10, levels=2
+        )
+        tenants = {}
+        for slug, (name, products) in CATALOG.items():
+            tenant, _ = tenancy.tenant_create(slug=slug, name=name, default_warehouse_code="MAIN")
+            tenants[slug] = tenant
+            lines = []
+            for sku, title, barcode, weight, (length, width, height), quantity, location in products:
+                inventory.product_create(
+                    tenant_id=tenant.pk,
+                    sku=sku,
+                    name=title,
+                    barcodes=[barcode],
+                    weight_g=weight,
+                    length_mm=length,
+                    width_mm=width,
+                    height_mm=height,
+                    reorder_point=10,
+                )
+                if quantity:
+                    lines.append((sku, quantity, location))
+            asn = inventory.inbound_create(
+                tenant_id=tenant.pk,
+                warehouse=warehouse,
+                reference=f"PO-{slug.upper()}-1",
+                lines=[inventory.InboundLineInput(sku=sku, quantity=q) for sku, q, _ in lines],
+            )
+            inventory.inbound_receive(
+                shipment_id=asn.pk,
+                lines=[inventory.ReceiptLineInput(sku=sku, quantity=q, location=loc) for sku, q, loc in lines],
+                actor="seed_demo",
+            )
+        for username, role in (("manager", "manager"), ("associate", "associate")):
+            user, _ = tenancy.staff_create(username=username, password=PASSWORD, role=role)
+            warehouse.staff.add(user)
+        self._orders(tenants, warehouse)
+
+    def _order(self, tenant, n: int, lines, **fields) -> Order:
+        data = orders.OrderInput(
+            external_id=f"DEMO-{tenant.slug.upper()}-{n}",
+            shipping_method=fields.get("method", "standard"),
+            payment_status=fields.get("payment", "paid"),
+            currency="CAD",
+            ship_to=fields.get("ship_to") or _address(f"Shopper {n}"),
+            lines=[orders.LineInput(sku=sku, quantity=q) for sku, q in lines],
+            warehouse="MAIN",
+        )
+        order = orders.order_create(tenant=tenant, data=data, actor="seed_demo")
+        return Order.objects.get(pk=order.pk)
+
+    def _pick_all(self, wave) -> None:
+        for pick_list in wave.pick_lists.all():
+            while task := picking.next_task(pick_list=pick_list):
+                picking.pick_confirm(
+                    pick_list=pick_list,
+                    task_id=task.pk,
+                    location_barcode=task.location.code,
+                    product_barcode=task.product.sku,
+                    quantity=task.remaining,
+                    actor="seed_demo",
+                )
+            assert not pick_list.tasks.filter(status=TaskStatus.OPEN).exists()
+
+    def _orders(self, tenants, warehouse) -> None:
+        acme, globex = tenants["acme"], tenants["globex"]
+        # Orders that will travel to shipped / delivered / returned.
+        travelling = [
+            self._order(acme, 1, [("TEE-RED-M", 2)]),
+            self._order(acme, 2, [("HOODIE-GRY-M", 1), ("SOCKS-3PK", 2)], method="express"),
+            self._order(globex, 1, [("CABLE-USB-C", 3)]),
+            self._order(globex, 2, [("CHARGER-65W", 1)], method="same_day"),
+        ]
+        wave = picking.wave_build(warehouse=warehouse, strategy="batch", max_orders=10, actor="seed_demo")
+        self._pick_all(wave)
+        for order in travelling:
+            shipment = packing.order_pack(order_id=order.pk, actor="seed_demo")
+            shipping.shipment_purchase_label(shipment_id=shipment.pk)
+        with override_settings(SANDBOX_CARRIER_STEP_SECONDS=0):
+            for order in travelling[:2]:
+                shipping.shipment_track(shipment_id=order.shipments.get().pk)
+        returns_order = travelling[0]
+        rma = returns.return_create(
+            tenant_id=acme.pk,
+            order_id=returns_order.pk,
+            lines=[{"sku": "TEE-RED-M", "quantity": 1, "reason": "too small"}],
+            actor="seed_demo",
+        )
+        returns.return_receive(
+            return_id=rma.pk,
+            lines=[{"sku": "TEE-RED-M", "quantity": 1, "condition": "new", "disposition": "restock"}],
+            actor="seed_demo",
+        )
+        # Picked, but not packed yet.
+        self._order(acme, 3, [("TEE-BLU-L", 1)])
+        self._order(globex, 3, [("CABLE-USB-C", 1)])
+        self._pick_all(picking.wave_build(warehouse=warehouse, strategy="batch", max_orders=10, actor="seed_demo"))
+        # In a released wave, waiting for the picker (the handheld page has work to do).
+        for n in range(4, 7):
+            self._order(acme, n, [("TEE-RED-M", 1), ("SOCKS-3PK", 1)])
+        self._order(globex, 4, [("CHARGER-65W", 2)], method="express")
+        picking.wave_build(warehouse=warehouse, strategy="batch", max_orders=10, actor="seed_demo")
+        # Allocated, not yet in a wave.
+        self._order(acme, 7, [("TEE-BLU-L", 2)], method="express")
+        self._order(globex, 5, [("CABLE-USB-C", 2)])
+        # Waiting for stock, on hold, cancelled.
+        self._order(globex, 6, [("EARBUDS-PRO", 1)])
+        self._order(acme, 8, [("TEE-RED-M", 1)], payment="pending")
+        self._order(acme, 9, [("SOCKS-3PK", 1)], ship_to=_address("Bad Address", postal_code="12345"))
+        cancelled = self._order(globex, 7, [("CHARGER-65W", 1)])
+        orders.order_cancel(order_id=cancelled.pk, actor="seed_demo", reason="customer changed their mind")
+        counts = {s: Order.objects.filter(status=s).count() for s in Status.values}
+        self.stdout.write("Orders by status: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+
+    # -- the answer ------------------------------------------------------------------------
+
+    def _print_logins(self) -> None:
+        lines = ["", "Demo logins (web: http://127.0.0.1:8000/login/):"]
+        for username in ("manager", "associate"):
+            lines.append(f"  {username} / {PASSWORD}")
+        lines.append("Merchant API keys (shown once):")
+        for slug in CATALOG:
+            tenant = Tenant.objects.get(slug=slug)
+            _, raw = tenancy.api_key_create(tenant=tenant, name="seed_demo")
+            lines.append(f"  {slug}: {raw}")
+        from django.contrib.auth import get_user_model
+
+        manager = get_user_model().objects.get(username="manager")
+        _, token = tenancy.staff_token_create(user=manager, name="seed_demo")
+        lines.append(f"Staff token (manager): {token}")
+        self.stdout.write("\n".join(lines))

@@ -1,0 +1,33 @@
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+
+from inventory.services import ledger_differences
+from orders.models import Order, Status
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_creates_orders_in_every_state_and_prints_working_keys(api_as):
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    statuses = set(Order.objects.values_list("status", flat=True))
+    expected = {Status.ON_HOLD, Status.BACKORDERED, Status.ALLOCATED, Status.PICKING, Status.PICKED, Status.SHIPPED}
+    assert expected | {Status.DELIVERED, Status.CANCELLED} <= statuses
+    assert ledger_differences() == []
+    text = out.getvalue()
+    assert "manager / demo-pass-123" in text
+    key = re.search(r"acme: (fk_\S+)", text).group(1)
+    listed = api_as(key).get("/api/v1/orders/").json()["results"]
+    assert listed and all(o["external_id"].startswith("DEMO-ACME") for o in listed)
+
+
+def test_seed_demo_runs_twice_without_duplicating(api_as):
+    call_command("seed_demo", stdout=io.StringIO())
+    count = Order.objects.count()
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert Order.objects.count() == count
+    assert "already present" in out.getvalue()

@@ -179,6 +179,17 @@ SPECTACULAR_SETTINGS = {
         }
     },
     "SECURITY": [{"bearer": []}],
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Status",
+        "PaymentStatusEnum": "orders.models.PaymentStatus",
+        "WaveStatusEnum": "picking.models.WaveStatus",
+        "PickListStatusEnum": "picking.models.PickListStatus",
+        "PickTaskStatusEnum": "picking.models.TaskStatus",
+        "ShipmentStatusEnum": "packing.models.ShipmentStatus",
+        "WebhookDeliveryStatusEnum": "fulfillment.webhooks.models.DeliveryStatus",
+        "InboundStatusEnum": "inventory.models.InboundStatus",
+        "ReturnStatusEnum": "returns.models.ReturnStatus",
+    },
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise a filesystem broker that needs no server.

@@ -11,6 +11,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -92,14 +93,19 @@ def return_create(*, tenant_id, order_id, lines: Sequence[Mapping], actor: str =
     At most the shipped quantity of a line, minus what other returns already asked for, may come
     back. The order row is locked, so concurrent requests cannot return the same units twice.
     """
-    order = Order.objects.select_for_update().filter(pk=order_id, tenant_id=tenant_id).first()
+    try:
+        order = Order.objects.select_for_update().filter(pk=order_id, tenant_id=tenant_id).first()
+    except (ValueError, DjangoValidationError):  # not a UUID: no such order either
+        order = None
     if order is None:
         # Another tenant's order reads exactly like a missing one.
         raise ReturnError(
             "order not found", errors=[_error("order", "not_found", "Order not found.")], code="not_found"
         )
     if order.status not in RETURNABLE:
-        raise ReturnError(f"An order in {order.status} cannot be returned; it must be shipped first.", code="invalid_state")
+        raise ReturnError(
+            f"An order in {order.status} cannot be returned; it must be shipped first.", code="invalid_state"
+        )
     if not lines:
         raise ReturnError("nothing to return", errors=[_error("lines", "required", "At least one line is required.")])
     order_lines: dict[str, list[OrderLine]] = defaultdict(list)
@@ -226,9 +232,7 @@ def _restock_target(*, rma: Return, product_id, code: str, field: str, errors: l
             return location
         return None
     try:
-        return inventory.restock_location(
-            tenant_id=rma.tenant_id, product_id=product_id, warehouse_id=rma.warehouse_id
-        )
+        return inventory.restock_location(tenant_id=rma.tenant_id, product_id=product_id, warehouse_id=rma.warehouse_id)
     except inventory.InventoryError as exc:
         errors.append(_error(field, exc.code, str(exc)))
         return None
@@ -245,6 +249,7 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
     head = Return.objects.filter(pk=return_id).values_list("order_id", flat=True).first()
     if head is None:
         raise ReturnError("return not found", code="not_found")
+    # The order first, then the return: the lock order of return_create and the order transitions.
     Order.objects.select_for_update().filter(pk=head).first()
     rma = Return.objects.select_for_update().filter(pk=return_id).first()
     if rma.status != ReturnStatus.REQUESTED:

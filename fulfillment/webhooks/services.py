@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import ipaddress
 import json
 import random
 import secrets
 import socket
-import urllib.error
-import urllib.request
+import ssl
 from datetime import timedelta
 from urllib.parse import urlparse
 
@@ -33,39 +33,75 @@ BACKOFF = [5, 30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600
 
 
 class WebhookError(ValueError):
-    pass
+    """A refused endpoint; ``errors`` name the fields at fault ([{field, code, message}])."""
+
+    def __init__(self, message: str, *, errors: list[dict] | None = None, code: str = "invalid"):
+        super().__init__(message)
+        self.errors = errors or []
+        self.code = code
 
 
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-def _url_allowed(url: str) -> str | None:
-    """None when every address the host resolves to is public or explicitly allowed; else why not."""
+def _allowed_networks() -> list:
+    # The setting holds ip_network objects (from env_networks); CIDR strings are accepted too.
+    return [
+        net
+        if isinstance(net, ipaddress.IPv4Network | ipaddress.IPv6Network)
+        else ipaddress.ip_network(net, strict=False)
+        for net in settings.WEBHOOK_ALLOWED_NETWORKS
+    ]
+
+
+def _resolve(url: str) -> tuple[list[str], str | None]:
+    """(addresses to connect to, None) when every address of the host is public or allowed; else ([], why not)."""
     parsed = urlparse(url)
     if parsed.scheme not in {"http", "https"} or not parsed.hostname:
-        return "URL must be http(s) with a host"
+        return [], "URL must be http(s) with a host"
     try:
-        infos = socket.getaddrinfo(parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80))
-    except socket.gaierror:
-        return f"host {parsed.hostname} does not resolve"
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    except ValueError:
+        return [], "URL has an invalid port"
+    try:
+        infos = socket.getaddrinfo(parsed.hostname, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return [], f"host {parsed.hostname} does not resolve"
+    allowed = _allowed_networks()
+    addresses: list[str] = []
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if any(address in net for net in settings.WEBHOOK_ALLOWED_NETWORKS):
-            continue
-        if not address.is_global:
-            return f"{parsed.hostname} resolves to a non-public address ({address})"
-    return None
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if not any(address in net for net in allowed) and not address.is_global:
+            return [], f"{parsed.hostname} resolves to a non-public address ({address})"
+        if str(address) not in addresses:
+            addresses.append(str(address))
+    return addresses, None
 
 
+def _url_allowed(url: str) -> str | None:
+    """None when every address the host resolves to is public or explicitly allowed; else why not."""
+    return _resolve(url)[1]
+
+
+@transaction.atomic
 def endpoint_create(*, tenant_id, url: str, events: list[str]) -> WebhookEndpoint:
-    unknown = sorted(set(events) - set(EVENT_TYPES))
-    if unknown:
-        raise WebhookError(f"unknown event types: {', '.join(unknown)}")
+    """An endpoint for ``events`` (empty: every event). Refuses unknown events and non-public targets."""
+    errors = [
+        {"field": f"events[{index}]", "code": "unknown_event", "message": f"unknown event type {event!r}"}
+        for index, event in enumerate(events)
+        if event not in EVENT_TYPES
+    ]
+    if errors:
+        raise WebhookError("unknown event types", errors=errors)
+    if len(url) > WebhookEndpoint._meta.get_field("url").max_length:
+        raise WebhookError("URL too long", errors=[{"field": "url", "code": "max_length", "message": "URL too long"}])
     problem = _url_allowed(url)
     if problem:
-        raise WebhookError(problem)
-    return WebhookEndpoint.objects.create(tenant_id=tenant_id, url=url, events=events, secret=new_secret())
+        raise WebhookError(problem, errors=[{"field": "url", "code": "url_not_allowed", "message": problem}])
+    return WebhookEndpoint.objects.create(
+        tenant_id=tenant_id, url=url, events=list(dict.fromkeys(events)), secret=new_secret()
+    )
 
 
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
@@ -74,7 +110,8 @@ def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
 
 def event_publish(*, tenant_id, type: str, data: dict) -> OutboxEvent:
     """Record an event in the outbox within the caller's transaction; deliveries start on commit."""
-    assert type in EVENT_TYPES, type
+    if type not in EVENT_TYPES:  # a programming error; not an assert, which -O would strip
+        raise WebhookError(f"unknown event type {type!r}")
     payload = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
     event = OutboxEvent.objects.create(tenant_id=tenant_id, type=type, data=payload)
     endpoints = [e for e in WebhookEndpoint.objects.filter(tenant_id=tenant_id, is_active=True) if e.wants(type)]
@@ -95,8 +132,59 @@ def _body(event: OutboxEvent) -> str:
     )
 
 
-def delivery_attempt(*, delivery_id) -> str:
-    """One attempt at one delivery; returns its status. Safe to call twice."""
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to an address that was checked, not to whatever the host name resolves to now."""
+
+    def __init__(self, host: str, port: int, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        # The certificate is checked against the host name (SNI), not the pinned address.
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _post(url: str, *, body: bytes, headers: dict) -> tuple[int | None, str]:
+    """POST without following redirects, to the addresses checked just before: (status, error)."""
+    # Resolving again here and connecting to exactly those addresses closes the DNS-rebinding
+    # window between the check and the connection; redirects are not followed for the same reason.
+    addresses, problem = _resolve(url)
+    if problem:
+        return None, problem
+    parsed = urlparse(url)
+    secure = parsed.scheme == "https"
+    port = parsed.port or (443 if secure else 80)
+    target = (parsed.path or "/") + (f"?{parsed.query}" if parsed.query else "")
+    cls = _PinnedHTTPSConnection if secure else _PinnedHTTPConnection
+    error = "no address to connect to"
+    for address in addresses:
+        connection = cls(parsed.hostname, port, address=address, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+        try:
+            connection.request("POST", target, body=body, headers=headers)
+            answer = connection.getresponse()
+            answer.read(64 * 1024)
+            if 200 <= answer.status < 300:
+                return answer.status, ""
+            return answer.status, f"HTTP {answer.status}"
+        except (OSError, http.client.HTTPException) as exc:
+            error = (str(exc) or type(exc).__name__)[:500]
+        finally:
+            connection.close()
+    return None, error
+
+
+def _claim(delivery_id) -> WebhookDelivery | str:
+    """Start an attempt: count it and lease the row, in a short transaction of its own."""
     with transaction.atomic():
         delivery = (
             WebhookDelivery.objects.select_for_update(skip_locked=settings.IS_POSTGRES)
@@ -109,64 +197,77 @@ def delivery_attempt(*, delivery_id) -> str:
         now = timezone.now()
         if delivery.next_attempt_at and delivery.next_attempt_at > now + timedelta(seconds=1):
             return "not_due"
-        endpoint = delivery.endpoint
-        delivery.attempts += 1
-        status_code, error = None, ""
-        if not endpoint.is_active:
-            error = "endpoint disabled"
-        else:
-            error = _url_allowed(endpoint.url) or ""
-        if not error:
-            body = _body(delivery.event)
-            timestamp = now
-            signature = Webhook(endpoint.secret).sign(delivery.event.message_id, timestamp, body)
-            request = urllib.request.Request(
-                endpoint.url,
-                data=body.encode(),
-                method="POST",
-                headers={
-                    "content-type": "application/json",
-                    "user-agent": "fulfillment-webhooks/1",
-                    "webhook-id": delivery.event.message_id,
-                    "webhook-timestamp": str(int(timestamp.timestamp())),
-                    "webhook-signature": signature,
-                },
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as answer:
-                    status_code = answer.status
-            except urllib.error.HTTPError as exc:
-                status_code, error = exc.code, f"HTTP {exc.code}"
-            except (urllib.error.URLError, OSError) as exc:
-                error = str(getattr(exc, "reason", exc))[:500]
-        delivery.last_status_code = status_code
-        delivery.last_error = error
-        if status_code is not None and 200 <= status_code < 300:
-            delivery.status = DeliveryStatus.SUCCEEDED
-            delivery.delivered_at = now
-            delivery.next_attempt_at = None
-        elif status_code == 410:
+        if not delivery.endpoint.is_active:
             delivery.status = DeliveryStatus.FAILED
             delivery.next_attempt_at = None
-            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+            delivery.last_error = "endpoint disabled"
+            delivery.save(update_fields=["status", "next_attempt_at", "last_error"])
+            return delivery.status
+        delivery.attempts += 1
+        # The lease: while this attempt is in flight, the retry sweep sees the delivery as not due.
+        # A worker that dies mid-request leaves it to be retried once the lease runs out.
+        delivery.next_attempt_at = now + timedelta(seconds=2 * settings.WEBHOOK_TIMEOUT_SECONDS + 30)
+        delivery.save(update_fields=["attempts", "next_attempt_at"])
+        return delivery
+
+
+def delivery_attempt(*, delivery_id) -> str:
+    """One attempt at one delivery; returns its status. Safe to call twice.
+
+    No database transaction or row lock is held during the HTTP request (which may take
+    WEBHOOK_TIMEOUT_SECONDS): the row is claimed first, the result recorded afterwards.
+    """
+    delivery = _claim(delivery_id)
+    if isinstance(delivery, str):
+        return delivery
+    endpoint = delivery.endpoint
+    body = _body(delivery.event)
+    timestamp = timezone.now()
+    signature = Webhook(endpoint.secret).sign(delivery.event.message_id, timestamp, body)
+    status_code, error = _post(
+        endpoint.url,
+        body=body.encode(),
+        headers={
+            "content-type": "application/json",
+            "user-agent": "fulfillment-webhooks/1",
+            "webhook-id": delivery.event.message_id,
+            "webhook-timestamp": str(int(timestamp.timestamp())),
+            "webhook-signature": signature,
+        },
+    )
+    return _record(delivery, status_code=status_code, error=error)
+
+
+def _record(delivery: WebhookDelivery, *, status_code: int | None, error: str) -> str:
+    now = timezone.now()
+    fields = {"last_status_code": status_code, "last_error": error, "next_attempt_at": None}
+    if status_code is not None and 200 <= status_code < 300:
+        fields.update(status=DeliveryStatus.SUCCEEDED, delivered_at=now)
+    elif status_code == 410 or delivery.attempts > len(BACKOFF):
+        fields.update(status=DeliveryStatus.FAILED)
+    else:
+        wait = BACKOFF[delivery.attempts - 1]
+        fields.update(
+            status=DeliveryStatus.PENDING, next_attempt_at=now + timedelta(seconds=wait * random.uniform(1.0, 1.2))
+        )
+    with transaction.atomic():
+        # Only the attempt that holds the lease records its result (attempts is its ticket).
+        updated = WebhookDelivery.objects.filter(
+            pk=delivery.pk, status=DeliveryStatus.PENDING, attempts=delivery.attempts
+        ).update(**fields)
+        if not updated:
+            return "superseded"
+        if status_code == 410:
+            WebhookEndpoint.objects.filter(pk=delivery.endpoint_id, is_active=True).update(
                 is_active=False, disabled_reason="the endpoint answered 410 Gone"
             )
-        elif delivery.attempts > len(BACKOFF):
-            delivery.status = DeliveryStatus.FAILED
-            delivery.next_attempt_at = None
-        else:
-            wait = BACKOFF[delivery.attempts - 1]
-            delivery.next_attempt_at = now + timedelta(seconds=wait * random.uniform(1.0, 1.2))
-        delivery.save(
-            update_fields=["attempts", "status", "last_status_code", "last_error", "delivered_at", "next_attempt_at"]
-        )
-        if delivery.status == DeliveryStatus.PENDING:
+        if fields["status"] == DeliveryStatus.PENDING:
             enqueue(
                 "fulfillment.webhooks.tasks.deliver_webhook",
                 delivery_id=str(delivery.id),
-                countdown=(delivery.next_attempt_at - now).total_seconds(),
+                countdown=(fields["next_attempt_at"] - now).total_seconds(),
             )
-        return delivery.status
+    return fields["status"]
 
 
 def deliveries_due(*, limit: int = 500) -> list[str]:

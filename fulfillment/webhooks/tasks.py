@@ -8,7 +8,7 @@ def deliver_webhook(*, delivery_id: str, **_: object) -> str:
     return services.delivery_attempt(delivery_id=delivery_id)
 
 
-@shared_task(name="fulfillment.webhooks.tasks.retry_due_deliveries")
+@shared_task(name="fulfillment.webhooks.tasks.retry_due_deliveries", acks_late=True)
 def retry_due_deliveries(**_: object) -> int:
     """Recovers deliveries whose message was lost (broker down, worker killed)."""
     due = services.deliveries_due()

@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from fulfillment.webhooks.api import views
+
+router = SimpleRouter()
+router.register("webhook-endpoints", views.WebhookEndpointViewSet, basename="webhook-endpoint")
+
+urlpatterns = router.urls

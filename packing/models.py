@@ -1,1 +1,144 @@
-from django.db import models  # noqa: F401
+"""Boxes (operator catalog), shipments and their packages.
+
+A shipment is created when an order is packed; shipping (a higher stage) later writes the
+carrier, tracking and label fields through ``packing.services``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from fulfillment.tenancy.scoping import TenantScoped, scoped_queryset
+
+
+class Box(models.Model):
+    """A carton or mailer the warehouse packs into (operator-owned, shared by every tenant)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.CharField(max_length=30, unique=True)
+    name = models.CharField(max_length=100)
+    length_mm = models.PositiveIntegerField(help_text="Inner length")
+    width_mm = models.PositiveIntegerField(help_text="Inner width")
+    height_mm = models.PositiveIntegerField(help_text="Inner height")
+    max_weight_g = models.PositiveIntegerField(help_text="Heaviest contents the box may hold")
+    tare_weight_g = models.PositiveIntegerField(default=0, help_text="Weight of the empty box")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "boxes"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(length_mm__gt=0, width_mm__gt=0, height_mm__gt=0, max_weight_g__gt=0),
+                name="box_dimensions_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def volume_mm3(self) -> int:
+        return self.length_mm * self.width_mm * self.height_mm
+
+
+class ShipmentStatus(models.TextChoices):
+    PACKED = "packed"
+    LABEL_PURCHASED = "label_purchased"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    EXCEPTION = "exception"
+
+
+# A parcel only moves forward (a sandbox or carrier scan may skip steps); ``exception`` (delayed,
+# damaged, lost) can happen once it is with the carrier, and a later scan moves it on again.
+SHIPMENT_ALLOWED: dict[str, set[str]] = {
+    ShipmentStatus.PACKED: {ShipmentStatus.LABEL_PURCHASED},
+    ShipmentStatus.LABEL_PURCHASED: {
+        ShipmentStatus.IN_TRANSIT,
+        ShipmentStatus.OUT_FOR_DELIVERY,
+        ShipmentStatus.DELIVERED,
+        ShipmentStatus.EXCEPTION,
+    },
+    ShipmentStatus.IN_TRANSIT: {ShipmentStatus.OUT_FOR_DELIVERY, ShipmentStatus.DELIVERED, ShipmentStatus.EXCEPTION},
+    ShipmentStatus.OUT_FOR_DELIVERY: {ShipmentStatus.DELIVERED, ShipmentStatus.EXCEPTION},
+    ShipmentStatus.EXCEPTION: {ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY, ShipmentStatus.DELIVERED},
+    ShipmentStatus.DELIVERED: set(),
+}
+
+
+def new_public_token() -> str:
+    """An unguessable token for the public tracking page (192 random bits)."""
+    return secrets.token_urlsafe(24)
+
+
+class Shipment(TenantScoped):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="shipments")
+    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, related_name="shipments")
+    status = models.CharField(max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.PACKED)
+    # Codes, not foreign keys: carriers live in shipping, a higher layer.
+    carrier_code = models.CharField(max_length=30, blank=True)
+    service_code = models.CharField(max_length=30, blank=True)
+    tracking_number = models.CharField(max_length=64, blank=True)
+    rate_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    rate_currency = models.CharField(max_length=3, blank=True)
+    label_pdf = models.BinaryField(null=True, blank=True)
+    label_zpl = models.TextField(blank=True)
+    label_purchased_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    estimated_delivery_date = models.DateField(null=True, blank=True)
+    public_token = models.CharField(max_length=64, default=new_public_token, editable=False, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = scoped_queryset("warehouse").as_manager()
+
+    class Meta:
+        constraints = [
+            # One outbound parcel set per order: a second pack of the same order is refused.
+            models.UniqueConstraint(fields=["tenant", "order"], name="shipment_one_per_order"),
+            models.UniqueConstraint(fields=["tenant", "public_token"], name="shipment_public_token_unique"),
+            models.UniqueConstraint(
+                fields=["tenant", "carrier_code", "tracking_number"],
+                condition=~Q(tracking_number=""),
+                name="shipment_tracking_number_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self) -> str:
+        return self.tracking_number or str(self.id)
+
+    @property
+    def has_label(self) -> bool:
+        return self.label_purchased_at is not None
+
+
+class Package(TenantScoped):
+    """One parcel of a shipment: the box used (None = shipped in the product's own packaging) and its contents."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="packages")
+    number = models.PositiveSmallIntegerField(help_text="1-based position in the shipment")
+    box = models.ForeignKey(Box, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    weight_g = models.PositiveIntegerField()
+    length_mm = models.PositiveIntegerField()
+    width_mm = models.PositiveIntegerField()
+    height_mm = models.PositiveIntegerField()
+    items = models.JSONField(default=list, help_text='[{"sku": ..., "quantity": ...}]')
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = scoped_queryset("shipment__warehouse").as_manager()
+
+    class Meta:
+        ordering = ["shipment", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "shipment", "number"], name="package_number_unique"),
+        ]

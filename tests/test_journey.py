@@ -132,7 +132,7 @@ def test_order_journey_from_product_to_restocked_return(api_as, settings):
             format="json",
         )
     )
-    level = _ok(merchant.get(f"/api/v1/inventory/?sku=TEE-RED-M"))["results"][0]
+    level = _ok(merchant.get("/api/v1/inventory/?sku=TEE-RED-M"))["results"][0]
     assert (level["on_hand"], level["allocated"], level["available"]) == (9, 0, 9)
     assert product["id"] == level["product"]
 

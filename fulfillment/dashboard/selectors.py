@@ -1,4 +1,4 @@
-"""Reads behind the manager dashboard; every query starts from ``Order.objects.all()``."""
+"""Reads behind the manager dashboard; every query starts from ``Order.objects.visible_to(actor)``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def order_counts_by_status(*, actor: Actor | None) -> dict[str, int]:
     """Orders per status in the actor's warehouses, every status present (zeros included), in one query."""
     counts = dict.fromkeys(Status.values, 0)
     rows = (
-        Order.objects.all()
+        Order.objects.visible_to(actor)
         .order_by()
         .values("status")
         # distinct: staff scoping joins through the warehouse's staff, which must never count an order twice.
@@ -27,7 +27,7 @@ def order_counts_by_status(*, actor: Actor | None) -> dict[str, int]:
 
 def recent_orders(*, actor: Actor | None, limit: int = 20) -> list[Order]:
     """The newest orders the actor may see, with their tenant, newest first."""
-    return list(Order.objects.all().select_related("tenant").order_by("-created_at", "-id")[:limit])
+    return list(Order.objects.visible_to(actor).select_related("tenant").order_by("-created_at", "-id")[:limit])
 
 
 def assigned_warehouse_codes(*, actor: Actor | None) -> list[str]:

@@ -1,3 +1,21 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from shipping.api import views
+
+shipment_list = views.ShipmentViewSet.as_view({"get": "list"})
+shipment_detail = views.ShipmentViewSet.as_view({"get": "retrieve"})
+
+urlpatterns = [
+    path("shipments/", shipment_list, name="shipment-list"),
+    path("shipments/<uuid:pk>/", shipment_detail, name="shipment-detail"),
+    path(
+        "shipments/<uuid:pk>/label.pdf",
+        views.ShipmentLabelViewSet.as_view({"get": "label_pdf"}),
+        name="shipment-label-pdf",
+    ),
+    path(
+        "shipments/<uuid:pk>/label.zpl",
+        views.ShipmentLabelViewSet.as_view({"get": "label_zpl"}),
+        name="shipment-label-zpl",
+    ),
+]

@@ -63,8 +63,7 @@ def test_manager_sees_only_orders_of_assigned_warehouses(client, floor):
     html = response.content.decode()
     made = floor.by_name
     expected = [
-        made[name].number
-        for name in ["cancelled", "on_hold", "backordered", "picking", "allocated_2", "allocated_1"]
+        made[name].number for name in ["cancelled", "on_hold", "backordered", "picking", "allocated_2", "allocated_1"]
     ]
     assert _order_numbers(html) == expected
     assert made["east_received"].number not in html
@@ -160,7 +159,7 @@ def test_page_links_dashboard_handheld_and_posts_logout(client, floor):
     assert 'href="/handheld/pick/"' in html
     assert re.search(r'<form method="post" action="/logout/"', html)
     assert "maria" in html
-    assert '/static/vendor/htmx-1.9.12.min.js' in html
+    assert "/static/vendor/htmx-1.9.12.min.js" in html
     assert "http://" not in html and "https://" not in html
 
 

@@ -1,0 +1,45 @@
+from django.contrib import admin
+
+from packing.models import Box, Package, Shipment
+
+
+@admin.register(Box)
+class BoxAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "length_mm", "width_mm", "height_mm", "max_weight_g", "tare_weight_g", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["code", "name"]
+
+
+class PackageInline(admin.TabularInline):
+    model = Package
+    extra = 0
+    can_delete = False
+    fields = ["number", "box", "weight_g", "length_mm", "width_mm", "height_mm", "items"]
+    readonly_fields = fields
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(admin.ModelAdmin):
+    list_display = ["id", "order", "tenant", "warehouse", "status", "carrier_code", "tracking_number", "created_at"]
+    list_filter = ["status", "carrier_code", "warehouse"]
+    search_fields = ["tracking_number", "order__number", "order__external_id"]
+    list_select_related = ["order", "tenant", "warehouse"]
+    exclude = ["label_pdf"]
+    readonly_fields = [
+        "tenant",
+        "order",
+        "warehouse",
+        "carrier_code",
+        "service_code",
+        "tracking_number",
+        "rate_amount",
+        "rate_currency",
+        "label_zpl",
+        "label_purchased_at",
+        "delivered_at",
+        "estimated_delivery_date",
+        "public_token",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [PackageInline]

@@ -1,0 +1,89 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from fulfillment.api.base import ActorMixin, IsActor, IsStaff
+from fulfillment.api.errors import Conflict, Unprocessable
+from fulfillment.api.pagination import CreatedCursorPagination
+from orders.models import Order
+from orders.services import InvalidTransition
+from packing import services
+from packing.api import serializers as s
+from packing.api.documents import FirstRendererNegotiation, document_response
+from packing.documents import packing_slip_pdf
+from packing.models import Box, Shipment
+
+PROBLEM = OpenApiResponse(description="Problem document (application/problem+json)")
+
+
+class BoxPagination(CreatedCursorPagination):
+    ordering = ("code",)
+
+
+class BoxListView(ActorMixin, generics.ListAPIView):
+    """The box catalog (operator-owned, the same for every tenant)."""
+
+    permission_classes = [IsStaff]
+    serializer_class = s.BoxSerializer
+    queryset = Box.objects.order_by("code")
+    pagination_class = BoxPagination
+    filterset_fields = ["is_active"]
+
+
+class OrderPackView(ActorMixin, APIView):
+    """Pack a picked order into a shipment; the label is bought in the background."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        operation_id="v1_orders_pack_create",
+        request=s.PackInputSerializer,
+        responses={201: s.PackedShipmentSerializer, 404: PROBLEM, 409: PROBLEM, 422: PROBLEM},
+    )
+    def post(self, request, pk):
+        # Scope first: an order of a warehouse this staff member does not work in is 404.
+        order = get_object_or_404(Order.objects.visible_to(self.actor).only("pk"), pk=pk)
+        data = request.data if request.data else {}
+        serializer = s.PackInputSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            shipment = services.order_pack(
+                order_id=order.pk,
+                actor=self.actor.label,
+                packages=serializer.validated_data.get("packages") or None,
+                actor_obj=self.actor,
+            )
+        except Order.DoesNotExist:
+            raise exceptions.NotFound() from None
+        except InvalidTransition as exc:
+            raise Conflict(str(exc)) from None
+        except services.PackingError as exc:
+            if exc.code == "invalid_state":
+                raise Conflict(str(exc)) from None
+            raise Unprocessable(str(exc), errors=exc.errors) from None
+        shipment = (
+            Shipment.objects.select_related("order", "warehouse")
+            .prefetch_related("packages__box")
+            .defer("label_pdf", "label_zpl")
+            .get(pk=shipment.pk)
+        )
+        return Response(s.PackedShipmentSerializer(shipment).data, status=status.HTTP_201_CREATED)
+
+
+class PackingSlipView(ActorMixin, APIView):
+    """The packing slip of an order (staff of its warehouse, or the merchant that owns it)."""
+
+    permission_classes = [IsActor]
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        operation_id="v1_orders_packing_slip_retrieve",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: PROBLEM},
+    )
+    def get(self, request, pk):
+        order = get_object_or_404(Order.objects.visible_to(self.actor), pk=pk)
+        pdf = packing_slip_pdf(order=order)
+        return document_response(pdf, content_type="application/pdf", filename=f"packing-slip-{order.number}.pdf")

@@ -1,0 +1,228 @@
+"""Every write of packing: packing an order into a shipment, and the shipment updates shipping makes.
+
+Locks: the order row first (as orders.services does), then the shipment.
+Packing never imports shipping: label purchase is started by task name after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from fulfillment.jobs import enqueue
+from orders import services as orders_services
+from orders.models import Order, OrderLine, Status
+from packing import selectors
+from packing.models import SHIPMENT_ALLOWED, Box, Package, Shipment, ShipmentStatus
+
+logger = logging.getLogger(__name__)
+
+PURCHASE_LABEL_TASK = "shipping.tasks.purchase_label"
+
+
+class PackingError(ValueError):
+    """A refused packing action. ``code == "invalid_state"`` is a conflict (409); else bad input (422)."""
+
+    def __init__(self, message: str, *, errors: list[dict] | None = None, code: str = "invalid"):
+        super().__init__(message)
+        self.errors = errors or []
+        self.code = code
+
+
+@dataclass(frozen=True)
+class PackItemInput:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class PackageInput:
+    box: str
+    items: list[PackItemInput]
+    weight_g: int | None = None
+
+
+def _as_package_input(value) -> PackageInput:
+    """Accept a PackageInput or the API's dict ``{"box", "weight_g"?, "items": [{"sku", "quantity"}]}``."""
+    if isinstance(value, PackageInput):
+        return value
+    items = [
+        item if isinstance(item, PackItemInput) else PackItemInput(sku=item["sku"], quantity=item["quantity"])
+        for item in value.get("items", [])
+    ]
+    return PackageInput(box=value.get("box", ""), items=items, weight_g=value.get("weight_g"))
+
+
+def _error(field: str, code: str, message: str) -> dict:
+    return {"field": field, "code": code, "message": message}
+
+
+def _validated_packages(*, order: Order, picked: dict[str, int], packages: list[PackageInput]) -> list[Package]:
+    """Unsaved Package rows for an operator's packing, or PackingError with field paths."""
+    codes = {p.box for p in packages}
+    boxes = {b.code: b for b in Box.objects.filter(code__in=codes, is_active=True)}
+    unit_weight = dict(OrderLine.objects.filter(order=order).values_list("sku", "product__weight_g"))
+    errors: list[dict] = []
+    packed: dict[str, int] = {}
+    rows = []
+    for i, package in enumerate(packages):
+        box = boxes.get(package.box)
+        if box is None:
+            errors.append(_error(f"packages[{i}].box", "unknown_box", f"unknown or inactive box {package.box!r}"))
+        if package.weight_g is not None and package.weight_g <= 0:
+            errors.append(_error(f"packages[{i}].weight_g", "min_value", "weight_g must be positive"))
+        if not package.items:
+            errors.append(_error(f"packages[{i}].items", "empty", "a package needs at least one item"))
+        contents: dict[str, int] = {}
+        for j, item in enumerate(package.items):
+            if item.sku not in picked:
+                errors.append(
+                    _error(
+                        f"packages[{i}].items[{j}].sku", "not_picked", f"SKU {item.sku} was not picked for this order"
+                    )
+                )
+            if item.quantity <= 0:
+                errors.append(_error(f"packages[{i}].items[{j}].quantity", "min_value", "quantity must be positive"))
+            contents[item.sku] = contents.get(item.sku, 0) + item.quantity
+            packed[item.sku] = packed.get(item.sku, 0) + item.quantity
+        if box is not None:
+            content_weight = sum(unit_weight.get(sku, 0) * qty for sku, qty in contents.items())
+            rows.append(
+                Package(
+                    tenant_id=order.tenant_id,
+                    number=i + 1,
+                    box=box,
+                    weight_g=package.weight_g or content_weight + box.tare_weight_g,
+                    length_mm=box.length_mm,
+                    width_mm=box.width_mm,
+                    height_mm=box.height_mm,
+                    items=[{"sku": sku, "quantity": qty} for sku, qty in contents.items()],
+                )
+            )
+    if not errors:
+        for sku, quantity in picked.items():
+            if packed.get(sku, 0) != quantity:
+                errors.append(
+                    _error(
+                        "packages",
+                        "quantity_mismatch",
+                        f"SKU {sku}: {packed.get(sku, 0)} packed but {quantity} picked",
+                    )
+                )
+    if errors:
+        raise PackingError("The packages do not match what was picked for this order.", errors=errors)
+    return rows
+
+
+def _planned_packages(*, order: Order) -> list[Package]:
+    """Unsaved Package rows from cartonization of the picked units over the active boxes."""
+    boxes = {b.code: b for b in selectors.active_boxes()}
+    plan = selectors.recommended_packages(order=order, boxes=list(boxes.values()))
+    return [
+        Package(
+            tenant_id=order.tenant_id,
+            number=n,
+            box=boxes[planned.box.code] if planned.box else None,
+            weight_g=planned.weight_g,
+            length_mm=planned.length_mm,
+            width_mm=planned.width_mm,
+            height_mm=planned.height_mm,
+            items=planned.items_json(),
+        )
+        for n, planned in enumerate(plan, start=1)
+    ]
+
+
+@transaction.atomic
+def order_pack(*, order_id, actor: str = "", packages: list | None = None, actor_obj=None) -> Shipment:
+    """Pack a picked order: a shipment with its packages; label purchase starts in Celery on commit.
+
+    ``packages`` (PackageInput or dicts) is the operator's packing and must hold exactly the picked
+    units; None or empty uses cartonization. ``actor_obj`` (an Actor), when given, must see the order.
+    Raises Order.DoesNotExist, or PackingError (code "invalid_state" when the order is not picked).
+    """
+    if actor_obj is not None and not Order.objects.visible_to(actor_obj).filter(pk=order_id).exists():
+        raise Order.DoesNotExist
+    # Lock the order first: a concurrent pack of the same order waits here and then sees "packed".
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise Order.DoesNotExist
+    if order.status != Status.PICKED:
+        raise PackingError(f"An order in {order.status} cannot be packed; it must be picked.", code="invalid_state")
+    picked = selectors.picked_quantities(order=order)
+    if not picked:
+        raise PackingError("Nothing was picked for this order.", code="invalid_state")
+    if packages:
+        rows = _validated_packages(order=order, picked=picked, packages=[_as_package_input(p) for p in packages])
+    else:
+        rows = _planned_packages(order=order)
+    shipment = Shipment.objects.create(
+        tenant_id=order.tenant_id, order=order, warehouse_id=order.warehouse_id, status=ShipmentStatus.PACKED
+    )
+    for row in rows:
+        row.shipment = shipment
+    Package.objects.bulk_create(rows)
+    boxes = ", ".join(row.box.code if row.box else "as is" for row in rows)
+    orders_services.order_mark_packed(
+        order_id=order.pk, actor=actor, message=f"Packed in {len(rows)} package(s): {boxes}"
+    )
+    enqueue(PURCHASE_LABEL_TASK, shipment_id=str(shipment.pk))
+    return shipment
+
+
+# -- shipment updates made by shipping ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelRecord:
+    carrier_code: str
+    service_code: str
+    tracking_number: str
+    rate_amount: Decimal
+    rate_currency: str
+    label_pdf: bytes
+    label_zpl: str
+    estimated_delivery_date: date | None
+
+
+def shipment_lock(*, shipment_id) -> Shipment | None:
+    """The shipment, locked for the caller's transaction (lock its order first)."""
+    return Shipment.objects.select_for_update().filter(pk=shipment_id).first()
+
+
+@transaction.atomic
+def shipment_record_label(*, shipment_id, label: LabelRecord, purchased_at: datetime | None = None) -> bool:
+    """Store a bought label; compare-and-set from packed, so a second purchase cannot overwrite the first."""
+    changed = Shipment.objects.filter(
+        pk=shipment_id, status=ShipmentStatus.PACKED, label_purchased_at__isnull=True
+    ).update(
+        status=ShipmentStatus.LABEL_PURCHASED,
+        carrier_code=label.carrier_code,
+        service_code=label.service_code,
+        tracking_number=label.tracking_number,
+        rate_amount=label.rate_amount,
+        rate_currency=label.rate_currency,
+        label_pdf=label.label_pdf,
+        label_zpl=label.label_zpl,
+        estimated_delivery_date=label.estimated_delivery_date,
+        label_purchased_at=purchased_at or timezone.now(),
+        updated_at=timezone.now(),
+    )
+    return changed == 1
+
+
+@transaction.atomic
+def shipment_set_status(*, shipment_id, status: str, at: datetime | None = None) -> bool:
+    """Move a shipment along SHIPMENT_ALLOWED (compare-and-set); False when it is not allowed from where it is."""
+    current = Shipment.objects.filter(pk=shipment_id).values_list("status", flat=True).first()
+    if current is None or status not in SHIPMENT_ALLOWED.get(current, set()):
+        return False
+    fields: dict = {"status": status, "updated_at": timezone.now()}
+    if status == ShipmentStatus.DELIVERED:
+        fields["delivered_at"] = at or timezone.now()
+    return Shipment.objects.filter(pk=shipment_id, status=current).update(**fields) == 1

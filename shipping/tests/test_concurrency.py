@@ -1,0 +1,61 @@
+"""Two workers run the label purchase of one shipment at once (PostgreSQL, real threads)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from inventory.services import ledger_differences
+from inventory.tests import factories as inv
+from orders import services as orders_services
+from orders.models import Order, OrderEvent, Status
+from packing.models import Box, Package, Shipment, ShipmentStatus
+from packing.tests.factories import picked_order
+from shipping import services
+from shipping.models import TrackingEvent
+from shipping.tests.factories import stocked_tenant
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_concurrent_label_purchases_buy_one_label():
+    tenant = stocked_tenant(inv.warehouse())
+    picked = picked_order(tenant, external_id="RACE-2", lines=[("TEE", 1)])
+    # Packed without packing's task message, so that only the two racing workers buy the label.
+    orders_services.order_mark_packed(order_id=picked.pk, actor="test")
+    box = Box.objects.get(code="BOX-S")
+    shipment = Shipment.objects.create(tenant=tenant, order=picked, warehouse_id=picked.warehouse_id)
+    Package.objects.create(
+        tenant=tenant,
+        shipment=shipment,
+        number=1,
+        box=box,
+        weight_g=400,
+        length_mm=box.length_mm,
+        width_mm=box.width_mm,
+        height_mm=box.height_mm,
+        items=[{"sku": "TEE", "quantity": 1}],
+    )
+    barrier = threading.Barrier(2)
+    tracking_numbers: list[str] = []
+
+    def buy():
+        try:
+            barrier.wait()
+            tracking_numbers.append(services.shipment_purchase_label(shipment_id=shipment.pk).tracking_number)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=buy) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    shipment.refresh_from_db()
+    assert shipment.status == ShipmentStatus.LABEL_PURCHASED
+    assert tracking_numbers == [shipment.tracking_number] * 2
+    assert TrackingEvent.objects.filter(shipment=shipment).count() == 1
+    assert OrderEvent.objects.filter(order=picked, to_status="shipped").count() == 1
+    assert Order.objects.get(pk=picked.pk).status == Status.SHIPPED
+    assert ledger_differences() == []

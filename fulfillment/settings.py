@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
@@ -141,6 +142,9 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 SANDBOX_CARRIER_STEP_SECONDS = env_int("SANDBOX_CARRIER_STEP_SECONDS", 60, minimum=0)
 TRACKING_POLL_SECONDS = env_int("TRACKING_POLL_SECONDS", 60, minimum=1)
 ALLOCATION_SWEEP_SECONDS = env_int("ALLOCATION_SWEEP_SECONDS", 60, minimum=1)
+NIGHTLY_HOUR_UTC = env_int("NIGHTLY_HOUR_UTC", 7, minimum=0)
+if NIGHTLY_HOUR_UTC > 23:
+    raise ImproperlyConfigured("NIGHTLY_HOUR_UTC must be between 0 and 23")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -208,6 +212,7 @@ CELERY_TASK_ROUTES = {
     "packing.tasks.*": {"queue": "shipping"},
     "shipping.tasks.*": {"queue": "shipping"},
     "returns.tasks.*": {"queue": "default"},
+    "inventory.tasks.*": {"queue": "default"},
     "fulfillment.webhooks.tasks.*": {"queue": "webhooks"},
 }
 CELERY_TASK_ACKS_LATE = True
@@ -240,6 +245,16 @@ CELERY_BEAT_SCHEDULE = {
     },
     "tracking-poll": {"task": "shipping.tasks.poll_tracking", "schedule": float(TRACKING_POLL_SECONDS)},
     "webhook-retry": {"task": "fulfillment.webhooks.tasks.retry_due_deliveries", "schedule": 30.0},
+    # Nightly, at the hour given (UTC): cycle-count scheduling, then demand, forecasts and alerts.
+    "schedule-cycle-counts": {
+        "task": "inventory.tasks.schedule_cycle_counts",
+        "schedule": crontab(hour=NIGHTLY_HOUR_UTC, minute=10),
+    },
+    "nightly-replenishment": {
+        "task": "inventory.tasks.nightly_replenishment",
+        "schedule": crontab(hour=NIGHTLY_HOUR_UTC, minute=30),
+    },
+    "pick-face-replenishment": {"task": "inventory.tasks.replenish_pick_faces", "schedule": 300.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

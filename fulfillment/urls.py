@@ -34,6 +34,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("handheld/", include("picking.urls")),
+    path("", include("inventory.urls")),
     path("", include("fulfillment.dashboard.urls")),
 ]
 

@@ -34,6 +34,7 @@ class Warehouse(models.Model):
 class ZoneKind(models.TextChoices):
     RECEIVING = "receiving"
     STORAGE = "storage"
+    PICK_FACE = "pick_face"
     PACKING = "packing"
     SHIPPING = "shipping"
     RETURNS = "returns"
@@ -81,6 +82,7 @@ class Location(models.Model):
     pick_sequence = models.PositiveIntegerField(default=0)
     is_sellable = models.BooleanField(default=False)
     is_virtual = models.BooleanField(default=False)
+    capacity = models.PositiveIntegerField(null=True, blank=True, help_text="Units it holds; empty = unlimited")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["warehouse", "code"], name="location_code_unique")]
@@ -94,6 +96,12 @@ class Location(models.Model):
         return self.code
 
 
+class AbcClass(models.TextChoices):
+    A = "A"
+    B = "B"
+    C = "C"
+
+
 class Product(TenantScoped):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     sku = models.CharField(max_length=64)
@@ -105,6 +113,12 @@ class Product(TenantScoped):
     lot_tracked = models.BooleanField(default=False)
     expiry_tracked = models.BooleanField(default=False)
     reorder_point = models.PositiveIntegerField(default=0)
+    min_shelf_life_days = models.PositiveIntegerField(
+        default=0, help_text="Expiry-tracked units with fewer days left than this are not shipped"
+    )
+    abc_class = models.CharField(max_length=1, choices=AbcClass.choices, default=AbcClass.C)
+    unit_value = models.DecimalField(max_digits=12, decimal_places=2, default=0, help_text="For adjustment thresholds")
+    supplier = models.ForeignKey("Supplier", null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -120,6 +134,8 @@ class Product(TenantScoped):
 class ProductBarcode(TenantScoped):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="barcode_set")
     code = models.CharField(max_length=64)
+    # A case GTIN-14 may stand for several eaches: one scan counts this many units.
+    quantity = models.PositiveIntegerField(default=1)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "code"], name="barcode_unique")]
@@ -165,6 +181,9 @@ class StockBalance(TenantScoped):
 
 class MovementReason(models.TextChoices):
     RECEIPT = "receipt"
+    PUT_AWAY = "put_away"
+    REPLENISHMENT = "replenishment"
+    COUNT = "count"
     PICK = "pick"
     PUT_BACK = "put_back"
     SHIPMENT = "shipment"
@@ -218,8 +237,324 @@ class InboundLine(TenantScoped):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
     received_quantity = models.PositiveIntegerField(default=0)
+    damaged_quantity = models.PositiveIntegerField(default=0)
     lot_code = models.CharField(max_length=64, blank=True)
     expiry_date = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
+
+
+# -- receiving and put-away ------------------------------------------------------------------
+
+
+class DiscrepancyKind(models.TextChoices):
+    OVER = "over"
+    SHORT = "short"
+    DAMAGED = "damaged"
+    UNEXPECTED = "unexpected"
+
+
+class InboundDiscrepancy(TenantScoped):
+    """What arrived differs from the ASN; shown to the merchant."""
+
+    shipment = models.ForeignKey(InboundShipment, on_delete=models.CASCADE, related_name="discrepancies")
+    line = models.ForeignKey(InboundLine, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=DiscrepancyKind.choices)
+    quantity = models.PositiveIntegerField()
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ReceiptStatus(models.TextChoices):
+    AWAITING_PUT_AWAY = "awaiting_put_away"
+    PUT_AWAY = "put_away"
+
+
+class Receipt(TenantScoped):
+    """Units received from an ASN; they sit where received (RECEIVING) until put away."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shipment = models.ForeignKey(InboundShipment, on_delete=models.CASCADE, related_name="receipts")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    put_away_quantity = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=20, choices=ReceiptStatus.choices, default=ReceiptStatus.AWAITING_PUT_AWAY)
+    received_at = models.DateTimeField(auto_now_add=True)
+    put_away_at = models.DateTimeField(null=True, blank=True, help_text="When the last unit reached storage")
+    received_by = models.CharField(max_length=100, blank=True)
+
+    objects = scoped_queryset("location__warehouse").as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(put_away_quantity__lte=F("quantity")), name="receipt_not_over_put_away")
+        ]
+
+
+class PickFace(TenantScoped):
+    """A sellable location assigned to one product, kept between min and max by replenishment."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="pick_faces")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="pick_faces")
+    min_quantity = models.PositiveIntegerField(default=0)
+    max_quantity = models.PositiveIntegerField(default=0)
+
+    objects = scoped_queryset("location__warehouse").as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "product", "location"], name="pick_face_unique")]
+
+
+class MoveTaskKind(models.TextChoices):
+    PUT_AWAY = "put_away"
+    REPLENISHMENT = "replenishment"
+    MANUAL = "manual"
+
+
+class MoveTaskStatus(models.TextChoices):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class MoveTask(TenantScoped):
+    """Work for associates: move units of one lot from one location to another."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="move_tasks")
+    kind = models.CharField(max_length=20, choices=MoveTaskKind.choices)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    from_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    to_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=MoveTaskStatus.choices, default=MoveTaskStatus.OPEN)
+    receipt = models.ForeignKey(Receipt, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.CharField(max_length=100, blank=True)
+
+    objects = scoped_queryset("warehouse").as_manager()
+
+
+# -- adjustments and counts ------------------------------------------------------------------
+
+
+class AdjustmentReason(models.TextChoices):
+    DAMAGED = "damaged"
+    EXPIRED = "expired"
+    FOUND = "found"
+    LOST = "lost"
+    COUNT = "count"
+
+
+class AdjustmentStatus(models.TextChoices):
+    PENDING_APPROVAL = "pending_approval"
+    POSTED = "posted"
+    REJECTED = "rejected"
+
+
+class Adjustment(TenantScoped):
+    """A correction of stock; above the thresholds it waits for a manager before it posts."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="adjustments")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="adjustments")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    quantity_delta = models.IntegerField()
+    reason = models.CharField(max_length=20, choices=AdjustmentReason.choices)
+    note = models.CharField(max_length=200, blank=True)
+    value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    status = models.CharField(max_length=20, choices=AdjustmentStatus.choices)
+    requested_by = models.CharField(max_length=100, blank=True)
+    decided_by = models.CharField(max_length=100, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    movement = models.ForeignKey(StockMovement, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    count_line = models.ForeignKey("CycleCountLine", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = scoped_queryset("warehouse").as_manager()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=~Q(quantity_delta=0), name="adjustment_not_zero")]
+
+
+class CountReason(models.TextChoices):
+    SCHEDULED = "scheduled"
+    SHORT_PICK = "short_pick"
+    NEGATIVE_AVAILABILITY = "negative_availability"
+    MANUAL = "manual"
+
+
+class CountStatus(models.TextChoices):
+    OPEN = "open"
+    IN_REVIEW = "in_review"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class CycleCount(models.Model):
+    """A blind count of one location (all tenants' stock in it)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="cycle_counts")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="cycle_counts")
+    reason = models.CharField(max_length=30, choices=CountReason.choices)
+    status = models.CharField(max_length=20, choices=CountStatus.choices, default=CountStatus.OPEN)
+    scheduled_for = models.DateField()
+    has_variance = models.BooleanField(default=False)
+    counted_by = models.CharField(max_length=100, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # At most one open count per location: a scheduler run twice adds nothing.
+            models.UniqueConstraint(
+                fields=["location"], condition=Q(status__in=["open", "in_review"]), name="one_open_count_per_location"
+            )
+        ]
+
+
+class CycleCountLine(models.Model):
+    count = models.ForeignKey(CycleCount, on_delete=models.CASCADE, related_name="lines")
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    expected_quantity = models.IntegerField(help_text="Snapshot when the count was submitted")
+    counted_quantity = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    @property
+    def variance(self) -> int | None:
+        return None if self.counted_quantity is None else self.counted_quantity - self.expected_quantity
+
+
+# -- replenishment ---------------------------------------------------------------------------
+
+
+class Supplier(TenantScoped):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    lead_time_days = models.PositiveIntegerField(default=7)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="supplier_name_unique")]
+
+
+class PurchaseOrderStatus(models.TextChoices):
+    DRAFT = "draft"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+class PurchaseOrder(TenantScoped):
+    """Sent to a supplier; sending it creates the ASN that receiving works from."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="purchase_orders")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=30)
+    status = models.CharField(max_length=20, choices=PurchaseOrderStatus.choices, default=PurchaseOrderStatus.DRAFT)
+    inbound_shipment = models.OneToOneField(
+        InboundShipment, null=True, blank=True, on_delete=models.SET_NULL, related_name="purchase_order"
+    )
+    expected_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "number"], name="po_number_unique")]
+
+
+class PurchaseOrderLine(TenantScoped):
+    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+
+
+class DemandDay(TenantScoped):
+    """Units shipped per product, warehouse and day: the history forecasts learn from."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="demand_days")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "product", "warehouse", "day"], name="demand_day_unique")
+        ]
+
+
+class ReorderSuggestion(TenantScoped):
+    """The latest forecast and reorder advice per product and warehouse (replaced nightly)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reorder_suggestions")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="+")
+    computed_at = models.DateTimeField()
+    model = models.CharField(max_length=40, help_text="Forecast model used, e.g. holt_winters, ses, mean")
+    daily_demand = models.DecimalField(max_digits=12, decimal_places=3)
+    forecast = models.JSONField(default=list, help_text="[{day, quantity}] for the coming days")
+    available = models.IntegerField()
+    inbound = models.IntegerField()
+    days_of_cover = models.DecimalField(max_digits=10, decimal_places=1, null=True)
+    safety_stock = models.IntegerField()
+    reorder_point = models.IntegerField()
+    suggested_quantity = models.IntegerField()
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "product", "warehouse"], name="reorder_suggestion_unique")
+        ]
+
+
+class AlertKind(models.TextChoices):
+    LOW_STOCK = "low_stock"
+    EXPIRING = "expiring"
+
+
+class StockAlert(TenantScoped):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="alerts")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="+")
+    lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=AlertKind.choices)
+    message = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = scoped_queryset("warehouse").as_manager()
+
+    class Meta:
+        constraints = [
+            # One open alert per kind, product, warehouse and lot: a nightly run does not repeat itself.
+            models.UniqueConstraint(
+                fields=["tenant", "kind", "product", "warehouse"],
+                condition=Q(resolved_at__isnull=True, lot__isnull=True),
+                name="one_open_product_alert",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "kind", "lot", "warehouse"],
+                condition=Q(resolved_at__isnull=True, lot__isnull=False),
+                name="one_open_lot_alert",
+            ),
+        ]

@@ -1,13 +1,16 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from inventory.api import views
+from inventory.api import adjustments, counts, inbound, replenishment, views
 
 router = SimpleRouter()
 router.register("products", views.ProductViewSet, basename="product")
-router.register("inbound-shipments", views.InboundShipmentViewSet, basename="inbound-shipment")
+router.register("inbound-shipments", inbound.InboundShipmentViewSet, basename="inbound-shipment")
 
+# Each topic module may add its own routes in a module-level ``urlpatterns`` list.
 urlpatterns = [
-    path("inventory/adjustments/", views.AdjustmentView.as_view(), name="inventory-adjustments"),
+    path("inventory/adjustments/", adjustments.AdjustmentView.as_view(), name="inventory-adjustments"),
+    *counts.urlpatterns,
+    *replenishment.urlpatterns,
     *router.urls,
 ]

@@ -16,18 +16,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from fulfillment.jobs import enqueue
 from inventory.models import (
     VIRTUAL_KINDS,
-    InboundLine,
-    InboundShipment,
-    InboundStatus,
     Location,
     LocationKind,
     Lot,
     MovementReason,
     Product,
-    ProductBarcode,
     StockBalance,
     StockMovement,
     Warehouse,
@@ -138,78 +133,6 @@ def special_location(*, warehouse_id, code: str) -> Location:
     return Location.objects.get(warehouse_id=warehouse_id, code=code)
 
 
-# -- catalog -------------------------------------------------------------------------------
-
-PRODUCT_FIELDS = {
-    "name",
-    "weight_g",
-    "length_mm",
-    "width_mm",
-    "height_mm",
-    "lot_tracked",
-    "expiry_tracked",
-    "reorder_point",
-}
-
-
-def _set_barcodes(*, product: Product, barcodes: list[str]) -> None:
-    barcodes = [b.strip() for b in barcodes if b and b.strip()]
-    if len(set(barcodes)) != len(barcodes):
-        raise InventoryError("barcodes must be distinct", field="barcodes", code="duplicate")
-    taken = (
-        ProductBarcode.objects.filter(tenant_id=product.tenant_id, code__in=barcodes)
-        .exclude(product=product)
-        .values_list("code", flat=True)
-    )
-    if taken:
-        raise InventoryError(
-            f"barcode {taken[0]} belongs to another product",
-            field="barcodes",
-            code="duplicate",
-        )
-    ProductBarcode.objects.filter(product=product).exclude(code__in=barcodes).delete()
-    existing = set(ProductBarcode.objects.filter(product=product).values_list("code", flat=True))
-    ProductBarcode.objects.bulk_create(
-        [ProductBarcode(tenant_id=product.tenant_id, product=product, code=c) for c in barcodes if c not in existing]
-    )
-
-
-@transaction.atomic
-def product_create(*, tenant_id, sku: str, name: str, barcodes: list[str] | None = None, **fields) -> Product:
-    unknown = set(fields) - PRODUCT_FIELDS
-    if unknown:
-        raise InventoryError(f"unknown fields: {', '.join(sorted(unknown))}")
-    if Product.objects.filter(tenant_id=tenant_id, sku=sku).exists():
-        raise InventoryError(f"a product with SKU {sku} already exists", field="sku", code="duplicate")
-    product = Product.objects.create(tenant_id=tenant_id, sku=sku, name=name, **fields)
-    _set_barcodes(product=product, barcodes=barcodes or [])
-    return product
-
-
-@transaction.atomic
-def product_update(*, product: Product, barcodes: list[str] | None = None, **fields) -> Product:
-    unknown = set(fields) - PRODUCT_FIELDS
-    if unknown:
-        raise InventoryError(f"unknown fields: {', '.join(sorted(unknown))}")
-    for name, value in fields.items():
-        setattr(product, name, value)
-    if fields:
-        product.save(update_fields=[*fields, "updated_at"])
-    if barcodes is not None:
-        _set_barcodes(product=product, barcodes=barcodes)
-    return product
-
-
-def product_matches_code(*, product: Product, code: str) -> bool:
-    """Whether a scanned code names this product (any of its barcodes, or its SKU)."""
-    code = code.strip()
-    if not code:
-        return False
-    if code == product.sku:
-        return True
-    return ProductBarcode.objects.filter(product=product, code=code).exists()
-
-
 # -- the ledger ----------------------------------------------------------------------------
 
 
@@ -308,76 +231,7 @@ def _move(
     )
 
 
-# -- inbound -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InboundLineInput:
-    sku: str
-    quantity: int
-    lot: str = ""
-    expiry_date: date | None = None
-
-
-def _products_by_sku(*, tenant_id, skus, field_prefix: str = "lines") -> dict[str, Product]:
-    products = {p.sku: p for p in Product.objects.filter(tenant_id=tenant_id, sku__in=set(skus))}
-    for index, sku in enumerate(skus):
-        if sku not in products:
-            raise InventoryError(
-                f"unknown SKU {sku}",
-                field=f"{field_prefix}[{index}].sku",
-                code="unknown_sku",
-            )
-    return products
-
-
-@transaction.atomic
-def inbound_create(
-    *,
-    tenant_id,
-    warehouse: Warehouse,
-    lines: list[InboundLineInput],
-    reference: str = "",
-    expected_at=None,
-) -> InboundShipment:
-    if not lines:
-        raise InventoryError("an inbound shipment needs at least one line", field="lines")
-    products = _products_by_sku(tenant_id=tenant_id, skus=[line.sku for line in lines])
-    for index, line in enumerate(lines):
-        if line.quantity <= 0:
-            raise InventoryError("quantity must be positive", field=f"lines[{index}].quantity")
-    shipment = InboundShipment.objects.create(
-        tenant_id=tenant_id,
-        warehouse=warehouse,
-        reference=reference,
-        expected_at=expected_at,
-    )
-    InboundLine.objects.bulk_create(
-        [
-            InboundLine(
-                tenant_id=tenant_id,
-                shipment=shipment,
-                product=products[line.sku],
-                quantity=line.quantity,
-                lot_code=line.lot,
-                expiry_date=line.expiry_date,
-            )
-            for line in lines
-        ]
-    )
-    return shipment
-
-
-@dataclass(frozen=True)
-class ReceiptLineInput:
-    sku: str
-    quantity: int
-    location: str
-    lot: str = ""
-    expiry_date: date | None = None
-
-
-def _lot_for_receipt(*, product: Product, code: str, expiry_date, default_code: str, field: str) -> Lot:
+def lot_for_receipt(*, product: Product, code: str, expiry_date, default_code: str, field: str) -> Lot:
     if product.lot_tracked and not code:
         raise InventoryError(
             f"{product.sku} is lot-tracked: a lot is required",
@@ -403,80 +257,6 @@ def _lot_for_receipt(*, product: Product, code: str, expiry_date, default_code: 
             code="conflict",
         )
     return lot
-
-
-@transaction.atomic
-def inbound_receive(*, shipment_id, tenant_id=None, lines: list[ReceiptLineInput], actor: str = "") -> InboundShipment:
-    """Receive units of an ASN into locations; stock becomes available and backorders re-allocate."""
-    query = InboundShipment.objects.select_for_update().filter(pk=shipment_id)
-    if tenant_id is not None:
-        query = query.filter(tenant_id=tenant_id)
-    shipment = query.first()
-    if shipment is None:
-        raise InventoryError("inbound shipment not found", code="not_found")
-    if not lines:
-        raise InventoryError("nothing to receive", field="lines")
-    products = _products_by_sku(tenant_id=shipment.tenant_id, skus=[line.sku for line in lines])
-    codes = {line.location.strip().upper() for line in lines}
-    locations = {loc.code: loc for loc in Location.objects.filter(warehouse_id=shipment.warehouse_id, code__in=codes)}
-    supplier = special_location(warehouse_id=shipment.warehouse_id, code="V-SUPPLIER")
-    asn_lines = list(shipment.lines.select_for_update().order_by("pk"))
-    default_lot = f"RCV-{timezone.now():%Y%m%d}-{shipment.id.hex[:6]}"
-    for index, line in enumerate(lines):
-        field = f"lines[{index}]"
-        if line.quantity <= 0:
-            raise InventoryError("quantity must be positive", field=f"{field}.quantity")
-        location = locations.get(line.location.strip().upper())
-        if location is None or location.is_virtual:
-            raise InventoryError(
-                f"unknown location {line.location} in {shipment.warehouse.code}",
-                field=f"{field}.location",
-                code="unknown_location",
-            )
-        product = products[line.sku]
-        lot = _lot_for_receipt(
-            product=product,
-            code=line.lot,
-            expiry_date=line.expiry_date,
-            default_code=default_lot,
-            field=field,
-        )
-        _move(
-            tenant_id=shipment.tenant_id,
-            product_id=product.pk,
-            lot_id=lot.pk,
-            source=supplier,
-            target=location,
-            quantity=line.quantity,
-            reason=MovementReason.RECEIPT,
-            reference=f"ASN {shipment.reference or shipment.id}",
-            actor=actor,
-        )
-        asn_line = next(
-            (a for a in asn_lines if a.product_id == product.pk and a.lot_code in ("", line.lot)),
-            None,
-        )
-        if asn_line is None:  # an unexpected product: recorded as a line with nothing expected
-            asn_line = InboundLine.objects.create(
-                tenant_id=shipment.tenant_id,
-                shipment=shipment,
-                product=product,
-                quantity=0,
-                lot_code=line.lot,
-            )
-            asn_lines.append(asn_line)
-        InboundLine.objects.filter(pk=asn_line.pk).update(received_quantity=F("received_quantity") + line.quantity)
-    totals = shipment.lines.aggregate(expected=Sum("quantity"), received=Sum("received_quantity"))
-    shipment.status = (
-        InboundStatus.RECEIVED if totals["received"] >= totals["expected"] else InboundStatus.PARTIALLY_RECEIVED
-    )
-    shipment.save(update_fields=["status", "updated_at"])
-    enqueue(
-        "orders.tasks.reallocate_backorders",
-        warehouse_id=str(shipment.warehouse_id),
-        product_ids=sorted({str(p.pk) for p in products.values()}),
-    )
-    return shipment
 
 
 # -- reservations and picks ----------------------------------------------------------------
@@ -657,78 +437,6 @@ def restock_location(*, tenant_id, product_id, warehouse_id) -> Location:
     if location is None:
         raise InventoryError("no sellable location to restock into", code="no_location")
     return location
-
-
-@transaction.atomic
-def stock_adjust(
-    *,
-    tenant_id,
-    warehouse_id,
-    sku: str,
-    location_code: str,
-    quantity_delta: int,
-    reason: str,
-    lot: str = "",
-    expiry_date: date | None = None,
-    actor: str = "",
-) -> StockMovement:
-    """Correct the count at a location: found units come from, lost units go to, the adjustment location."""
-    if quantity_delta == 0:
-        raise InventoryError("quantity_delta must not be zero", field="quantity_delta")
-    if not reason.strip():
-        raise InventoryError("a reason is required", field="reason")
-    product = Product.objects.filter(tenant_id=tenant_id, sku=sku).first()
-    if product is None:
-        raise InventoryError(f"unknown SKU {sku}", field="sku", code="unknown_sku")
-    location = Location.objects.filter(warehouse_id=warehouse_id, code=location_code.strip().upper()).first()
-    if location is None or location.is_virtual:
-        raise InventoryError(
-            f"unknown location {location_code}",
-            field="location",
-            code="unknown_location",
-        )
-    adjustment = special_location(warehouse_id=warehouse_id, code="V-ADJUSTMENT")
-    if quantity_delta > 0:
-        lot_obj = _lot_for_receipt(
-            product=product,
-            code=lot,
-            expiry_date=expiry_date,
-            default_code=f"ADJ-{timezone.now():%Y%m%d}",
-            field="adjustment",
-        )
-        source, target = adjustment, location
-    else:
-        candidates = StockBalance.objects.select_for_update().filter(
-            tenant_id=tenant_id,
-            product=product,
-            location=location,
-            on_hand__gt=F("allocated"),
-        )
-        if lot:
-            candidates = candidates.filter(lot__code=lot)
-        balance = candidates.order_by("-lot__received_at", "pk").first()
-        if balance is None or balance.on_hand - balance.allocated < -quantity_delta:
-            raise InsufficientStock(
-                f"only unreserved units can be adjusted away at {location.code}",
-                field="quantity_delta",
-                code="insufficient_stock",
-            )
-        lot_obj = balance.lot
-        source, target = location, adjustment
-    movement = _move(
-        tenant_id=tenant_id,
-        product_id=product.pk,
-        lot_id=lot_obj.pk,
-        source=source,
-        target=target,
-        quantity=abs(quantity_delta),
-        reason=MovementReason.ADJUSTMENT,
-        reference=reason[:100],
-        actor=actor,
-    )
-    if quantity_delta > 0 and location.is_sellable:
-        enqueue("orders.tasks.reallocate_backorders", warehouse_id=str(warehouse_id), product_ids=[str(product.pk)])
-    return movement
 
 
 # -- verification --------------------------------------------------------------------------

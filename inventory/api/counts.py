@@ -1,0 +1,3 @@
+"""Cycle counts."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Suppliers, purchase orders, reorder suggestions, alerts."""
+
+urlpatterns: list = []

@@ -1,0 +1,52 @@
+"""Writes of stage 1, one module per topic; the ledger core lives in ``stock``.
+
+The names re-exported here keep ``from inventory import services; services.X`` working.
+"""
+
+from inventory.services.adjustments import stock_adjust
+from inventory.services.catalog import PRODUCT_FIELDS, product_create, product_matches_code, product_update
+from inventory.services.inbound import InboundLineInput, ReceiptLineInput, inbound_create, inbound_receive
+from inventory.services.stock import (
+    SPECIAL_LOCATIONS,
+    InsufficientStock,
+    InventoryError,
+    Reservation,
+    ledger_differences,
+    lot_for_receipt,
+    pick_sequence,
+    restock_location,
+    special_location,
+    stock_pick,
+    stock_release,
+    stock_reserve,
+    stock_transfer,
+    stock_write_off_missing,
+    warehouse_create,
+)
+
+__all__ = [
+    "PRODUCT_FIELDS",
+    "SPECIAL_LOCATIONS",
+    "InboundLineInput",
+    "InsufficientStock",
+    "InventoryError",
+    "ReceiptLineInput",
+    "Reservation",
+    "inbound_create",
+    "inbound_receive",
+    "ledger_differences",
+    "lot_for_receipt",
+    "pick_sequence",
+    "product_create",
+    "product_matches_code",
+    "product_update",
+    "restock_location",
+    "special_location",
+    "stock_adjust",
+    "stock_pick",
+    "stock_release",
+    "stock_reserve",
+    "stock_transfer",
+    "stock_write_off_missing",
+    "warehouse_create",
+]

@@ -1,0 +1,1 @@
+"""HTML pages of stage 1, one module per topic; each module exports ``urlpatterns``."""

@@ -1,0 +1,3 @@
+"""Pages: counts."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: handheld_inbound."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: manager."""
+
+urlpatterns: list = []

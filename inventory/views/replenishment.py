@@ -1,0 +1,3 @@
+"""Pages: replenishment."""
+
+urlpatterns: list = []

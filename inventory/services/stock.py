@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from inventory.models import (
@@ -276,6 +276,19 @@ def _removal_key(balance: StockBalance):
     return (expiry, lot.received_at, balance.location.pick_sequence, balance.pk)
 
 
+def shippable_lots(*, tenant_id, product_ids, today: date | None = None) -> Q:
+    """Balances whose lot may ship: for expiry-tracked products, not expired and with at least
+    the product's minimum remaining shelf life (a lot without an expiry date is not shipped)."""
+    today = today or timezone.localdate()
+    condition = Q()
+    tracked = Product.objects.filter(tenant_id=tenant_id, pk__in=product_ids, expiry_tracked=True).values_list(
+        "pk", "min_shelf_life_days"
+    )
+    for product_id, min_days in tracked:
+        condition &= ~Q(product_id=product_id) | Q(lot__expiry_date__gte=today + timedelta(days=min_days))
+    return condition
+
+
 def stock_reserve(
     *,
     tenant_id,
@@ -297,6 +310,7 @@ def stock_reserve(
         return {}
     query = (
         StockBalance.objects.filter(
+            shippable_lots(tenant_id=tenant_id, product_ids=list(needs)),
             tenant_id=tenant_id,
             product_id__in=list(needs),
             location__warehouse_id=warehouse_id,

@@ -115,7 +115,7 @@ def _transition(order: Order, target: str, *, actor: str = "", message: str = ""
 
 
 def _locked(order_id, *, tenant_id=None) -> Order | None:
-    query = Order.objects.select_for_update().filter(pk=order_id)
+    query = Order.objects.select_for_update(no_key=True).filter(pk=order_id)
     if tenant_id is not None:
         query = query.filter(tenant_id=tenant_id)
     return query.first()
@@ -407,7 +407,11 @@ def order_mark_picking(*, order_id, actor: str = "", wave: str = "") -> Order:
 
 def allocation_pick(*, allocation_id, quantity: int, actor: str = "", reference: str = "") -> OrderAllocation:
     """Record picked units of one allocation (the stock moves to PACKING); runs in the caller's transaction."""
-    allocation = OrderAllocation.objects.select_for_update().select_related("line").get(pk=allocation_id)
+    allocation = (
+        OrderAllocation.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("line")
+        .get(pk=allocation_id)
+    )
     if allocation.released or allocation.picked_quantity + quantity > allocation.quantity:
         raise OrderError("more units than were allocated", code="over_pick")
     inventory.stock_pick(balance_id=allocation.balance_id, quantity=quantity, reference=reference, actor=actor)
@@ -422,7 +426,11 @@ def allocation_short(*, allocation_id, actor: str = "") -> tuple[OrderAllocation
 
     Returns (a new allocation at another location or None, the quantity that was short).
     """
-    allocation = OrderAllocation.objects.select_for_update().select_related("line__order").get(pk=allocation_id)
+    allocation = (
+        OrderAllocation.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("line__order")
+        .get(pk=allocation_id)
+    )
     missing = allocation.quantity - allocation.picked_quantity
     if missing <= 0 or allocation.released:
         return None, 0

@@ -149,7 +149,7 @@ def order_pack(*, order_id, actor: str = "", packages: list | None = None, actor
     if actor_obj is not None and not Order.objects.visible_to(actor_obj).filter(pk=order_id).exists():
         raise Order.DoesNotExist
     # Lock the order first: a concurrent pack of the same order waits here and then sees "packed".
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    order = Order.objects.select_for_update(no_key=True).filter(pk=order_id).first()
     if order is None:
         raise Order.DoesNotExist
     if order.status != Status.PICKED:
@@ -192,7 +192,7 @@ class LabelRecord:
 
 def shipment_lock(*, shipment_id) -> Shipment | None:
     """The shipment, locked for the caller's transaction (lock its order first)."""
-    return Shipment.objects.select_for_update().filter(pk=shipment_id).first()
+    return Shipment.objects.select_for_update(no_key=True).filter(pk=shipment_id).first()
 
 
 @transaction.atomic

@@ -54,7 +54,7 @@ def wave_build(*, warehouse: Warehouse, strategy: str, max_orders: int, actor: s
         "-priority", "ship_by", "created_at", "pk"
     )
     # Two planners at once take different orders instead of waiting for each other.
-    lock = {"skip_locked": True, "of": ("self",)} if settings.IS_POSTGRES else {}
+    lock = {"skip_locked": True, "of": ("self",), "no_key": True} if settings.IS_POSTGRES else {}
     order_ids = list(candidates.select_for_update(**lock).values_list("pk", flat=True)[:max_orders])
     if not order_ids:
         return None
@@ -146,8 +146,12 @@ def pick_confirm(
     task_ref = PickTask.objects.filter(pk=task_id, pick_list=pick_list).values("order_id").first()
     if task_ref is None:
         raise PickingError("no such task on this pick list", field="task", code="unknown_task")
-    order = Order.objects.select_for_update().get(pk=task_ref["order_id"])
-    task = PickTask.objects.select_for_update().select_related("location", "product", "pick_list").get(pk=task_id)
+    order = Order.objects.select_for_update(no_key=True).get(pk=task_ref["order_id"])
+    task = (
+        PickTask.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("location", "product", "pick_list")
+        .get(pk=task_id)
+    )
     if task.status != TaskStatus.OPEN:
         raise PickingError(f"this task is already {task.status}", field="task", code="task_done", status=409)
     if order.status != Status.PICKING:

@@ -94,7 +94,7 @@ def return_create(*, tenant_id, order_id, lines: Sequence[Mapping], actor: str =
     back. The order row is locked, so concurrent requests cannot return the same units twice.
     """
     try:
-        order = Order.objects.select_for_update().filter(pk=order_id, tenant_id=tenant_id).first()
+        order = Order.objects.select_for_update(no_key=True).filter(pk=order_id, tenant_id=tenant_id).first()
     except (ValueError, DjangoValidationError):  # not a UUID: no such order either
         order = None
     if order is None:
@@ -250,13 +250,13 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
     if head is None:
         raise ReturnError("return not found", code="not_found")
     # The order first, then the return: the lock order of return_create and the order transitions.
-    Order.objects.select_for_update().filter(pk=head).first()
-    rma = Return.objects.select_for_update().filter(pk=return_id).first()
+    Order.objects.select_for_update(no_key=True).filter(pk=head).first()
+    rma = Return.objects.select_for_update(no_key=True).filter(pk=return_id).first()
     if rma.status != ReturnStatus.REQUESTED:
         raise ReturnError(f"Return {rma.number} is already {rma.status}.", code="invalid_state")
     if not lines:
         raise ReturnError("nothing to receive", errors=[_error("lines", "required", "At least one line is required.")])
-    return_lines = {line.sku: line for line in rma.lines.select_for_update().order_by("pk")}
+    return_lines = {line.sku: line for line in rma.lines.select_for_update(no_key=True).order_by("pk")}
     errors: list[dict] = []
     plan: list[tuple[ReturnLine, int, str, str, Location | None]] = []
     seen: set[str] = set()

@@ -91,7 +91,7 @@ def _locked(shipment_id) -> tuple[Order, Shipment] | tuple[None, None]:
     order_id = Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).first()
     if order_id is None:
         return None, None
-    order = Order.objects.select_for_update().get(pk=order_id)
+    order = Order.objects.select_for_update(no_key=True).get(pk=order_id)
     return order, packing_services.shipment_lock(shipment_id=shipment_id)
 
 

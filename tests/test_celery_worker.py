@@ -18,7 +18,7 @@ from orders.tests.factories import order_payload
 pytestmark = [
     pytest.mark.celery_worker,
     pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ from inventory.tests import factories as inv
 from orders.models import Order, OrderLine, Status
 from orders.tests.factories import order_payload
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_sixteen_clients_ordering_the_last_ten_units_get_exactly_ten_allocated():

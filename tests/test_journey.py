@@ -10,7 +10,7 @@ from fulfillment.webhooks.models import OutboxEvent
 from inventory.models import Warehouse
 from orders.tests.factories import order_payload
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _ok(response, status=200):

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from inventory.services import ledger_differences
 from orders.models import Order, Status
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_seed_demo_creates_orders_in_every_state_and_prints_working_keys(api_as):

@@ -10,7 +10,7 @@ from inventory.tests import factories as inv
 from orders.tests.factories import order_payload
 from picking import services as picking
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

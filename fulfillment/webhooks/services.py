@@ -187,7 +187,7 @@ def _claim(delivery_id) -> WebhookDelivery | str:
     """Start an attempt: count it and lease the row, in a short transaction of its own."""
     with transaction.atomic():
         delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=settings.IS_POSTGRES)
+            WebhookDelivery.objects.select_for_update(skip_locked=settings.IS_POSTGRES, no_key=True, of=("self",))
             .select_related("event", "endpoint")
             .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
             .first()

@@ -153,7 +153,8 @@ def _bump(
         lot_id=lot_id,
     )
     if on_hand < 0 and not location.is_virtual:
-        rows = rows.filter(on_hand__gte=-on_hand)
+        # The conditional update is the check: never below zero, never below what stays reserved.
+        rows = rows.filter(on_hand__gte=-on_hand).filter(on_hand__gte=F("allocated") + (allocated - on_hand))
     if allocated < 0:
         rows = rows.filter(allocated__gte=-allocated)
     updated = rows.update(on_hand=F("on_hand") + on_hand, allocated=F("allocated") + allocated)
@@ -203,21 +204,18 @@ def _move(
         raise InventoryError("quantity must be positive", field="quantity")
     if source.pk == target.pk:
         raise InventoryError("source and target are the same location", field="location")
-    _bump(
-        tenant_id=tenant_id,
-        product_id=product_id,
-        location=source,
-        lot_id=lot_id,
-        on_hand=-quantity,
-        allocated=-release,
-    )
-    _bump(
-        tenant_id=tenant_id,
-        product_id=product_id,
-        location=target,
-        lot_id=lot_id,
-        on_hand=quantity,
-    )
+    changes = [(source, -quantity, -release), (target, quantity, 0)]
+    # Both rows are locked (updated) in location order, whichever way the units go, so that two
+    # movements between the same pair of locations in opposite directions cannot deadlock.
+    for location, on_hand, allocated in sorted(changes, key=lambda change: change[0].pk):
+        _bump(
+            tenant_id=tenant_id,
+            product_id=product_id,
+            location=location,
+            lot_id=lot_id,
+            on_hand=on_hand,
+            allocated=allocated,
+        )
     return StockMovement.objects.create(
         tenant_id=tenant_id,
         product_id=product_id,
@@ -320,7 +318,7 @@ def stock_reserve(
         .exclude(location_id__in=list(exclude_location_ids))
         .order_by("pk")
     )
-    lock = {"of": ("self",)} if settings.IS_POSTGRES else {}
+    lock = {"of": ("self",), "no_key": True} if settings.IS_POSTGRES else {}
     balances = list(query.select_for_update(**lock).select_related("lot", "location", "product"))
     balances.sort(key=_removal_key)
     plan: dict[object, list[Reservation]] = defaultdict(list)
@@ -378,7 +376,9 @@ def stock_write_off_missing(*, balance_id: int, quantity: int, reference: str = 
 
     Only unreserved units can go; returns how many did.
     """
-    balance = StockBalance.objects.select_for_update().select_related("location").get(pk=balance_id)
+    balance = (
+        StockBalance.objects.select_for_update(no_key=True, of=("self",)).select_related("location").get(pk=balance_id)
+    )
     quantity = min(quantity, balance.on_hand - balance.allocated)
     if quantity <= 0:
         return 0

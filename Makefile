@@ -16,7 +16,7 @@ PORT ?= 8000
 # Settings for commands that only read code (makemigrations, spectacular): no secret key needed.
 CHECK_ENV := DJANGO_SETTINGS_MODULE=fulfillment.test_settings
 
-.PHONY: help venv run test check lint lock clean
+.PHONY: help venv run test check lint lock clean bench
 
 help:
 	@echo "make run    start the app at http://$(HOST):$(PORT)/ with demo data (web, worker, beat)"
@@ -72,6 +72,10 @@ lint: venv
 	$(CHECK_ENV) $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 check: lint test
+
+# Allocation throughput against a raw SQL floor (PostgreSQL; DATABASE_URL names the server). See bench/README.md.
+bench: venv
+	$(BIN)/python bench/allocation.py
 
 lock: venv
 	@{ echo "# Pinned versions for repeatable installs: pip install -c constraints.txt -e '.[dev]'"; \

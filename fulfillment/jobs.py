@@ -9,7 +9,7 @@ periodic sweep finds the work by reading state.
 from __future__ import annotations
 
 import logging
-from functools import cache
+import threading
 
 from django.db import transaction
 
@@ -18,9 +18,18 @@ from fulfillment.celery import app
 logger = logging.getLogger(__name__)
 
 
-@cache
+_loaded = threading.Event()
+_loading = threading.Lock()
+
+
 def _load_tasks() -> None:
-    app.loader.import_default_modules()
+    """Import every app's tasks once (threads enqueueing at the same moment wait for the first)."""
+    if _loaded.is_set():
+        return
+    with _loading:
+        if not _loaded.is_set():
+            app.loader.import_default_modules()
+            _loaded.set()
 
 
 def send_now(task_name: str, *, countdown: float | None = None, **kwargs) -> None:

@@ -6,6 +6,7 @@ movements net to zero across all locations, no physical balance is negative or r
 than it holds, and reservations equal what open allocations still hold.
 """
 
+import contextlib
 import itertools
 from collections import defaultdict
 
@@ -130,7 +131,8 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(sku=st.sampled_from(SKUS), location=st.sampled_from(LOCATIONS), delta=st.integers(-4, 4).filter(bool))
     def adjust(self, sku, location, delta):
-        try:
+        # Refused (e.g. not enough unreserved units): nothing may have changed, checked below.
+        with contextlib.suppress(inventory.InventoryError):
             inventory.stock_adjust(
                 tenant_id=self.tenant.pk,
                 warehouse_id=self.wh.pk,
@@ -139,8 +141,6 @@ class LedgerMachine(RuleBasedStateMachine):
                 quantity_delta=delta,
                 reason="found" if delta > 0 else "lost",
             )
-        except inventory.InventoryError:
-            pass  # refused (e.g. not enough unreserved units): nothing may have changed, checked below
 
     @invariant()
     def ledger_balances(self):

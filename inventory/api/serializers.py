@@ -1,47 +1,6 @@
 from rest_framework import serializers
 
-from inventory.models import InboundShipment, Product
-
-
-class ProductSerializer(serializers.ModelSerializer):
-    barcodes = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, max_length=20, help_text="GTIN/UPC/EAN codes"
-    )
-    sku = serializers.RegexField(r"^[A-Za-z0-9._\-/]{1,64}$", max_length=64)
-    weight_g = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
-    length_mm = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
-    width_mm = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
-    height_mm = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
-    reorder_point = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
-
-    class Meta:
-        model = Product
-        fields = [
-            "id",
-            "sku",
-            "name",
-            "barcodes",
-            "weight_g",
-            "length_mm",
-            "width_mm",
-            "height_mm",
-            "lot_tracked",
-            "expiry_tracked",
-            "reorder_point",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = ["id", "created_at", "updated_at"]
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["barcodes"] = [b.code for b in instance.barcode_set.all()]
-        return data
-
-
-class ProductUpdateSerializer(ProductSerializer):
-    class Meta(ProductSerializer.Meta):
-        read_only_fields = ["id", "sku", "created_at", "updated_at"]
+from inventory.models import InboundShipment
 
 
 class InventoryLevelSerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ router.register("inbound-shipments", inbound.InboundShipmentViewSet, basename="i
 urlpatterns = [
     path("inventory/adjustments/", adjustments.AdjustmentView.as_view(), name="inventory-adjustments"),
     *counts.urlpatterns,
+    *inbound.urlpatterns,
     *replenishment.urlpatterns,
     *router.urls,
 ]

@@ -4,8 +4,32 @@ The names re-exported here keep ``from inventory import services; services.X`` w
 """
 
 from inventory.services.adjustments import stock_adjust
-from inventory.services.catalog import PRODUCT_FIELDS, product_create, product_matches_code, product_update
-from inventory.services.inbound import InboundLineInput, ReceiptLineInput, inbound_create, inbound_receive
+from inventory.services.catalog import (
+    PRODUCT_FIELDS,
+    BarcodeInput,
+    csv_safe,
+    is_valid_gtin,
+    product_create,
+    product_import,
+    product_matches_code,
+    product_update,
+)
+from inventory.services.inbound import (
+    InboundLineInput,
+    ReceiptLineInput,
+    inbound_close,
+    inbound_create,
+    inbound_import_csv,
+    inbound_receive,
+)
+from inventory.services.putaway import dock_to_stock, putaway_confirm, putaway_suggest, stock_move
+from inventory.services.replenishment import (
+    demand_refresh,
+    move_task_complete,
+    pick_faces_replenish,
+    purchase_order_send,
+    replenishment_run,
+)
 from inventory.services.stock import (
     SPECIAL_LOCATIONS,
     InsufficientStock,
@@ -25,6 +49,21 @@ from inventory.services.stock import (
 )
 
 __all__ = [
+    "BarcodeInput",
+    "csv_safe",
+    "demand_refresh",
+    "dock_to_stock",
+    "inbound_close",
+    "inbound_import_csv",
+    "is_valid_gtin",
+    "move_task_complete",
+    "pick_faces_replenish",
+    "product_import",
+    "purchase_order_send",
+    "putaway_confirm",
+    "putaway_suggest",
+    "replenishment_run",
+    "stock_move",
     "PRODUCT_FIELDS",
     "SPECIAL_LOCATIONS",
     "InboundLineInput",

@@ -1,6 +1,6 @@
 from django.db import transaction
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -9,8 +9,9 @@ from rest_framework.views import APIView
 from fulfillment.api.base import ActorMixin, ScopedViewSet
 from fulfillment.api.errors import Conflict, flatten_errors
 from fulfillment.tenancy.models import Tenant
+from inventory.api.serializers import InventoryLevelSerializer
 from inventory.models import InboundLine, Product, StockBalance
-from inventory.selectors import stock_levels
+from inventory.selectors import stock_levels, stock_levels_by_lot
 from orders import selectors, services
 from orders.api import serializers as s
 from orders.models import Order, Status
@@ -184,9 +185,43 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
 
 
 class InventoryLevelView(ActorMixin, APIView):
-    """Stock per product and warehouse, with the demand that waits for it (backordered)."""
+    """Stock per product and warehouse, with the demand that waits for it (backordered).
 
-    @extend_schema(responses=s.serializers.ListSerializer(child=s.serializers.DictField()))
+    ``?detail=lots`` adds ``lots``: one row per lot (sku, product, warehouse, lot, expiry_date,
+    on_hand, allocated, available); ``?sku=`` and ``?warehouse=`` (code) narrow both lists.
+    """
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("sku", str, description="Only this SKU"),
+            OpenApiParameter("warehouse", str, description="Only this warehouse (code)"),
+            OpenApiParameter("detail", str, enum=["lots"], description="lots: add per-lot rows under `lots`"),
+        ],
+        responses=inline_serializer(
+            name="InventoryLevels",
+            fields={
+                "results": InventoryLevelSerializer(many=True),
+                "lots": inline_serializer(
+                    name="InventoryLotLevel",
+                    fields={
+                        "sku": s.serializers.CharField(),
+                        "product": s.serializers.UUIDField(),
+                        "warehouse": s.serializers.CharField(),
+                        "lot": s.serializers.CharField(),
+                        "expiry_date": s.serializers.DateField(allow_null=True),
+                        "on_hand": s.serializers.IntegerField(),
+                        "allocated": s.serializers.IntegerField(),
+                        "available": s.serializers.IntegerField(),
+                    },
+                    many=True,
+                    required=False,
+                    help_text="Only with ?detail=lots",
+                ),
+                "next": s.serializers.CharField(allow_null=True),
+                "previous": s.serializers.CharField(allow_null=True),
+            },
+        ),
+    )
     def get(self, request):
         products = Product.objects.visible_to(self.actor)
         sku = request.query_params.get("sku")
@@ -194,6 +229,10 @@ class InventoryLevelView(ActorMixin, APIView):
             products = products.filter(sku=sku)
         balances = StockBalance.objects.visible_to(self.actor).filter(product__in=products)
         inbound = InboundLine.objects.filter(product__in=products)
+        warehouse = (request.query_params.get("warehouse") or "").strip().upper()
+        if warehouse:
+            balances = balances.filter(location__warehouse__code=warehouse)
+            inbound = inbound.filter(shipment__warehouse__code=warehouse)
         levels = stock_levels(balances=balances, inbound_lines=inbound)
         backordered = selectors.backordered_by_product(actor=self.actor, products=products)
         for key, quantity in backordered.items():
@@ -212,7 +251,22 @@ class InventoryLevelView(ActorMixin, APIView):
                 "inbound": level["inbound"],
             }
             for (product_id, warehouse_id), level in levels.items()
-            if product_id in names
+            if product_id in names and (not warehouse or codes[warehouse_id] == warehouse)
         ]
         rows.sort(key=lambda r: (r["sku"], r["warehouse"]))
-        return Response({"results": rows, "next": None, "previous": None})
+        body = {"results": rows, "next": None, "previous": None}
+        if request.query_params.get("detail") == "lots":
+            body["lots"] = [
+                {
+                    "sku": lot["sku"],
+                    "product": str(lot["product_id"]),
+                    "warehouse": codes[lot["warehouse_id"]],
+                    "lot": lot["lot"],
+                    "expiry_date": lot["expiry_date"].isoformat() if lot["expiry_date"] else None,
+                    "on_hand": lot["on_hand"],
+                    "allocated": lot["allocated"],
+                    "available": lot["available"],
+                }
+                for lot in stock_levels_by_lot(balances=balances)
+            ]
+        return Response(body)

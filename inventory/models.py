@@ -298,6 +298,7 @@ class Receipt(TenantScoped):
 class PickFace(TenantScoped):
     """A sellable location assigned to one product, kept between min and max by replenishment."""
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="pick_faces")
     location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="pick_faces")
     min_quantity = models.PositiveIntegerField(default=0)
@@ -507,6 +508,7 @@ class DemandDay(TenantScoped):
 class ReorderSuggestion(TenantScoped):
     """The latest forecast and reorder advice per product and warehouse (replaced nightly)."""
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reorder_suggestions")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="+")
     computed_at = models.DateTimeField()

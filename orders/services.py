@@ -272,33 +272,45 @@ def order_update(
 
 @transaction.atomic
 def order_allocate(*, order_id) -> str:
-    """Reserve stock for every line (ship complete). Idempotent: does nothing unless received or backordered."""
-    order = _locked(order_id)
+    """Reserve stock for every line (ship complete). Idempotent: does nothing unless received or backordered.
+
+    The hot path of allocation: rows are read as tuples and written with set-based statements.
+    """
+    order = (
+        Order.objects.select_for_update(no_key=True)
+        .only("id", "tenant_id", "warehouse_id", "status", "number", "external_id", "hold_reasons")
+        .filter(pk=order_id)
+        .first()
+    )
     if order is None or order.status not in {Status.RECEIVED, Status.BACKORDERED}:
         return order.status if order else "missing"
-    lines = list(order.lines.order_by("pk"))
+    lines = list(
+        OrderLine.objects.filter(order_id=order.pk)
+        .order_by("pk")
+        .values_list("pk", "product_id", "quantity", "allocated_quantity")
+    )
     needs: dict = defaultdict(int)
-    for line in lines:
-        needs[line.product_id] += line.quantity - line.allocated_quantity
+    for _pk, product_id, quantity, allocated in lines:
+        needs[product_id] += quantity - allocated
     plan = inventory.stock_reserve(tenant_id=order.tenant_id, warehouse_id=order.warehouse_id, needs=dict(needs))
     if plan is None:
         if order.status == Status.RECEIVED:
-            for line in lines:
-                line.backordered_quantity = line.quantity - line.allocated_quantity
-            OrderLine.objects.bulk_update(lines, ["backordered_quantity"])
+            OrderLine.objects.filter(order_id=order.pk).update(
+                backordered_quantity=F("quantity") - F("allocated_quantity")
+            )
             _transition(order, Status.BACKORDERED, message="Waiting for stock")
         return order.status
     allocations = []
-    for line in lines:
-        want = line.quantity - line.allocated_quantity
-        reservations = plan.get(line.product_id, [])
+    for line_id, product_id, quantity, allocated in lines:
+        want = quantity - allocated
+        reservations = plan.get(product_id, [])
         while want > 0 and reservations:
             r = reservations[0]
             take = min(want, r.quantity)
             allocations.append(
                 OrderAllocation(
                     tenant_id=order.tenant_id,
-                    line=line,
+                    line_id=line_id,
                     balance_id=r.balance_id,
                     location_id=r.location_id,
                     lot_id=r.lot_id,
@@ -310,10 +322,8 @@ def order_allocate(*, order_id) -> str:
                 reservations.pop(0)
             else:
                 reservations[0] = inventory.Reservation(r.balance_id, r.location_id, r.lot_id, r.quantity - take)
-        line.allocated_quantity = line.quantity
-        line.backordered_quantity = 0
     OrderAllocation.objects.bulk_create(allocations)
-    OrderLine.objects.bulk_update(lines, ["allocated_quantity", "backordered_quantity"])
+    OrderLine.objects.filter(order_id=order.pk).update(allocated_quantity=F("quantity"), backordered_quantity=0)
     _transition(order, Status.ALLOCATED, message="Stock allocated")
     return order.status
 

@@ -114,11 +114,20 @@ def event_publish(*, tenant_id, type: str, data: dict) -> OutboxEvent:
         raise WebhookError(f"unknown event type {type!r}")
     payload = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
     event = OutboxEvent.objects.create(tenant_id=tenant_id, type=type, data=payload)
-    endpoints = [e for e in WebhookEndpoint.objects.filter(tenant_id=tenant_id, is_active=True) if e.wants(type)]
-    if endpoints:
+    endpoint_ids = [
+        pk
+        for pk, events in WebhookEndpoint.objects.filter(tenant_id=tenant_id, is_active=True).values_list(
+            "pk", "events"
+        )
+        if not events or type in events
+    ]
+    if endpoint_ids:
         now = timezone.now()
         deliveries = WebhookDelivery.objects.bulk_create(
-            [WebhookDelivery(tenant_id=tenant_id, event=event, endpoint=e, next_attempt_at=now) for e in endpoints]
+            [
+                WebhookDelivery(tenant_id=tenant_id, event=event, endpoint_id=pk, next_attempt_at=now)
+                for pk in endpoint_ids
+            ]
         )
         for delivery in deliveries:
             enqueue("fulfillment.webhooks.tasks.deliver_webhook", delivery_id=str(delivery.id))

@@ -139,7 +139,7 @@ class ReorderSuggestionSerializer(serializers.ModelSerializer):
 
 
 class SuggestionOrderSerializer(serializers.Serializer):
-    suggestions = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=500)
+    suggestions = serializers.ListField(child=serializers.UUIDField(), allow_empty=False, max_length=500)
 
 
 class PickFaceSerializer(serializers.ModelSerializer):

@@ -57,17 +57,6 @@ class ReceiptSerializer(serializers.Serializer):
     lines = ReceiptLineSerializer(many=True, allow_empty=False, max_length=1000)
 
 
-class AdjustmentSerializer(serializers.Serializer):
-    tenant = serializers.SlugField(help_text="The tenant's slug")
-    warehouse = serializers.CharField(max_length=20, required=False, help_text="Default: the location's warehouse")
-    sku = serializers.CharField(max_length=64)
-    location = serializers.CharField(max_length=30)
-    quantity_delta = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000)
-    reason = serializers.CharField(max_length=100)
-    lot = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    expiry_date = serializers.DateField(required=False, allow_null=True, default=None)
-
-
 class MovementSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     sku = serializers.CharField(source="product.sku")

@@ -10,6 +10,7 @@ router.register("inbound-shipments", inbound.InboundShipmentViewSet, basename="i
 # Each topic module may add its own routes in a module-level ``urlpatterns`` list.
 urlpatterns = [
     path("inventory/adjustments/", adjustments.AdjustmentView.as_view(), name="inventory-adjustments"),
+    *adjustments.urlpatterns,
     *counts.urlpatterns,
     *inbound.urlpatterns,
     *replenishment.urlpatterns,

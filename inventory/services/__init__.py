@@ -3,7 +3,13 @@
 The names re-exported here keep ``from inventory import services; services.X`` working.
 """
 
-from inventory.services.adjustments import stock_adjust
+from inventory.services.adjustments import (
+    AdjustmentStateError,
+    adjustment_approve,
+    adjustment_create,
+    adjustment_reject,
+    stock_adjust,
+)
 from inventory.services.catalog import (
     PRODUCT_FIELDS,
     BarcodeInput,
@@ -13,6 +19,14 @@ from inventory.services.catalog import (
     product_import,
     product_matches_code,
     product_update,
+)
+from inventory.services.counts import (
+    CountLineInput,
+    count_approve,
+    count_create,
+    count_reject,
+    count_submit,
+    cycle_counts_schedule,
 )
 from inventory.services.inbound import (
     InboundLineInput,
@@ -49,6 +63,16 @@ from inventory.services.stock import (
 )
 
 __all__ = [
+    "AdjustmentStateError",
+    "CountLineInput",
+    "adjustment_approve",
+    "adjustment_create",
+    "adjustment_reject",
+    "count_approve",
+    "count_create",
+    "count_reject",
+    "count_submit",
+    "cycle_counts_schedule",
     "BarcodeInput",
     "csv_safe",
     "demand_refresh",

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Case, F, IntegerField, Sum, Value, When
 from django.utils import timezone
 
 from inventory.models import (
@@ -268,23 +268,31 @@ class Reservation:
     quantity: int
 
 
-def _removal_key(balance: StockBalance):
-    lot = balance.lot
-    expiry = lot.expiry_date if balance.product.expiry_tracked and lot.expiry_date else date.max
-    return (expiry, lot.received_at, balance.location.pick_sequence, balance.pk)
+# Columns read for each candidate balance (no model objects: allocation is the hot path).
+_CANDIDATE_COLUMNS = (
+    "pk",
+    "product_id",
+    "location_id",
+    "lot_id",
+    "on_hand",
+    "allocated",
+    "lot__expiry_date",
+    "lot__received_at",
+    "location__pick_sequence",
+    "product__expiry_tracked",
+    "product__min_shelf_life_days",
+)
 
 
-def shippable_lots(*, tenant_id, product_ids, today: date | None = None) -> Q:
-    """Balances whose lot may ship: for expiry-tracked products, not expired and with at least
-    the product's minimum remaining shelf life (a lot without an expiry date is not shipped)."""
-    today = today or timezone.localdate()
-    condition = Q()
-    tracked = Product.objects.filter(tenant_id=tenant_id, pk__in=product_ids, expiry_tracked=True).values_list(
-        "pk", "min_shelf_life_days"
-    )
-    for product_id, min_days in tracked:
-        condition &= ~Q(product_id=product_id) | Q(lot__expiry_date__gte=today + timedelta(days=min_days))
-    return condition
+def _may_ship(row, today: date) -> bool:
+    expiry, tracked, min_days = row[6], row[9], row[10]
+    return not tracked or (expiry is not None and expiry >= today + timedelta(days=min_days))
+
+
+def _removal_key(row):
+    """FEFO for expiry-tracked products, else FIFO by receipt; then the pick path; then the row."""
+    expiry = row[6] if row[9] and row[6] else date.max
+    return (expiry, row[7], row[8], row[0])
 
 
 def stock_reserve(
@@ -299,8 +307,10 @@ def stock_reserve(
 
     Must run inside the caller's transaction. Candidate balance rows of all products are
     locked in one statement in primary-key order, so concurrent allocators queue instead of
-    deadlocking, and each sees the others' reservations. All or nothing unless ``partial``:
-    returns None (and changes nothing) when any product is short.
+    deadlocking, and each sees the others' reservations. Lots that are expired or under the
+    product's minimum remaining shelf life are never reserved. All or nothing unless
+    ``partial``: returns None (and changes nothing) when any product is short. Two statements
+    in all: the locking SELECT and one UPDATE of every reserved row.
     """
     assert transaction.get_connection().in_atomic_block, "stock_reserve needs a transaction"
     needs = {pid: qty for pid, qty in needs.items() if qty > 0}
@@ -308,7 +318,6 @@ def stock_reserve(
         return {}
     query = (
         StockBalance.objects.filter(
-            shippable_lots(tenant_id=tenant_id, product_ids=list(needs)),
             tenant_id=tenant_id,
             product_id__in=list(needs),
             location__warehouse_id=warehouse_id,
@@ -319,27 +328,32 @@ def stock_reserve(
         .order_by("pk")
     )
     lock = {"of": ("self",), "no_key": True} if settings.IS_POSTGRES else {}
-    balances = list(query.select_for_update(**lock).select_related("lot", "location", "product"))
-    balances.sort(key=_removal_key)
+    today = timezone.localdate()
+    rows = [row for row in query.select_for_update(**lock).values_list(*_CANDIDATE_COLUMNS) if _may_ship(row, today)]
+    rows.sort(key=_removal_key)
     plan: dict[object, list[Reservation]] = defaultdict(list)
     remaining = dict(needs)
-    for balance in balances:
-        want = remaining.get(balance.product_id, 0)
+    increments: dict[int, int] = {}
+    for row in rows:
+        pk, product_id, location_id, lot_id, on_hand, allocated = row[:6]
+        want = remaining.get(product_id, 0)
         if want <= 0:
             continue
-        take = min(want, balance.on_hand - balance.allocated)
+        take = min(want, on_hand - allocated)
         if take > 0:
-            plan[balance.product_id].append(Reservation(balance.pk, balance.location_id, balance.lot_id, take))
-            remaining[balance.product_id] = want - take
+            plan[product_id].append(Reservation(pk, location_id, lot_id, take))
+            remaining[product_id] = want - take
+            increments[pk] = take
     if not partial and any(qty > 0 for qty in remaining.values()):
         return None
-    for reservations in plan.values():
-        for r in reservations:
-            updated = StockBalance.objects.filter(pk=r.balance_id, on_hand__gte=F("allocated") + r.quantity).update(
-                allocated=F("allocated") + r.quantity
-            )
-            if updated != 1:  # cannot happen under the lock; refuse rather than oversell
-                raise InsufficientStock("stock changed during reservation", code="insufficient_stock")
+    if increments:
+        updated = StockBalance.objects.filter(pk__in=list(increments)).update(
+            allocated=F("allocated")
+            + Case(*(When(pk=pk, then=Value(q)) for pk, q in increments.items()), output_field=IntegerField())
+        )
+        # Cannot differ under the lock, and the balance check constraint refuses an oversell anyway.
+        if updated != len(increments):
+            raise InsufficientStock("stock changed during reservation", code="insufficient_stock")
     return dict(plan)
 
 

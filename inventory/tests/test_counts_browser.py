@@ -1,0 +1,95 @@
+"""The handheld blind count and the count review page in Chromium at 360 x 740 (typed scans: code + Enter)."""
+
+import os
+import shutil
+
+import pytest
+
+from fulfillment.tenancy.tests.factories import TenantFactory, staff_with_token
+from inventory.models import CountStatus, ProductBarcode, StockBalance
+from inventory.services import counts, ledger_differences
+from inventory.tests import factories as inv
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+playwright = pytest.importorskip("playwright.sync_api")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture
+def page(live_server):
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM is used between Playwright calls
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True)
+        yield context.new_page()
+        browser.close()
+
+
+def scan(page, code: str) -> None:
+    page.keyboard.type(code)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def login(page, url, username):
+    page.goto(f"{url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "pass-word-123")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def fits(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_associate_counts_blind_on_the_handheld_and_a_manager_approves(live_server, page):
+    tenant = TenantFactory(slug="acme")
+    wh = inv.warehouse()
+    tee = inv.product(tenant, "TEE")
+    ProductBarcode.objects.create(tenant=tenant, product=tee, code="14006381333938", quantity=6)
+    inv.stock(tenant, tee, wh, "01-01-1", 20, lot="L1")
+    count = counts.count_create(warehouse_id=wh.pk, location_code="01-01-1")
+    staff_with_token(username="al", role="associate", warehouse=wh)
+    staff_with_token(username="mia", role="manager", warehouse=wh)
+
+    login(page, live_server.url, "al")
+    page.goto(f"{live_server.url}/handheld/count/")
+    assert fits(page)
+    page.click(f"a[href='/handheld/count/{count.pk}/']")
+    scan(page, "01-02-1")  # wrong location: refused, with the buzz marker
+    assert page.get_attribute("#scan-error", "data-error") == "1"
+    scan(page, "01-01-1")
+    scan(page, "14006381333938")
+    scan(page, "14006381333938")
+    assert page.text_content("[data-sku=TEE] .count-qty") == "12"
+    scan(page, "11")  # a typed number sets the count
+    assert page.text_content("[data-sku=TEE] .count-qty") == "11"
+    assert fits(page)
+    with page.expect_navigation():
+        page.click("#submit-count")
+    assert "Count of 01-01-1 submitted." in page.content()
+
+    count.refresh_from_db()
+    assert count.status == CountStatus.IN_REVIEW  # 9 of 20 missing: over the tolerance
+
+    page.context.clear_cookies()
+    login(page, live_server.url, "mia")
+    page.goto(f"{live_server.url}/inventory/counts/")
+    assert page.text_content(f"[data-count='{count.pk}'] .variance").strip() == "-9"
+    page.screenshot(path="/tmp/cnt_review.png", full_page=True)
+    assert fits(page)  # the table scrolls inside its wrapper, the page does not
+    with page.expect_navigation():
+        page.click(f"[data-count='{count.pk}'] button:has-text('Approve')")
+    count.refresh_from_db()
+    assert count.status == CountStatus.CLOSED
+    assert StockBalance.objects.get(product=tee, location__code="01-01-1").on_hand == 11
+    assert ledger_differences() == []

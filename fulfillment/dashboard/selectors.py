@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import Count
 
 from fulfillment.tenancy.actor import Actor
-from inventory.models import Warehouse
+from inventory.models import AlertKind, Warehouse
+from inventory.selectors_replenishment import open_alerts
 from orders.models import Order, Status
 
 
@@ -38,3 +39,12 @@ def assigned_warehouse_codes(*, actor: Actor | None) -> list[str]:
     if not actor.sees_all_warehouses:
         warehouses = warehouses.filter(staff__id=actor.user_id)
     return list(warehouses.values_list("code", flat=True))
+
+
+def stock_alerts(*, actor: Actor | None, limit: int = 50) -> dict[str, list]:
+    """Open low-stock and expiring alerts in the actor's warehouses, for the alerts card."""
+    alerts = list(open_alerts(actor=actor)[:limit])
+    return {
+        "low_stock_alerts": [a for a in alerts if a.kind == AlertKind.LOW_STOCK],
+        "expiring_alerts": [a for a in alerts if a.kind == AlertKind.EXPIRING],
+    }

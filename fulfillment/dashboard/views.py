@@ -57,6 +57,7 @@ def home(request, *, actor):
     context = {
         **_counts_context(actor),
         "orders": selectors.recent_orders(actor=actor, limit=RECENT_ORDERS),
+        **selectors.stock_alerts(actor=actor),
         "recent_limit": RECENT_ORDERS,
         "sees_all_warehouses": actor.sees_all_warehouses,
         "warehouse_codes": selectors.assigned_warehouse_codes(actor=actor),

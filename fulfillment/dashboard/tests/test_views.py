@@ -201,3 +201,25 @@ def test_unknown_page_is_an_html_404(client, db):
 
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+def test_dashboard_shows_open_stock_alerts_of_the_users_warehouses_only(client):
+    from django.contrib.auth import get_user_model
+
+    from fulfillment.tenancy import services as tenancy
+    from fulfillment.tenancy.tests.factories import TenantFactory
+    from inventory.models import AlertKind, StockAlert
+    from inventory.tests import factories as inv
+
+    tenant = TenantFactory()
+    main, west = inv.warehouse("MAIN"), inv.warehouse("WEST")
+    tee, cap = inv.product(tenant, "TEE"), inv.product(tenant, "CAP")
+    StockAlert.objects.create(tenant=tenant, product=tee, warehouse=main, kind=AlertKind.LOW_STOCK, message="TEE low")
+    StockAlert.objects.create(tenant=tenant, product=cap, warehouse=west, kind=AlertKind.LOW_STOCK, message="CAP low")
+    tenancy.staff_create(username="alerts-mgr", password="pw-123456789", role="manager")
+    user = get_user_model().objects.get(username="alerts-mgr")
+    main.staff.add(user)
+    client.force_login(user)
+    page = client.get("/").content.decode()
+    assert 'data-sku="TEE"' in page
+    assert 'data-sku="CAP"' not in page

@@ -266,6 +266,15 @@ def replenishment_run(
     levels = stock_levels(balances=balances, inbound_lines=inbound_lines)
     keys = {(product_id, warehouse_id) for product_id, warehouse_id in levels}
     keys |= {(product_id, warehouse_id) for _, product_id, warehouse_id in history}
+    # A product with a reorder point and no stock anywhere is the lowest stock of all: watch it in
+    # its merchant's default warehouse (else every warehouse).
+    watched = Product.objects.filter(reorder_point__gt=0).exclude(pk__in={k[0] for k in keys})
+    if tenant_id is not None:
+        watched = watched.filter(tenant_id=tenant_id)
+    codes = {w.code: w.pk for w in Warehouse.objects.all()}
+    for product_id, default_code in watched.values_list("pk", "tenant__default_warehouse_code"):
+        targets = [codes[default_code]] if default_code in codes else list(codes.values())
+        keys |= {(product_id, warehouse_id) for warehouse_id in targets}
     products = {p.pk: p for p in Product.objects.filter(pk__in={k[0] for k in keys}).select_related("supplier")}
     warehouses = {w.pk: w for w in Warehouse.objects.filter(pk__in={k[1] for k in keys})}
     computed: list[int] = []

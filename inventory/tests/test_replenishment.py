@@ -611,3 +611,20 @@ def test_a_suggestion_for_a_product_no_longer_stocked_is_removed(tenant, wh):
     rep.replenishment_run(today=TODAY)
 
     assert list(ReorderSuggestion.objects.values_list("product__sku", flat=True)) == ["TEE"]
+
+
+def test_a_product_with_a_reorder_point_and_no_stock_at_all_raises_a_low_stock_alert():
+    from fulfillment.tenancy.tests.factories import TenantFactory
+    from fulfillment.webhooks.models import OutboxEvent
+    from inventory.models import AlertKind, StockAlert
+    from inventory.services import replenishment as service
+    from inventory.tests import factories as inv_factories
+
+    tenant = TenantFactory(default_warehouse_code="MAIN")
+    inv_factories.warehouse("MAIN")
+    inv_factories.warehouse("WEST")
+    product = inv_factories.product(tenant, "NEVER-STOCKED", reorder_point=5)
+    service.replenishment_run()
+    alert = StockAlert.objects.get(product=product)
+    assert (alert.kind, alert.warehouse.code) == (AlertKind.LOW_STOCK, "MAIN")
+    assert OutboxEvent.objects.filter(tenant=tenant, type="inventory.low_stock").count() == 1

@@ -9,7 +9,8 @@ from fulfillment.celery import app as celery_app
 from fulfillment.tenancy import services as tenancy
 from fulfillment.tenancy.models import Tenant
 from inventory import services as inventory
-from inventory.models import Warehouse
+from inventory.models import Location, Product, Warehouse
+from inventory.services import counts, replenishment
 from orders import services as orders
 from orders.models import Order, Status
 from packing import services as packing
@@ -112,6 +113,7 @@ class Command(BaseCommand):
             user, _ = tenancy.staff_create(username=username, password=PASSWORD, role=role)
             warehouse.staff.add(user)
         self._orders(tenants, warehouse)
+        self._inventory_work(tenants, warehouse)
 
     def _order(self, tenant, n: int, lines, **fields) -> Order:
         data = orders.OrderInput(
@@ -188,6 +190,29 @@ class Command(BaseCommand):
         orders.order_cancel(order_id=cancelled.pk, actor="seed_demo", reason="customer changed their mind")
         counts = {s: Order.objects.filter(status=s).count() for s in Status.values}
         self.stdout.write("Orders by status: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+
+    def _inventory_work(self, tenants, warehouse) -> None:
+        """Work for the inventory pages: an ASN to receive, a pick face to refill, counts, forecasts."""
+        acme = tenants["acme"]
+        supplier = replenishment.supplier_create(tenant_id=acme.pk, name="Acme Mills", lead_time_days=10)
+        Product.objects.filter(tenant=acme).update(supplier=supplier)
+        Product.objects.filter(tenant=acme, sku__in=["TEE-RED-M", "SOCKS-3PK"]).update(abc_class="A")
+        inventory.inbound_create(
+            tenant_id=acme.pk,
+            warehouse=warehouse,
+            reference="PO-ACME-2",
+            lines=[
+                inventory.InboundLineInput(sku="TEE-BLU-L", quantity=24),
+                inventory.InboundLineInput(sku="HOODIE-GRY-M", quantity=6),
+            ],
+        )
+        tee = Product.objects.get(tenant=acme, sku="TEE-RED-M")
+        face = Location.objects.get(warehouse=warehouse, code="01-01-1")
+        replenishment.pick_face_create(tenant_id=acme.pk, product=tee, location=face, min_quantity=5, max_quantity=20)
+        replenishment.pick_faces_replenish(warehouse_id=warehouse.pk)
+        counts.cycle_counts_schedule(warehouse_id=warehouse.pk)
+        replenishment.demand_refresh()
+        replenishment.replenishment_run()
 
     # -- the answer ------------------------------------------------------------------------
 

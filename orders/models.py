@@ -128,8 +128,9 @@ class OrderAllocation(TenantScoped):
 
     line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations")
     balance = models.ForeignKey("inventory.StockBalance", on_delete=models.PROTECT, related_name="+")
-    location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+")
-    lot = models.ForeignKey("inventory.Lot", on_delete=models.PROTECT, related_name="+")
+    # Never looked up by location or lot: no index, one less to maintain per allocation written.
+    location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+", db_index=False)
+    lot = models.ForeignKey("inventory.Lot", on_delete=models.PROTECT, related_name="+", db_index=False)
     quantity = models.PositiveIntegerField()
     picked_quantity = models.PositiveIntegerField(default=0)
     released = models.BooleanField(default=False)

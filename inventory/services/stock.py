@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, IntegerField, Sum, Value, When
 from django.utils import timezone
 
@@ -284,6 +284,41 @@ _CANDIDATE_COLUMNS = (
 )
 
 
+# The candidates of a reservation, locked in primary-key order (PostgreSQL: precompiled SQL, as
+# this runs once per allocated order; elsewhere the ORM builds the same query).
+_CANDIDATES_SQL = """
+SELECT b.id, b.product_id, b.location_id, b.lot_id, b.on_hand, b.allocated,
+       lot.expiry_date, lot.received_at, loc.pick_sequence, p.expiry_tracked, p.min_shelf_life_days
+FROM inventory_stockbalance b
+JOIN inventory_location loc ON loc.id = b.location_id
+JOIN inventory_lot lot ON lot.id = b.lot_id
+JOIN inventory_product p ON p.id = b.product_id
+WHERE b.tenant_id = %s AND b.product_id = ANY(%s::uuid[]) AND loc.warehouse_id = %s AND loc.is_sellable
+  AND b.on_hand > b.allocated AND NOT (b.location_id = ANY(%s::bigint[]))
+ORDER BY b.id
+FOR NO KEY UPDATE OF b
+"""
+
+
+def _candidates(*, tenant_id, warehouse_id, product_ids: list, exclude: list) -> list[tuple]:
+    if settings.IS_POSTGRES:
+        with connection.cursor() as cursor:
+            cursor.execute(_CANDIDATES_SQL, [tenant_id, product_ids, warehouse_id, exclude])
+            return cursor.fetchall()
+    query = (
+        StockBalance.objects.filter(
+            tenant_id=tenant_id,
+            product_id__in=product_ids,
+            location__warehouse_id=warehouse_id,
+            location__is_sellable=True,
+            on_hand__gt=F("allocated"),
+        )
+        .exclude(location_id__in=exclude)
+        .order_by("pk")
+    )
+    return list(query.select_for_update().values_list(*_CANDIDATE_COLUMNS))
+
+
 def _may_ship(row, today: date) -> bool:
     expiry, tracked, min_days = row[6], row[9], row[10]
     return not tracked or (expiry is not None and expiry >= today + timedelta(days=min_days))
@@ -302,6 +337,7 @@ def stock_reserve(
     needs: dict,
     partial: bool = False,
     exclude_location_ids=(),
+    apply: bool = True,
 ) -> dict[object, list[Reservation]] | None:
     """Reserve ``needs`` {product_id: quantity} from sellable stock, FIFO (FEFO when expiry-tracked).
 
@@ -316,20 +352,14 @@ def stock_reserve(
     needs = {pid: qty for pid, qty in needs.items() if qty > 0}
     if not needs:
         return {}
-    query = (
-        StockBalance.objects.filter(
-            tenant_id=tenant_id,
-            product_id__in=list(needs),
-            location__warehouse_id=warehouse_id,
-            location__is_sellable=True,
-            on_hand__gt=F("allocated"),
-        )
-        .exclude(location_id__in=list(exclude_location_ids))
-        .order_by("pk")
-    )
-    lock = {"of": ("self",), "no_key": True} if settings.IS_POSTGRES else {}
     today = timezone.localdate()
-    rows = [row for row in query.select_for_update(**lock).values_list(*_CANDIDATE_COLUMNS) if _may_ship(row, today)]
+    rows = [
+        row
+        for row in _candidates(
+            tenant_id=tenant_id, warehouse_id=warehouse_id, product_ids=list(needs), exclude=list(exclude_location_ids)
+        )
+        if _may_ship(row, today)
+    ]
     rows.sort(key=_removal_key)
     plan: dict[object, list[Reservation]] = defaultdict(list)
     remaining = dict(needs)
@@ -346,7 +376,7 @@ def stock_reserve(
             increments[pk] = take
     if not partial and any(qty > 0 for qty in remaining.values()):
         return None
-    if increments:
+    if increments and apply:
         updated = StockBalance.objects.filter(pk__in=list(increments)).update(
             allocated=F("allocated")
             + Case(*(When(pk=pk, then=Value(q)) for pk, q in increments.items()), output_field=IntegerField())

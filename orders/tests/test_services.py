@@ -90,3 +90,46 @@ def test_cancel_releases_allocated_stock(setup, django_capture_on_commit_callbac
     assert Order.objects.get(pk=created.pk).status == Status.CANCELLED
     assert _available(tee) == 3
     assert ledger_differences() == []
+
+
+def test_allocation_writes_timeline_outbox_and_a_delivery_per_subscribed_endpoint(
+    setup, django_capture_on_commit_callbacks
+):
+    from fulfillment.webhooks.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
+
+    tenant, wh, tee = setup
+    inv.stock(tenant, tee, wh, "01-01-1", 5)
+    every = WebhookEndpoint.objects.create(tenant=tenant, url="https://a.example.com/h", events=[], secret="whsec_x")
+    WebhookEndpoint.objects.create(tenant=tenant, url="https://b.example.com/h", events=["order.shipped"], secret="s")
+    created = order(tenant, external_id="W1", lines=[("TEE-RED-M", 2)])
+    assert services.order_allocate(order_id=created.pk) == Status.ALLOCATED
+    event = OutboxEvent.objects.get(tenant=tenant, type="order.allocated")
+    assert event.data == {
+        "id": str(created.pk),
+        "number": created.number,
+        "external_id": "W1",
+        "status": "allocated",
+        "hold_reasons": [],
+    }
+    assert list(WebhookDelivery.objects.filter(event=event).values_list("endpoint_id", flat=True)) == [every.pk]
+    timeline = list(OrderEvent.objects.filter(order=created).values_list("type", "from_status", "to_status"))
+    assert timeline[-1] == ("status_changed", "received", "allocated")
+    assert services.order_allocate(order_id=created.pk) == Status.ALLOCATED  # twice is harmless
+    assert OutboxEvent.objects.filter(type="order.allocated").count() == 1
+    assert StockBalance.objects.get(location__code="01-01-1").allocated == 2
+
+
+def test_backorder_writes_lines_timeline_and_outbox_once(setup):
+    from fulfillment.webhooks.models import OutboxEvent
+
+    tenant, wh, tee = setup
+    inv.stock(tenant, tee, wh, "01-01-1", 1)
+    created = order(tenant, external_id="B1", lines=[("TEE-RED-M", 3)])
+    assert services.order_allocate(order_id=created.pk) == Status.BACKORDERED
+    assert services.order_allocate(order_id=created.pk) == Status.BACKORDERED  # still short: nothing new
+    line = created.lines.get()
+    assert (line.allocated_quantity, line.backordered_quantity) == (0, 3)
+    event = OutboxEvent.objects.get(tenant=tenant, type="order.backordered")
+    assert event.data["status"] == "backordered" and event.data["number"] == created.number
+    assert OrderEvent.objects.filter(order=created, to_status="backordered").count() == 1
+    assert StockBalance.objects.get(location__code="01-01-1").allocated == 0

@@ -61,7 +61,12 @@ class Order(TenantScoped):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.CharField(max_length=20, unique=True)
     external_id = models.CharField(max_length=100)
-    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, related_name="orders")
+    # The unique (tenant, external_id) and the (tenant, status) indexes serve tenant lookups, and the
+    # queue index starts with warehouse: single-column indexes would only slow every status change.
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse", on_delete=models.PROTECT, related_name="orders", db_index=False
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
     hold_reasons = models.JSONField(default=list, blank=True)
     address_errors = models.JSONField(default=list, blank=True)
@@ -126,6 +131,7 @@ class OrderLine(TenantScoped):
 class OrderAllocation(TenantScoped):
     """Units of one line reserved at one balance (location + lot)."""
 
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
     line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations")
     balance = models.ForeignKey("inventory.StockBalance", on_delete=models.PROTECT, related_name="+")
     # Never looked up by location or lot: no index, one less to maintain per allocation written.
@@ -142,6 +148,7 @@ class OrderAllocation(TenantScoped):
 class OrderEvent(TenantScoped):
     """The order timeline, written in the same transaction as the change."""
 
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(max_length=50)
     from_status = models.CharField(max_length=20, blank=True)

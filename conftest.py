@@ -75,3 +75,20 @@ def api_as():
         return client
 
     return make
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    """A Chromium page at a 360 x 740 touch viewport (a handheld), against the live test server."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.browser import CHROMIUM
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the ORM is used between Playwright calls
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True)
+        yield context.new_page()
+        browser.close()

@@ -277,6 +277,36 @@ def order_update(
 # with its lines; (2) the candidate balances, locked (inventory.stock_reserve); (3) one statement
 # that writes everything else: the reservations, the allocation rows, the lines, the status
 # compare-and-set, the timeline entry, the outbox event and its deliveries.
+def _transition_ctes(*, to_status: str, message: str) -> str:
+    """The CTEs of a status change in SQL: compare-and-set from %(from_status)s, the timeline
+    entry, the outbox event (payload %(payload)s, id %(event)s) and one delivery per subscribed
+    endpoint; the same writes as ``_transition`` for the PostgreSQL hot path."""
+    event_type = EVENTS[to_status]
+    # Built once at import from constants of this module, never from input.
+    return f"""moved AS (
+    UPDATE orders_order SET status = '{to_status}', updated_at = %(now)s
+    WHERE id = %(order)s AND status = %(from_status)s
+    RETURNING id
+), timeline AS (
+    INSERT INTO orders_orderevent
+        (tenant_id, order_id, type, from_status, to_status, message, data, actor, created_at)
+    SELECT %(tenant)s, id, 'status_changed', %(from_status)s, '{to_status}', '{message}', '{{}}'::jsonb, '', %(now)s
+    FROM moved
+    RETURNING id
+), outbox AS (
+    INSERT INTO webhooks_outboxevent (id, tenant_id, type, data, created_at)
+    SELECT %(event)s, %(tenant)s, '{event_type}', %(payload)s::jsonb, %(now)s FROM moved
+    RETURNING id
+), deliveries AS (
+    INSERT INTO webhooks_webhookdelivery
+        (id, tenant_id, event_id, endpoint_id, status, attempts, next_attempt_at, last_error, created_at)
+    SELECT gen_random_uuid(), %(tenant)s, outbox.id, e.id, 'pending', 0, %(now)s, '', %(now)s
+    FROM outbox JOIN webhooks_webhookendpoint e
+      ON e.tenant_id = %(tenant)s AND e.is_active AND (e.events = '[]'::jsonb OR e.events ? '{event_type}')
+    RETURNING id
+)"""
+
+
 _ORDER_WITH_LINES_SQL = """
 SELECT o.status, o.tenant_id, o.warehouse_id, o.number, o.external_id, o.hold_reasons,
        l.id, l.product_id, l.quantity, l.allocated_quantity
@@ -286,7 +316,8 @@ ORDER BY l.id
 FOR NO KEY UPDATE OF o
 """
 
-_ALLOCATE_SQL = """
+_ALLOCATE_SQL = (
+    """
 WITH reserved AS (
     UPDATE inventory_stockbalance b SET allocated = b.allocated + r.quantity
     FROM unnest(%(balances)s::bigint[], %(increments)s::int[]) AS r(id, quantity)
@@ -304,31 +335,13 @@ WITH reserved AS (
     UPDATE orders_orderline SET allocated_quantity = quantity, backordered_quantity = 0
     WHERE order_id = %(order)s
     RETURNING id
-), moved AS (
-    UPDATE orders_order SET status = 'allocated', updated_at = %(now)s
-    WHERE id = %(order)s AND status = %(from_status)s
-    RETURNING id
-), timeline AS (
-    INSERT INTO orders_orderevent
-        (tenant_id, order_id, type, from_status, to_status, message, data, actor, created_at)
-    SELECT %(tenant)s, id, 'status_changed', %(from_status)s, 'allocated', 'Stock allocated', '{}'::jsonb, '', %(now)s
-    FROM moved
-    RETURNING id
-), outbox AS (
-    INSERT INTO webhooks_outboxevent (id, tenant_id, type, data, created_at)
-    SELECT %(event)s, %(tenant)s, 'order.allocated', %(payload)s::jsonb, %(now)s FROM moved
-    RETURNING id
-), deliveries AS (
-    INSERT INTO webhooks_webhookdelivery
-        (id, tenant_id, event_id, endpoint_id, status, attempts, next_attempt_at, last_error, created_at)
-    SELECT gen_random_uuid(), %(tenant)s, outbox.id, e.id, 'pending', 0, %(now)s, '', %(now)s
-    FROM outbox JOIN webhooks_webhookendpoint e
-      ON e.tenant_id = %(tenant)s AND e.is_active AND (e.events = '[]'::jsonb OR e.events ? 'order.allocated')
-    RETURNING id
-)
+), """
+    + _transition_ctes(to_status="allocated", message="Stock allocated")
+    + """
 SELECT (SELECT count(*) FROM reserved), (SELECT count(*) FROM allocations), (SELECT count(*) FROM moved),
-       (SELECT count(*) FROM timeline), ARRAY(SELECT id::text FROM deliveries)
+       ARRAY(SELECT id::text FROM deliveries)
 """
+)
 
 
 def _allocation_rows(lines, plan) -> list[tuple]:
@@ -349,35 +362,18 @@ def _allocation_rows(lines, plan) -> list[tuple]:
     return rows
 
 
-_BACKORDER_SQL = """
+_BACKORDER_SQL = (
+    """
 WITH lines AS (
     UPDATE orders_orderline SET backordered_quantity = quantity - allocated_quantity
     WHERE order_id = %(order)s
     RETURNING id
-), moved AS (
-    UPDATE orders_order SET status = 'backordered', updated_at = %(now)s
-    WHERE id = %(order)s AND status = 'received'
-    RETURNING id
-), timeline AS (
-    INSERT INTO orders_orderevent
-        (tenant_id, order_id, type, from_status, to_status, message, data, actor, created_at)
-    SELECT %(tenant)s, id, 'status_changed', 'received', 'backordered', 'Waiting for stock', '{}'::jsonb, '', %(now)s
-    FROM moved
-    RETURNING id
-), outbox AS (
-    INSERT INTO webhooks_outboxevent (id, tenant_id, type, data, created_at)
-    SELECT %(event)s, %(tenant)s, 'order.backordered', %(payload)s::jsonb, %(now)s FROM moved
-    RETURNING id
-), deliveries AS (
-    INSERT INTO webhooks_webhookdelivery
-        (id, tenant_id, event_id, endpoint_id, status, attempts, next_attempt_at, last_error, created_at)
-    SELECT gen_random_uuid(), %(tenant)s, outbox.id, e.id, 'pending', 0, %(now)s, '', %(now)s
-    FROM outbox JOIN webhooks_webhookendpoint e
-      ON e.tenant_id = %(tenant)s AND e.is_active AND (e.events = '[]'::jsonb OR e.events ? 'order.backordered')
-    RETURNING id
-)
+), """
+    + _transition_ctes(to_status="backordered", message="Waiting for stock")
+    + """
 SELECT (SELECT count(*) FROM moved), ARRAY(SELECT id::text FROM deliveries)
 """
+)
 
 
 def _backorder(order_id) -> str:
@@ -406,6 +402,7 @@ def _backorder_pg(*, order_id, tenant_id, status, number, external_id, hold_reas
             {
                 "order": order_id,
                 "tenant": tenant_id,
+                "from_status": Status.RECEIVED,
                 "now": timezone.now(),
                 "event": uuid.uuid4(),
                 "payload": json.dumps(payload),
@@ -480,7 +477,7 @@ def order_allocate(*, order_id) -> str:
                 "payload": json.dumps(payload),
             },
         )
-        reserved, allocated, moved, _timeline, delivery_ids = cursor.fetchone()
+        reserved, allocated, moved, delivery_ids = cursor.fetchone()
     # Under the locks these cannot differ; if they ever do, nothing of this transaction stays.
     if reserved != len(increments) or allocated != len(allocations) or moved != 1:
         raise OrderError("allocation raced with another change; retry", code="conflict")

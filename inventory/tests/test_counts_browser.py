@@ -1,50 +1,12 @@
 """The handheld blind count and the count review page in Chromium at 360 x 740 (typed scans: code + Enter)."""
 
-import os
-import shutil
-
-import pytest
-
 from fulfillment.tenancy.tests.factories import TenantFactory, staff_with_token
 from inventory.models import CountStatus, ProductBarcode, StockBalance
 from inventory.services import counts, ledger_differences
 from inventory.tests import factories as inv
+from tests.browser import BROWSER_MARKS, login, scan
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-playwright = pytest.importorskip("playwright.sync_api")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium at /usr/bin/chromium"),
-]
-
-
-@pytest.fixture
-def page(live_server):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM is used between Playwright calls
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True)
-        yield context.new_page()
-        browser.close()
-
-
-def scan(page, code: str) -> None:
-    page.keyboard.type(code)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-
-
-def login(page, url, username):
-    page.goto(f"{url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pass-word-123")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+pytestmark = BROWSER_MARKS
 
 
 def fits(page) -> bool:

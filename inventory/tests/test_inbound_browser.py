@@ -1,43 +1,12 @@
 """The handheld receive and put-away pages in Chromium at 360 x 740, driven by typed scans (code + Enter)."""
 
-import os
-import shutil
-
-import pytest
-
 from fulfillment.tenancy.tests.factories import TenantFactory, staff_with_token
 from inventory import services
 from inventory.models import InboundLine, Receipt, StockBalance
 from inventory.tests import factories as inv
+from tests.browser import BROWSER_MARKS, scan
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-playwright = pytest.importorskip("playwright.sync_api")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium at /usr/bin/chromium"),
-]
-
-
-@pytest.fixture
-def page(live_server):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM is used between Playwright calls
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True, is_mobile=True)
-        yield context.new_page()
-        browser.close()
-
-
-def scan(page, code: str) -> None:
-    """What a keyboard-wedge scanner does: type the code into the focused field, then Enter."""
-    page.keyboard.type(code)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+pytestmark = BROWSER_MARKS
 
 
 def test_associate_receives_with_gs1_scans_and_puts_away_after_a_wrong_scan(live_server, page):

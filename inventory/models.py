@@ -95,6 +95,10 @@ class Location(models.Model):
     def barcode(self) -> str:
         return self.code
 
+    def matches_scan(self, scan: str) -> bool:
+        """Whether a scanned or typed code names this location (its barcode is its code, any case)."""
+        return (scan or "").strip().upper() == self.code.upper()
+
 
 class AbcClass(models.TextChoices):
     A = "A"

@@ -10,7 +10,6 @@ from django.db.models import Case, IntegerField, Q, Sum, Value, When
 from inventory.models import (
     DemandDay,
     InboundLine,
-    InboundShipment,
     InboundStatus,
     LocationKind,
     Product,
@@ -61,14 +60,6 @@ def stock_levels(*, balances, inbound_lines=None) -> dict[tuple, dict]:
             level = levels[(row["product_id"], row["shipment__warehouse_id"])]
             level["inbound"] = max(0, (row["expected"] or 0) - (row["received"] or 0))
     return levels
-
-
-def balances_for(actor):
-    return StockBalance.objects.visible_to(actor)
-
-
-def inbound_lines_for(actor):
-    return InboundLine.objects.filter(shipment__in=InboundShipment.objects.visible_to(actor))
 
 
 def stock_levels_by_lot(*, balances) -> list[dict]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import F, Q, Sum
 
 from inventory.models import (
-    AlertKind,
     DemandDay,
     InboundLine,
     LocationKind,
@@ -122,13 +121,6 @@ def open_alerts(*, actor, kind: str | None = None):
     if kind:
         qs = qs.filter(kind=kind)
     return qs.select_related("product", "warehouse", "lot", "tenant").order_by("kind", "-created_at", "-id")
-
-
-def alert_counts(*, actor) -> dict[str, int]:
-    counts = dict.fromkeys(AlertKind.values, 0)
-    for row in open_alerts(actor=actor).order_by().values("kind").annotate(n=Count("id")):
-        counts[row["kind"]] = row["n"]
-    return counts
 
 
 def pick_face_on_hand(*, pick_faces) -> dict[int, int]:

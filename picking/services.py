@@ -159,7 +159,7 @@ def pick_confirm(
         raise PickingError(
             f"order {order.number} is {order.status}; put the items back", code="order_not_picking", status=409
         )
-    if location_barcode.strip().upper() != task.location.code.upper():
+    if not task.location.matches_scan(location_barcode):
         raise PickingError(
             f"wrong location: expected {task.location.code}", field="location_barcode", code="wrong_location"
         )

@@ -80,7 +80,7 @@ def pick(request, pick_list_id):
             raise services.PickingError("Scan a barcode.")
         location_ok = state.get("task") == str(task.pk) and state.get("location_ok")
         if not location_ok:
-            if scan.upper() != task.location.code.upper():
+            if not task.location.matches_scan(scan):
                 raise services.PickingError(f"Wrong location {scan}: go to {task.location.code}.")
             request.session[key] = {"task": str(task.pk), "location_ok": True}
             return redirect("picking:pick", pick_list_id=pick_list.pk)

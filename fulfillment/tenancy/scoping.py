@@ -23,9 +23,6 @@ class TenantQuerySet(models.QuerySet):
             return self.filter(**{f"{self.warehouse_path}__staff__id": actor.user_id})
         return self.none()
 
-    def for_tenant(self, tenant_id):
-        return self.filter(tenant_id=tenant_id)
-
 
 def scoped_queryset(warehouse_path: str | None):
     """A QuerySet class scoped to tenants and, for staff, to their warehouses via ``warehouse_path``."""

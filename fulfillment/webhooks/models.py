@@ -37,9 +37,6 @@ class WebhookEndpoint(TenantScoped):
 
     objects = TenantQuerySet.as_manager()
 
-    def wants(self, event_type: str) -> bool:
-        return not self.events or event_type in self.events
-
 
 class OutboxEvent(TenantScoped):
     """Written in the same transaction as the change it announces."""

@@ -2,6 +2,8 @@ from rest_framework import exceptions
 
 from fulfillment.api.errors import Conflict, field_error
 from inventory import services
+from inventory.models import Warehouse
+from inventory.selectors import warehouses_for
 
 
 def refusal(exc: services.InventoryError):
@@ -10,3 +12,12 @@ def refusal(exc: services.InventoryError):
     if exc.code == "not_found":
         return exceptions.NotFound(str(exc))
     return field_error(str(exc), field=exc.field, code=exc.code)
+
+
+def warehouse_from_code(actor, code: str, *, field: str = "warehouse") -> Warehouse:
+    """The warehouse a request names by code: staff only their own, merchants any; else a 422 on ``field``."""
+    candidates = warehouses_for(actor) if actor.is_staff else Warehouse.objects.all()
+    warehouse = candidates.filter(code=code.strip().upper()).first()
+    if warehouse is None:
+        raise field_error(f"unknown warehouse {code}", field=field, code="unknown_warehouse")
+    return warehouse

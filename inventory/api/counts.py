@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from fulfillment.api.base import ActorMixin, IsStaff
 from fulfillment.api.errors import Conflict, field_error
 from inventory import selectors_counts as selectors
-from inventory.api.common import refusal
+from inventory.api.common import refusal, warehouse_from_code
 from inventory.models import CountStatus, CycleCount, Warehouse
 from inventory.services import counts as service
 from inventory.services.stock import InventoryError
@@ -144,12 +144,7 @@ class CountListView(_Counts, generics.GenericAPIView):
         payload = CountCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        warehouses = Warehouse.objects.filter(code=data["warehouse"].strip().upper())
-        if not self.actor.sees_all_warehouses:
-            warehouses = warehouses.filter(staff__id=self.actor.user_id)
-        warehouse = warehouses.first()
-        if warehouse is None:
-            raise field_error(f"unknown warehouse {data['warehouse']}", field="warehouse", code="unknown_warehouse")
+        warehouse = warehouse_from_code(self.actor, data["warehouse"])
         try:
             count = service.count_create(warehouse_id=warehouse.pk, location_code=data["location"])
         except InventoryError as exc:

@@ -19,7 +19,7 @@ from fulfillment.api.errors import Conflict, Unprocessable, field_error
 from fulfillment.tenancy.models import Tenant
 from inventory import labels, scanning, services
 from inventory.api import serializers as s
-from inventory.api.common import refusal
+from inventory.api.common import refusal, warehouse_from_code
 from inventory.models import InboundShipment, Location, LocationKind, Product, Receipt, ReceiptStatus, Warehouse
 from inventory.services import inbound as inbound_services
 from inventory.services import putaway
@@ -208,9 +208,7 @@ class InboundShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
         payload = s.InboundCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        warehouse = Warehouse.objects.filter(code=data["warehouse"].strip().upper()).first()
-        if warehouse is None:
-            raise field_error(f"unknown warehouse {data['warehouse']}", field="warehouse", code="unknown_warehouse")
+        warehouse = warehouse_from_code(self.actor, data["warehouse"])
         try:
             shipment = services.inbound_create(
                 tenant_id=self.actor.tenant_id,
@@ -240,9 +238,7 @@ class InboundShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
         payload = AsnImportSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        warehouse = Warehouse.objects.filter(code=data["warehouse"].strip().upper()).first()
-        if warehouse is None:
-            raise field_error(f"unknown warehouse {data['warehouse']}", field="warehouse", code="unknown_warehouse")
+        warehouse = warehouse_from_code(self.actor, data["warehouse"])
         dry_run = request.query_params.get("dry_run", "").lower() in {"1", "true", "yes"}
         upload = data["file"]
         if upload.size > 5 * 1024 * 1024:

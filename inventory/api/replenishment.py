@@ -14,7 +14,7 @@ from fulfillment.api.base import IsMerchant, IsStaff, ScopedViewSet
 from fulfillment.api.errors import Conflict, field_error
 from fulfillment.tenancy.models import Tenant
 from inventory import selectors_replenishment as sel
-from inventory.api.common import refusal
+from inventory.api.common import refusal, warehouse_from_code
 from inventory.models import (
     Location,
     MoveTask,
@@ -23,7 +23,6 @@ from inventory.models import (
     PurchaseOrder,
     ReorderSuggestion,
     Supplier,
-    Warehouse,
 )
 from inventory.services import InventoryError
 from inventory.services import replenishment as services
@@ -237,9 +236,7 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
         supplier = Supplier.objects.visible_to(self.actor).filter(pk=data["supplier"]).first()
         if supplier is None:
             raise field_error("unknown supplier", field="supplier", code="unknown_supplier")
-        warehouse = Warehouse.objects.filter(code=data["warehouse"].strip().upper()).first()
-        if warehouse is None:
-            raise field_error(f"unknown warehouse {data['warehouse']}", field="warehouse", code="unknown_warehouse")
+        warehouse = warehouse_from_code(self.actor, data["warehouse"])
         try:
             po = services.purchase_order_create(
                 tenant_id=self.actor.tenant_id,
@@ -330,12 +327,7 @@ class PickFaceViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Des
         payload = PickFaceCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        warehouses = Warehouse.objects.filter(code=data["warehouse"].strip().upper())
-        if not self.actor.sees_all_warehouses:
-            warehouses = warehouses.filter(staff__id=self.actor.user_id)
-        warehouse = warehouses.first()
-        if warehouse is None:
-            raise field_error(f"unknown warehouse {data['warehouse']}", field="warehouse", code="unknown_warehouse")
+        warehouse = warehouse_from_code(self.actor, data["warehouse"])
         tenant = Tenant.objects.filter(slug=data["tenant"]).first()
         if tenant is None:
             raise field_error(f"unknown tenant {data['tenant']}", field="tenant", code="unknown_tenant")

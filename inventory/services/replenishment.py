@@ -562,10 +562,6 @@ def pick_faces_replenish(*, warehouse_id=None) -> int:
     )
 
 
-def _same_code(scan: str, code: str) -> bool:
-    return scan.strip().upper() == code.upper()
-
-
 @transaction.atomic
 def move_task_complete(
     *,
@@ -592,7 +588,7 @@ def move_task_complete(
         raise InventoryError(f"move task is {task.status}", field="status", code="not_open")
     if task.kind == MoveTaskKind.PUT_AWAY:
         raise InventoryError("put-away tasks are completed by put-away", field="kind", code="wrong_kind")
-    if not _same_code(from_location_barcode, task.from_location.code):
+    if not task.from_location.matches_scan(from_location_barcode):
         raise InventoryError(
             f"wrong location {from_location_barcode}: take from {task.from_location.code}",
             field="from_location_barcode",
@@ -604,7 +600,7 @@ def move_task_complete(
             field="product_barcode",
             code="wrong_product",
         )
-    if not _same_code(to_location_barcode, task.to_location.code):
+    if not task.to_location.matches_scan(to_location_barcode):
         raise InventoryError(
             f"wrong location {to_location_barcode}: bring to {task.to_location.code}",
             field="to_location_barcode",

@@ -14,34 +14,9 @@ from inventory import services
 from inventory.models import DemandDay, ReorderSuggestion
 from inventory.tests.factories import product, stock, warehouse
 from inventory.views import manager
+from tests.api_clients import place_order
 
 pytestmark = pytest.mark.django_db
-
-
-def place_order(client, external_id: str, lines: list[tuple[str, int]]) -> dict:
-    """An order through the merchant API (allocation runs in eager Celery when the caller's capture commits)."""
-    body = {
-        "external_id": external_id,
-        "shipping_method": "standard",
-        "payment_status": "paid",
-        "currency": "CAD",
-        "ship_to": {
-            "name": "Ada Lovelace",
-            "company": "",
-            "line1": "123 King St W",
-            "line2": "",
-            "city": "Toronto",
-            "region": "ON",
-            "postal_code": "M5H 1A1",
-            "country": "CA",
-            "phone": "+14165550100",
-            "email": "ada@example.com",
-        },
-        "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines],
-    }
-    response = client.post("/api/v1/orders/", body, format="json")
-    assert response.status_code == 201, response.content
-    return response.json()
 
 
 @pytest.fixture

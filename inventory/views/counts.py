@@ -121,7 +121,7 @@ def handheld_count(request, count_id):
         if not scan:
             raise InventoryError("Scan a barcode.")
         if not state.get("location_ok"):
-            if scan.upper() != count.location.code.upper():
+            if not count.location.matches_scan(scan):
                 raise InventoryError(f"Wrong location {scan}: go to {count.location.code}.")
             state["location_ok"] = True
         elif QUANTITY_PATTERN.match(scan):

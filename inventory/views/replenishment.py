@@ -90,7 +90,7 @@ def handheld_task(request, task_id):
     if not scan:
         error = "Scan a barcode."
     elif stage == "from":
-        if scan.upper() != task.from_location.code.upper():
+        if not task.from_location.matches_scan(scan):
             error = f"Wrong location {scan}: take from {task.from_location.code}."
         else:
             request.session[key] = "product"

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 
 from fulfillment.api.base import IsStaff, ScopedViewSet
 from fulfillment.api.errors import Conflict, field_error
-from inventory.models import Warehouse
+from inventory.api.common import warehouse_from_code
 from picking import services
 from picking.api import serializers as s
 from picking.models import PickList, PickTask, Wave
@@ -34,12 +34,7 @@ class WaveViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ScopedViewSe
         payload = s.WaveCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        warehouses = Warehouse.objects.filter(code=data["warehouse"].strip().upper())
-        if not self.actor.sees_all_warehouses:
-            warehouses = warehouses.filter(staff__id=self.actor.user_id)
-        warehouse = warehouses.first()
-        if warehouse is None:
-            raise field_error(f"unknown warehouse {data['warehouse']}", field="warehouse", code="unknown_warehouse")
+        warehouse = warehouse_from_code(self.actor, data["warehouse"])
         try:
             wave = services.wave_build(
                 warehouse=warehouse, strategy=data["strategy"], max_orders=data["max_orders"], actor=self.actor.label

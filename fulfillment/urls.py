@@ -35,6 +35,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("handheld/", include("picking.urls")),
     path("", include("inventory.urls")),
+    path("", include("orders.urls")),
     path("", include("fulfillment.dashboard.urls")),
 ]
 

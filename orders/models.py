@@ -61,6 +61,8 @@ class Order(TenantScoped):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.CharField(max_length=20, unique=True)
     external_id = models.CharField(max_length=100)
+    # A split (partial shipments): the backordered rest of ``parent``, same external_id, number "<parent>-2".
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="splits")
     # The unique (tenant, external_id) and the (tenant, status) indexes serve tenant lookups, and the
     # queue index starts with warehouse: single-column indexes would only slow every status change.
     tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False)
@@ -83,7 +85,11 @@ class Order(TenantScoped):
     objects = OrderQuerySet.as_manager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "external_id"], name="order_external_id_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], condition=Q(parent__isnull=True), name="order_external_id_unique"
+            )
+        ]
         indexes = [
             models.Index(fields=["warehouse", "status", "-priority", "ship_by", "created_at"]),
             models.Index(fields=["tenant", "status"]),
@@ -91,16 +97,6 @@ class Order(TenantScoped):
 
     def __str__(self) -> str:
         return self.number
-
-    @property
-    def can_cancel(self) -> bool:
-        return self.status not in {
-            Status.SHIPPED,
-            Status.DELIVERED,
-            Status.EXCEPTION,
-            Status.RETURNED,
-            Status.CANCELLED,
-        }
 
     @property
     def can_edit(self) -> bool:
@@ -160,3 +156,34 @@ class OrderEvent(TenantScoped):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class OrderImport(TenantScoped):
+    """A CSV file of orders, imported in Celery with progress; the file is kept so that any worker can read it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(max_length=255, blank=True)
+    file_sha256 = models.CharField(max_length=64)
+    content = models.TextField()
+    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_by = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -157,7 +157,9 @@ def _warehouse_for(tenant, code: str) -> Warehouse:
 @transaction.atomic
 def order_create(*, tenant, data: OrderInput, actor: str = "") -> Order:
     """Validate and record an order; allocation starts in Celery once it commits."""
-    existing = Order.objects.filter(tenant_id=tenant.pk, external_id=data.external_id).values_list("id", flat=True)
+    existing = Order.objects.filter(tenant_id=tenant.pk, external_id=data.external_id, parent__isnull=True).values_list(
+        "id", flat=True
+    )
     if existing:
         raise DuplicateOrder(existing[0])
     warehouse = _warehouse_for(tenant, data.warehouse)
@@ -197,7 +199,9 @@ def order_create(*, tenant, data: OrderInput, actor: str = "") -> Order:
             )
     except IntegrityError:
         # A concurrent request with the same external_id won the race.
-        existing = Order.objects.filter(tenant_id=tenant.pk, external_id=data.external_id).values_list("id", flat=True)
+        existing = Order.objects.filter(
+            tenant_id=tenant.pk, external_id=data.external_id, parent__isnull=True
+        ).values_list("id", flat=True)
         raise DuplicateOrder(existing[0] if existing else None) from None
     OrderLine.objects.bulk_create(
         [
@@ -219,6 +223,40 @@ def order_create(*, tenant, data: OrderInput, actor: str = "") -> Order:
     else:
         enqueue("orders.tasks.allocate_order", order_id=str(order.pk))
     return order
+
+
+@dataclass
+class CreateResult:
+    """The answer for one order of a bulk call or an import row group: 201, 409 or 422."""
+
+    status: int
+    order_id: object = None
+    errors: list[dict] = field(default_factory=list)
+    existing_id: object = None
+
+
+def order_create_many(*, tenant, items: list[OrderInput], actor: str = "") -> list[CreateResult]:
+    """Create many orders; each succeeds or fails alone, results in the order of ``items``."""
+    results = []
+    for item in items:
+        try:
+            with transaction.atomic():
+                order = order_create(tenant=tenant, data=item, actor=actor)
+        except DuplicateOrder as exc:
+            results.append(
+                CreateResult(
+                    409,
+                    errors=[{"field": "external_id", "code": "duplicate", "message": str(exc)}],
+                    existing_id=exc.existing_id,
+                )
+            )
+        except OrderError as exc:
+            results.append(
+                CreateResult(422, errors=exc.errors or [{"field": None, "code": exc.code, "message": str(exc)}])
+            )
+        else:
+            results.append(CreateResult(201, order_id=order.pk))
+    return results
 
 
 def _put_on_hold(order: Order, *, holds: list[str], address_problems: list[dict], actor: str) -> None:
@@ -268,6 +306,68 @@ def order_update(
         _transition(order, Status.RECEIVED, actor=actor, message="Holds cleared")
         enqueue("orders.tasks.allocate_order", order_id=str(order.pk))
     return order
+
+
+# -- manual holds --------------------------------------------------------------------------
+
+HOLDABLE = {Status.RECEIVED, Status.ON_HOLD, Status.BACKORDERED, Status.ALLOCATED}
+
+
+@transaction.atomic
+def order_hold(*, order_id, reason: str, actor: str = "", tenant_id=None) -> Order:
+    """A manager stops an order before picking: its reservations go back to stock until released."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise OrderError(
+            "A hold needs a reason.", errors=[{"field": "reason", "code": "required", "message": "give a reason"}]
+        )
+    order = _locked(order_id, tenant_id=tenant_id)
+    if order is None:
+        raise Order.DoesNotExist
+    if order.status not in HOLDABLE:
+        raise InvalidTransition(f"An order in {order.status} can no longer be held.", code="invalid_state")
+    holds = list(order.hold_reasons)
+    if HoldReason.MANUAL not in holds:
+        holds.append(HoldReason.MANUAL)
+    if order.status == Status.ON_HOLD:
+        order.hold_reasons = holds
+        order.save(update_fields=["hold_reasons", "updated_at"])
+        _event(order, "held", message=f"Manual hold: {reason}", data={"reason": reason}, actor=actor)
+        return order
+    _release_all(order, actor=actor)
+    order.hold_reasons = holds
+    order.save(update_fields=["hold_reasons", "updated_at"])
+    _transition(order, Status.ON_HOLD, actor=actor, message=f"Manual hold: {reason}", data={"reason": reason})
+    _enqueue_reallocation(order)
+    return order
+
+
+@transaction.atomic
+def order_release(*, order_id, actor: str = "", reason: str = "", tenant_id=None) -> Order:
+    """Lift a manual hold; the order allocates again unless a payment or address hold remains."""
+    order = _locked(order_id, tenant_id=tenant_id)
+    if order is None:
+        raise Order.DoesNotExist
+    if order.status != Status.ON_HOLD or HoldReason.MANUAL not in order.hold_reasons:
+        raise InvalidTransition("The order has no manual hold to release.", code="invalid_state")
+    order.hold_reasons = [h for h in order.hold_reasons if h != HoldReason.MANUAL]
+    order.save(update_fields=["hold_reasons", "updated_at"])
+    message = f"Manual hold released: {reason}" if reason else "Manual hold released"
+    if order.hold_reasons:
+        _event(order, "released", message=message + "; still on hold: " + ", ".join(order.hold_reasons), actor=actor)
+        return order
+    _transition(order, Status.RECEIVED, actor=actor, message=message)
+    enqueue("orders.tasks.allocate_order", order_id=str(order.pk))
+    return order
+
+
+def _enqueue_reallocation(order: Order) -> None:
+    """Stock an order gave back may complete backorders waiting for it."""
+    enqueue(
+        "orders.tasks.reallocate_backorders",
+        warehouse_id=str(order.warehouse_id),
+        product_ids=[str(pid) for pid in order.lines.values_list("product_id", flat=True)],
+    )
 
 
 # -- allocation ----------------------------------------------------------------------------
@@ -594,11 +694,7 @@ def order_cancel(*, order_id, tenant_id=None, actor: str = "", reason: str = "")
         raise InvalidTransition(f"An order in {order.status} can no longer be cancelled.", code="invalid_state")
     _release_all(order, actor=actor)
     _transition(order, Status.CANCELLED, actor=actor, message=reason or "Cancelled")
-    enqueue(
-        "orders.tasks.reallocate_backorders",
-        warehouse_id=str(order.warehouse_id),
-        product_ids=[str(pid) for pid in order.lines.values_list("product_id", flat=True)],
-    )
+    _enqueue_reallocation(order)
     return order
 
 

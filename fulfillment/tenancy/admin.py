@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from fulfillment.tenancy.models import ApiKey, StaffProfile, StaffToken, Tenant
+from fulfillment.tenancy.models import ApiKey, MerchantMembership, StaffProfile, StaffToken, Tenant
 
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name", "default_warehouse_code", "created_at"]
+    list_display = ["slug", "name", "default_warehouse_code", "allow_partial_shipments", "shopper_emails", "created_at"]
     search_fields = ["slug", "name"]
 
 
@@ -39,3 +39,9 @@ class StaffTokenAdmin(_KeyAdmin):
 @admin.register(StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "role"]
+
+
+@admin.register(MerchantMembership)
+class MerchantMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "tenant", "created_at"]
+    list_select_related = ["user", "tenant"]

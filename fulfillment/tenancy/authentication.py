@@ -23,6 +23,16 @@ def actor_for_user(user) -> Actor | None:
     return Actor(kind="staff", user_id=user.pk, role=profile.role, label=user.get_username())
 
 
+def merchant_actor_for_user(user) -> Actor | None:
+    """The merchant actor of a logged-in portal user, or None when the user belongs to no tenant."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    membership = getattr(user, "merchant_membership", None)
+    if membership is None:
+        return None
+    return Actor(kind="merchant", tenant_id=membership.tenant_id, label=f"user:{user.get_username()}")
+
+
 def resolve_bearer(raw: str):
     """(user-like, Actor) for a raw key, or None."""
     parts = ApiKey.split(raw)
@@ -74,4 +84,5 @@ def request_actor(request) -> Actor | None:
     auth = getattr(request, "auth", None)
     if isinstance(auth, Actor):
         return auth
-    return actor_for_user(getattr(request, "user", None))
+    user = getattr(request, "user", None)
+    return actor_for_user(user) or merchant_actor_for_user(user)

@@ -16,10 +16,27 @@ class Tenant(models.Model):
     name = models.CharField(max_length=200)
     # Warehouses live in a higher layer (inventory); the tenant names its default by code.
     default_warehouse_code = models.CharField(max_length=20, blank=True)
+    # Ship complete (False, the default) or split: allocate what is in stock and backorder the rest
+    # as a separate order.
+    allow_partial_shipments = models.BooleanField(default=False)
+    # Order-confirmation and shipped e-mails to the shopper (ship_to.email), sent from email_from.
+    shopper_emails = models.BooleanField(default=False)
+    email_from = models.EmailField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return self.slug
+
+
+class MerchantMembership(models.Model):
+    """A merchant's user of the web portal: sees only its tenant's data."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_membership")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="members")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.tenant.slug}"
 
 
 class Role(models.TextChoices):

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from fulfillment.tenancy.models import ApiKey, Role, StaffProfile, StaffToken, Tenant
+from fulfillment.tenancy.models import ApiKey, MerchantMembership, Role, StaffProfile, StaffToken, Tenant
 
 
 class TenancyError(ValueError):
@@ -52,3 +52,16 @@ def staff_token_create(*, user, name: str = "") -> tuple[StaffToken, str]:
     raw, prefix, digest = StaffToken.generate()
     token = StaffToken.objects.create(user=user, prefix=prefix, key_hash=digest, name=name)
     return token, raw
+
+
+@transaction.atomic
+def merchant_user_create(*, tenant: Tenant, username: str, password: str, email: str = ""):
+    """A portal login for a merchant: sees only this tenant's orders, stock, keys and webhooks."""
+    User = get_user_model()
+    if User.objects.filter(username=username).exclude(merchant_membership__tenant=tenant).exists():
+        raise TenancyError(f"user {username!r} already exists")
+    user, _created = User.objects.get_or_create(username=username, defaults={"email": email})
+    user.set_password(password)
+    user.save()
+    MerchantMembership.objects.update_or_create(user=user, defaults={"tenant": tenant})
+    return user

@@ -7,7 +7,8 @@ import io
 
 from rest_framework import serializers
 
-from inventory.services.catalog import IMPORT_COLUMNS, IMPORT_MAX_ROWS, csv_safe
+from fulfillment.api.csv import csv_safe
+from inventory.services.catalog import IMPORT_COLUMNS, IMPORT_MAX_ROWS
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from fulfillment.api.csv import csv_safe
 from inventory.models import AbcClass, Product, ProductBarcode
 from inventory.services.stock import InventoryError
 
@@ -29,7 +30,6 @@ MAX_CASE_QUANTITY = 100_000
 # Internal (non-GTIN) barcodes: printable, no spaces (the CSV import separates barcodes by spaces).
 _INTERNAL_CODE = re.compile(r"^[A-Za-z0-9._\-/]{1,64}$")
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9._\-/]{1,64}$")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # -- barcodes ------------------------------------------------------------------------------
@@ -172,12 +172,6 @@ def product_matches_code(*, product: Product, code: str) -> bool:
 
 
 # -- CSV import ----------------------------------------------------------------------------
-
-
-def csv_safe(value) -> str:
-    """A cell that a spreadsheet will not run as a formula: ' before = + - @ (and tab / CR)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 IMPORT_COLUMNS = [

@@ -17,11 +17,11 @@ from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET
 
+from fulfillment.api.csv import csv_safe
 from fulfillment.tenancy.authentication import actor_for_user
 from fulfillment.tenancy.models import Tenant
 from inventory import selectors
 from inventory.models import Product
-from inventory.services.catalog import csv_safe
 
 LIST_PAGE_SIZE = 100
 LEDGER_PAGE_SIZE = 50

@@ -73,9 +73,11 @@ lint: venv
 
 check: lint test
 
-# Allocation throughput against a raw SQL floor (PostgreSQL; DATABASE_URL names the server). See bench/README.md.
+# Allocation, then bulk intake over HTTP, each against a raw SQL floor (PostgreSQL + Redis;
+# DATABASE_URL names the server, each benchmark uses its own database). See bench/README.md.
 bench: venv
 	$(BIN)/python bench/allocation.py
+	$(BIN)/python bench/intake.py
 
 lock: venv
 	@{ echo "# Pinned versions for repeatable installs: pip install -c constraints.txt -e '.[dev]'"; \

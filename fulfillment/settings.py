@@ -138,13 +138,26 @@ else:
 API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "600/min")
 WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 3, minimum=1)
 # How long the sandbox carrier takes to move a parcel along (seconds per step).
 SANDBOX_CARRIER_STEP_SECONDS = env_int("SANDBOX_CARRIER_STEP_SECONDS", 60, minimum=0)
 TRACKING_POLL_SECONDS = env_int("TRACKING_POLL_SECONDS", 60, minimum=1)
 ALLOCATION_SWEEP_SECONDS = env_int("ALLOCATION_SWEEP_SECONDS", 60, minimum=1)
+ORDER_PAYMENT_VERIFIER = env_str("ORDER_PAYMENT_VERIFIER") or "orders.payments.StatusPaymentVerifier"  # dotted path
 NIGHTLY_HOUR_UTC = env_int("NIGHTLY_HOUR_UTC", 7, minimum=0)
 if NIGHTLY_HOUR_UTC > 23:
     raise ImproperlyConfigured("NIGHTLY_HOUR_UTC must be between 0 and 23")
+
+# Shopper e-mails (orders.notifications): SMTP unless DJANGO_DEBUG (console); EMAIL_BACKEND overrides.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", f"django.core.mail.backends.{'console' if DEBUG else 'smtp'}.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "orders@localhost")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -185,6 +198,7 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"bearer": []}],
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.Status",
+        "OrderImportStatusEnum": "orders.models.ImportStatus",
         "PaymentStatusEnum": "orders.models.PaymentStatus",
         "WaveStatusEnum": "picking.models.WaveStatus",
         "PickListStatusEnum": "picking.models.PickListStatus",
@@ -207,6 +221,9 @@ CELERY_TASK_QUEUES = [
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Queues per stage, so that heavy work (labels, webhooks) cannot starve allocation.
 CELERY_TASK_ROUTES = {
+    "orders.tasks.send_shopper_email": {"queue": "default"},  # e-mail must not delay allocation
+    "orders.tasks.import_orders": {"queue": "default"},  # a long CSV import must not hold up allocation
+    "orders.tasks.sweep_stuck_imports": {"queue": "default"},
     "orders.tasks.*": {"queue": "allocation"},
     "picking.tasks.*": {"queue": "picking"},
     "packing.tasks.*": {"queue": "shipping"},
@@ -245,6 +262,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "tracking-poll": {"task": "shipping.tasks.poll_tracking", "schedule": float(TRACKING_POLL_SECONDS)},
     "webhook-retry": {"task": "fulfillment.webhooks.tasks.retry_due_deliveries", "schedule": 30.0},
+    "import-sweep": {"task": "orders.tasks.sweep_stuck_imports", "schedule": 300.0},
+    "idempotency-purge": {"task": "fulfillment.api.tasks.purge_idempotency_keys", "schedule": 3600.0},
     # Nightly, at the hour given (UTC): cycle-count scheduling, then demand, forecasts and alerts.
     "schedule-cycle-counts": {
         "task": "inventory.tasks.schedule_cycle_counts",

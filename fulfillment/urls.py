@@ -36,6 +36,8 @@ urlpatterns = [
     path("handheld/", include("picking.urls")),
     path("", include("inventory.urls")),
     path("", include("orders.urls")),
+    path("", include("fulfillment.tenancy.views")),  # merchant portal: API keys
+    path("", include("fulfillment.webhooks.views")),  # merchant portal: webhooks and deliveries
     path("", include("fulfillment.dashboard.urls")),
 ]
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import time
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
@@ -19,6 +23,14 @@ class Warehouse(models.Model):
     country = models.CharField(max_length=2, default="CA")
     timezone = models.CharField(max_length=64, default="America/Toronto")
     cutoff_time = models.TimeField(default=time(14, 0), help_text="Orders in before this local time ship today.")
+    subdivision = models.CharField(
+        max_length=10, blank=True, default="", help_text="State or province whose public holidays also close it."
+    )
+    cutoffs = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Cut-off per service level, e.g. {"same_day": "12:00", "express": "15:00"}; others use cutoff_time.',
+    )
     aisles = models.PositiveSmallIntegerField(default=0)
     bays = models.PositiveSmallIntegerField(default=0)
     levels = models.PositiveSmallIntegerField(default=0)
@@ -29,6 +41,65 @@ class Warehouse(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    def clean(self) -> None:
+        errors = warehouse_calendar_errors(
+            country=self.country, subdivision=self.subdivision, timezone_name=self.timezone, cutoffs=self.cutoffs
+        )
+        if errors:
+            raise ValidationError(errors)
+
+    def cutoff_for(self, method: str) -> time:
+        """The local time before which an order of this service level leaves today."""
+        value = (self.cutoffs or {}).get(method)
+        return time.fromisoformat(value) if value else self.cutoff_time
+
+
+# The service levels a warehouse can have its own cut-off for (orders.models.ShippingMethod's values;
+# this stage cannot import orders).
+CUTOFF_METHODS = ("same_day", "express", "standard")
+
+
+@lru_cache(maxsize=1)
+def holiday_countries() -> dict[str, tuple[str, ...]]:
+    """Country code -> subdivision codes that the ``holidays`` package has calendars for."""
+    return {code: tuple(subdivisions) for code, subdivisions in holidays.list_supported_countries().items()}
+
+
+def parse_cutoff(value) -> time | None:
+    """'HH:MM' (24 h) as a time; None when it is not one."""
+    if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
+        return None
+    hours, minutes = value[:2], value[3:]
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        return None
+    return time(int(hours), int(minutes))
+
+
+def warehouse_calendar_errors(*, country: str, subdivision: str, timezone_name: str, cutoffs) -> dict[str, str]:
+    """{field: message} for a warehouse country, holiday subdivision, time zone or cut-offs that cannot work."""
+    errors = {}
+    known = holiday_countries()
+    if not (isinstance(country, str) and len(country) == 2 and country in known):
+        errors["country"] = f"country {country!r} is not an ISO 3166-1 alpha-2 code with a holiday calendar"
+    elif subdivision and subdivision not in known[country]:
+        choices = ", ".join(known[country]) or "none"
+        errors["subdivision"] = f"subdivision {subdivision!r} is not one of {country}'s ({choices})"
+    try:
+        ZoneInfo(timezone_name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        errors["timezone"] = f"timezone {timezone_name!r} is not an IANA time zone such as America/Toronto"
+    if not isinstance(cutoffs, dict):
+        errors["cutoffs"] = 'cutoffs must be an object such as {"express": "15:00"}'
+    else:
+        for method, value in cutoffs.items():
+            if method not in CUTOFF_METHODS:
+                errors["cutoffs"] = f"cutoffs: unknown service level {method!r} (use {', '.join(CUTOFF_METHODS)})"
+                break
+            if parse_cutoff(value) is None:
+                errors["cutoffs"] = f"cutoffs: {method} cut-off {value!r} is not a time HH:MM (00:00 to 23:59)"
+                break
+    return errors
 
 
 class ZoneKind(models.TextChoices):
@@ -318,6 +389,8 @@ class MoveTaskKind(models.TextChoices):
     PUT_AWAY = "put_away"
     REPLENISHMENT = "replenishment"
     MANUAL = "manual"
+    # Picked units of a cancelled order, from PACKING back to the shelf they came from.
+    PUT_BACK = "put_back"
 
 
 class MoveTaskStatus(models.TextChoices):

@@ -180,9 +180,13 @@ class OrderImport(TenantScoped):
     duplicates = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    # Every row error, also those past the first 1,000 that ``errors`` keeps.
+    error_count = models.PositiveIntegerField(default=0)
     created_by = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Set with every committed chunk: the sweep re-runs imports that stopped moving.
+    updated_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

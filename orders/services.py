@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,8 +20,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from fulfillment.bulk import copy_rows, sequence_values
 from fulfillment.jobs import enqueue
-from fulfillment.webhooks.services import event_publish
+from fulfillment.tenancy.models import Tenant
+from fulfillment.webhooks.services import event_publish, events_publish_many
 from inventory import services as inventory
 from inventory.models import MovementReason, Product, Warehouse
 from orders import promise
@@ -32,11 +35,12 @@ from orders.models import (
     OrderEvent,
     OrderLine,
     OrderNumber,
-    PaymentStatus,
     Status,
 )
+from orders.notifications import wants_email
+from orders.payments import payment_verifier
 from orders.transitions import CANCELLABLE, EVENTS, can_transition
-from orders.validation import address_errors, normalized_phone
+from orders.validation import address_check
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +53,10 @@ class OrderError(ValueError):
 
 
 class DuplicateOrder(OrderError):
+    MESSAGE = "An order with this external_id already exists."
+
     def __init__(self, existing_id):
-        super().__init__("An order with this external_id already exists.", code="duplicate")
+        super().__init__(self.MESSAGE, code="duplicate")
         self.existing_id = existing_id
 
 
@@ -127,12 +133,9 @@ def _locked(order_id, *, tenant_id=None) -> Order | None:
 # -- intake --------------------------------------------------------------------------------
 
 
-def _holds(*, payment_status: str, address_problems: list[dict]) -> list[str]:
-    holds = []
-    if payment_status == PaymentStatus.PENDING:
-        holds.append(HoldReason.PAYMENT_PENDING)
-    elif payment_status == PaymentStatus.FAILED:
-        holds.append(HoldReason.PAYMENT_FAILED)
+def _holds(*, order_data, address_problems: list[dict]) -> list[str]:
+    """Payment holds from the configured verifier (orders.payments), then the address hold."""
+    holds = list(payment_verifier().holds(order_data=order_data))
     if address_problems:
         holds.append(HoldReason.ADDRESS_INVALID)
     return holds
@@ -154,77 +157,6 @@ def _warehouse_for(tenant, code: str) -> Warehouse:
     return warehouse
 
 
-@transaction.atomic
-def order_create(*, tenant, data: OrderInput, actor: str = "") -> Order:
-    """Validate and record an order; allocation starts in Celery once it commits."""
-    existing = Order.objects.filter(tenant_id=tenant.pk, external_id=data.external_id, parent__isnull=True).values_list(
-        "id", flat=True
-    )
-    if existing:
-        raise DuplicateOrder(existing[0])
-    warehouse = _warehouse_for(tenant, data.warehouse)
-    skus = [line.sku for line in data.lines]
-    products = {p.sku: p for p in Product.objects.filter(tenant_id=tenant.pk, sku__in=set(skus))}
-    errors = [
-        {"field": f"lines[{i}].sku", "code": "unknown_sku", "message": f"unknown SKU {sku}"}
-        for i, sku in enumerate(skus)
-        if sku not in products
-    ]
-    if errors:
-        raise OrderError("The order names products that do not exist.", errors=errors, code="unknown_sku")
-    ship_to = dict(data.ship_to)
-    ship_to["phone"] = normalized_phone(ship_to.get("phone", ""), ship_to.get("country", ""))
-    problems = address_errors(ship_to)
-    holds = _holds(payment_status=data.payment_status, address_problems=problems)
-    now = timezone.now()
-    ship_by_at = promise.ship_by(warehouse=warehouse, method=data.shipping_method, now=now)
-    number = f"{OrderNumber.objects.create().pk + 1000:07d}"
-    try:
-        with transaction.atomic():
-            order = Order.objects.create(
-                tenant_id=tenant.pk,
-                number=number,
-                external_id=data.external_id,
-                warehouse=warehouse,
-                status=Status.RECEIVED,
-                shipping_method=data.shipping_method,
-                payment_status=data.payment_status,
-                currency=data.currency,
-                ship_to=ship_to,
-                priority=PRIORITY[data.shipping_method],
-                ship_by=ship_by_at,
-                promised_delivery_date=promise.promised_delivery_date(
-                    ship_by_at=ship_by_at, method=data.shipping_method
-                ),
-            )
-    except IntegrityError:
-        # A concurrent request with the same external_id won the race.
-        existing = Order.objects.filter(
-            tenant_id=tenant.pk, external_id=data.external_id, parent__isnull=True
-        ).values_list("id", flat=True)
-        raise DuplicateOrder(existing[0] if existing else None) from None
-    OrderLine.objects.bulk_create(
-        [
-            OrderLine(
-                tenant_id=tenant.pk,
-                order=order,
-                product=products[line.sku],
-                sku=line.sku,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-            )
-            for line in data.lines
-        ]
-    )
-    _event(order, "created", to_status=Status.RECEIVED, message="Order received", actor=actor)
-    event_publish(tenant_id=tenant.pk, type="order.created", data=order_payload(order))
-    if holds:
-        _put_on_hold(order, holds=holds, address_problems=problems, actor=actor)
-    else:
-        enqueue("orders.tasks.allocate_order", order_id=str(order.pk))
-    return order
-
-
 @dataclass
 class CreateResult:
     """The answer for one order of a bulk call or an import row group: 201, 409 or 422."""
@@ -233,29 +165,242 @@ class CreateResult:
     order_id: object = None
     errors: list[dict] = field(default_factory=list)
     existing_id: object = None
+    # 201: the order as written (the columns of orders_order, plus warehouse and lines), for answers.
+    row: dict | None = None
+
+
+@dataclass
+class _Prepared:
+    """An order that passed validation, ready to insert."""
+
+    data: OrderInput
+    warehouse: Warehouse
+    product_ids: list
+    ship_to: dict
+    problems: list[dict]
+    holds: list[str]
+    ship_by: datetime
+    promised: date
+
+
+class _Intake:
+    """What one intake call looks up once: warehouses, products and promise dates."""
+
+    def __init__(self, tenant, items: list[OrderInput]):
+        self.tenant = tenant
+        self.now = timezone.now()
+        skus = {line.sku for item in items for line in item.lines}
+        self.products = dict(Product.objects.filter(tenant_id=tenant.pk, sku__in=skus).values_list("sku", "pk"))
+        self._warehouses: dict[str, Warehouse] = {}
+        self._promises: dict[tuple, tuple] = {}
+
+    def warehouse(self, code: str) -> Warehouse:
+        if code not in self._warehouses:
+            self._warehouses[code] = _warehouse_for(self.tenant, code)
+        return self._warehouses[code]
+
+    def promise(self, warehouse: Warehouse, method: str, destination: str) -> tuple[datetime, date]:
+        key = (warehouse.pk, method, destination)
+        if key not in self._promises:
+            ship_by_at = promise.ship_by(warehouse=warehouse, method=method, now=self.now)
+            promised = promise.promised_delivery_date(
+                ship_by_at=ship_by_at, method=method, destination_country=destination, origin_country=warehouse.country
+            )
+            self._promises[key] = (ship_by_at, promised)
+        return self._promises[key]
+
+    def prepare(self, data: OrderInput) -> _Prepared:
+        """Validate one order against the catalog and the address rules; OrderError when refused."""
+        warehouse = self.warehouse(data.warehouse)
+        errors = [
+            {"field": f"lines[{i}].sku", "code": "unknown_sku", "message": f"unknown SKU {line.sku}"}
+            for i, line in enumerate(data.lines)
+            if line.sku not in self.products
+        ]
+        if errors:
+            raise OrderError("The order names products that do not exist.", errors=errors, code="unknown_sku")
+        ship_to, problems = address_check(data.ship_to)
+        ship_by_at, promised = self.promise(warehouse, data.shipping_method, ship_to.get("country", ""))
+        return _Prepared(
+            data=data,
+            warehouse=warehouse,
+            product_ids=[self.products[line.sku] for line in data.lines],
+            ship_to=ship_to,
+            problems=problems,
+            holds=_holds(order_data=data, address_problems=problems),
+            ship_by=ship_by_at,
+            promised=promised,
+        )
+
+
+_ORDER_COLUMNS = (
+    "id", "tenant_id", "number", "external_id", "parent_id", "warehouse_id", "status", "hold_reasons",
+    "address_errors", "shipping_method", "payment_status", "currency", "ship_to", "priority", "ship_by",
+    "promised_delivery_date", "created_at", "updated_at",
+)  # fmt: skip
+_LINE_COLUMNS = (
+    "tenant_id", "order_id", "product_id", "sku", "quantity", "unit_price", "allocated_quantity",
+    "backordered_quantity", "picked_quantity", "shipped_quantity",
+)  # fmt: skip
+_EVENT_COLUMNS = ("tenant_id", "order_id", "type", "from_status", "to_status", "message", "data", "actor", "created_at")
+
+
+def _insert(tenant, prepared: list[_Prepared], *, actor: str) -> list[dict]:
+    """Write validated orders set-wise (COPY on PostgreSQL): orders, lines, timeline, outbox; then
+    allocation messages on commit. Returns the orders as rows (dicts) for the answer.
+
+    A held order is written straight in on_hold, with the same timeline and events as a received
+    order put on hold. Raises IntegrityError when an external_id was taken meanwhile.
+    """
+    now = timezone.now()
+    actor = actor[:100]
+    numbers = sequence_values(OrderNumber, len(prepared))
+    orders, order_rows, line_rows, event_rows, outbox = [], [], [], [], []
+    for p, number in zip(prepared, numbers, strict=True):
+        data = p.data
+        order_id = uuid.uuid4()
+        status = Status.ON_HOLD if p.holds else Status.RECEIVED
+        row = {
+            "id": order_id,
+            "tenant_id": tenant.pk,
+            "number": f"{number + 1000:07d}",
+            "external_id": data.external_id,
+            "parent_id": None,
+            "warehouse_id": p.warehouse.pk,
+            "status": status,
+            "hold_reasons": p.holds,
+            "address_errors": p.problems,
+            "shipping_method": data.shipping_method,
+            "payment_status": data.payment_status,
+            "currency": data.currency,
+            "ship_to": p.ship_to,
+            "priority": PRIORITY[data.shipping_method],
+            "ship_by": p.ship_by,
+            "promised_delivery_date": p.promised,
+            "created_at": now,
+            "updated_at": now,
+        }
+        order_rows.append(tuple(row[name] for name in _ORDER_COLUMNS))
+        row["warehouse"] = p.warehouse
+        row["lines"] = [
+            (tenant.pk, order_id, product_id, line.sku, line.quantity, line.unit_price, 0, 0, 0, 0)
+            for line, product_id in zip(data.lines, p.product_ids, strict=True)
+        ]
+        line_rows.extend(row["lines"])
+        orders.append(row)
+        created = {"id": str(order_id), "number": row["number"], "external_id": data.external_id}
+        event_rows.append((tenant.pk, order_id, "created", "", Status.RECEIVED, "Order received", {}, actor, now))
+        outbox.append(("order.created", {**created, "status": Status.RECEIVED, "hold_reasons": []}))
+        if p.holds:
+            message = ("On hold: " + ", ".join(p.holds))[:500]
+            event_rows.append(
+                (tenant.pk, order_id, "status_changed", Status.RECEIVED, Status.ON_HOLD, message,
+                 {"errors": p.problems}, actor, now)
+            )  # fmt: skip
+            outbox.append((EVENTS[Status.ON_HOLD], {**created, "status": Status.ON_HOLD, "hold_reasons": p.holds}))
+    json_columns = ("hold_reasons", "address_errors", "ship_to")
+    copy_rows(Order, _ORDER_COLUMNS, order_rows, json_columns=json_columns)
+    line_ids = iter(copy_rows(OrderLine, _LINE_COLUMNS, line_rows, with_ids=True))
+    for order in orders:
+        order["lines"] = [dict(zip(_LINE_COLUMNS, line, strict=True), id=next(line_ids)) for line in order["lines"]]
+    copy_rows(OrderEvent, _EVENT_COLUMNS, event_rows, json_columns=("data",))
+    events_publish_many(tenant_id=tenant.pk, events=outbox)
+    if wants_email(tenant):
+        for order in orders:
+            if order["ship_to"].get("email"):
+                enqueue("orders.tasks.send_shopper_email", order_id=str(order["id"]), kind="confirmation")
+    ready = sorted((o for o in orders if o["status"] == Status.RECEIVED), key=_priority_key)
+    for start in range(0, len(ready), ALLOCATION_BATCH):
+        batch = ready[start : start + ALLOCATION_BATCH]
+        enqueue("orders.tasks.allocate_orders", order_ids=[str(o["id"]) for o in batch])
+    return orders
+
+
+# Orders per allocation message: enough to amortise a message, few enough to spread over workers.
+ALLOCATION_BATCH = 25
+
+
+def _priority_key(order: dict) -> tuple:
+    return (-order["priority"], order["ship_by"], order["number"])
+
+
+def _existing_ids(tenant, external_ids) -> dict:
+    return dict(
+        Order.objects.filter(tenant_id=tenant.pk, parent__isnull=True, external_id__in=set(external_ids)).values_list(
+            "external_id", "id"
+        )
+    )
+
+
+@transaction.atomic
+def order_create(*, tenant, data: OrderInput, actor: str = "") -> Order:
+    """Validate and record an order; allocation starts in Celery once it commits."""
+    existing = _existing_ids(tenant, [data.external_id])
+    if existing:
+        raise DuplicateOrder(existing[data.external_id])
+    prepared = _Intake(tenant, [data]).prepare(data)
+    try:
+        with transaction.atomic():
+            (row,) = _insert(tenant, [prepared], actor=actor)
+    except IntegrityError:
+        # A concurrent request with the same external_id won the race.
+        raise DuplicateOrder(_existing_ids(tenant, [data.external_id]).get(data.external_id)) from None
+    return Order.objects.get(pk=row["id"])
 
 
 def order_create_many(*, tenant, items: list[OrderInput], actor: str = "") -> list[CreateResult]:
-    """Create many orders; each succeeds or fails alone, results in the order of ``items``."""
-    results = []
-    for item in items:
+    """Create many orders in a few statements; each item succeeds or fails alone, results in item order.
+
+    An external_id already used, or used earlier in the same call, is 409 with the existing order's id.
+    If a concurrent call takes an external_id between the check and the insert, the batch falls back
+    to one savepoint per order, so that only the clashing orders are refused.
+    """
+    results: list[CreateResult | None] = [None] * len(items)
+    existing = _existing_ids(tenant, [item.external_id for item in items])
+    intake = _Intake(tenant, items)
+    prepared: list[tuple[int, _Prepared]] = []
+    first_index: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if item.external_id in existing or item.external_id in first_index:
+            results[index] = CreateResult(
+                409,
+                errors=[{"field": "external_id", "code": "duplicate", "message": DuplicateOrder.MESSAGE}],
+                existing_id=existing.get(item.external_id),
+            )
+            continue
         try:
-            with transaction.atomic():
-                order = order_create(tenant=tenant, data=item, actor=actor)
-        except DuplicateOrder as exc:
-            results.append(
-                CreateResult(
-                    409,
-                    errors=[{"field": "external_id", "code": "duplicate", "message": str(exc)}],
-                    existing_id=exc.existing_id,
-                )
-            )
+            prepared.append((index, intake.prepare(item)))
         except OrderError as exc:
-            results.append(
-                CreateResult(422, errors=exc.errors or [{"field": None, "code": exc.code, "message": str(exc)}])
+            results[index] = CreateResult(
+                422, errors=exc.errors or [{"field": None, "code": exc.code, "message": str(exc)}]
             )
-        else:
-            results.append(CreateResult(201, order_id=order.pk))
+            continue
+        first_index[item.external_id] = index
+    try:
+        with transaction.atomic():
+            order_rows = _insert(tenant, [p for _, p in prepared], actor=actor)
+    except IntegrityError:
+        for index, p in prepared:
+            try:
+                with transaction.atomic():
+                    (order,) = _insert(tenant, [p], actor=actor)
+            except IntegrityError:
+                existing_id = _existing_ids(tenant, [p.data.external_id]).get(p.data.external_id)
+                results[index] = CreateResult(
+                    409,
+                    errors=[{"field": "external_id", "code": "duplicate", "message": DuplicateOrder.MESSAGE}],
+                    existing_id=existing_id,
+                )
+            else:
+                results[index] = CreateResult(201, order_id=order["id"], row=order)
+    else:
+        for (index, _), order in zip(prepared, order_rows, strict=True):
+            results[index] = CreateResult(201, order_id=order["id"], row=order)
+    # A repeat of an external_id inside the call points at the order its first use created.
+    created = {items[i].external_id: r.order_id for i, r in enumerate(results) if r and r.status == 201}
+    for result, item in zip(results, items, strict=True):
+        if result.status == 409 and result.existing_id is None:
+            result.existing_id = created.get(item.external_id)
     return results
 
 
@@ -280,15 +425,23 @@ def order_update(
         raise InvalidTransition(f"An order in {order.status} can no longer be changed.", code="invalid_state")
     changed = []
     if ship_to is not None:
-        merged = {**order.ship_to, **ship_to}
-        merged["phone"] = normalized_phone(merged.get("phone", ""), merged.get("country", ""))
-        order.ship_to = merged
-        changed.append("ship_to")
+        order.ship_to, problems = address_check({**order.ship_to, **ship_to})
+        warehouse = order.warehouse
+        # A new destination may change the transit time, hence the promise.
+        order.promised_delivery_date = promise.promised_delivery_date(
+            ship_by_at=order.ship_by,
+            method=order.shipping_method,
+            destination_country=order.ship_to.get("country", ""),
+            origin_country=warehouse.country,
+            timezone_name=warehouse.timezone,
+        )
+        changed += ["ship_to", "promised_delivery_date"]
+    else:
+        problems = address_check(order.ship_to)[1]
     if payment_status is not None:
         order.payment_status = payment_status
         changed.append("payment_status")
-    problems = address_errors(order.ship_to)
-    holds = _holds(payment_status=order.payment_status, address_problems=problems)
+    holds = _holds(order_data=order, address_problems=problems)
     manual = [h for h in order.hold_reasons if h == HoldReason.MANUAL]
     holds = holds + manual
     order.save(update_fields=[*changed, "updated_at"])
@@ -300,6 +453,7 @@ def order_update(
         else:
             _release_all(order, actor=actor)
             _put_on_hold(order, holds=holds, address_problems=problems, actor=actor)
+            _enqueue_reallocation(order)
     elif order.status == Status.ON_HOLD:
         order.hold_reasons, order.address_errors = [], []
         order.save(update_fields=["hold_reasons", "address_errors", "updated_at"])
@@ -536,6 +690,8 @@ def order_allocate(*, order_id) -> str:
     for _line_id, product_id, quantity, allocated in lines:
         needs[product_id] += quantity - allocated
     plan = inventory.stock_reserve(tenant_id=tenant_id, warehouse_id=warehouse_id, needs=dict(needs), apply=False)
+    if plan is None and _partial_allowed(tenant_id):
+        return _allocate_and_split(order_id)
     if plan is None:
         return _backorder_pg(
             order_id=order_id,
@@ -604,6 +760,12 @@ def _order_allocate_orm(*, order_id) -> str:
     needs: dict = defaultdict(int)
     for _pk, product_id, quantity, allocated in lines:
         needs[product_id] += quantity - allocated
+    if _partial_allowed(order.tenant_id):
+        plan = inventory.stock_reserve(
+            tenant_id=order.tenant_id, warehouse_id=order.warehouse_id, needs=dict(needs), apply=False
+        )
+        if plan is None:
+            return _allocate_and_split(order_id)
     plan = inventory.stock_reserve(tenant_id=order.tenant_id, warehouse_id=order.warehouse_id, needs=dict(needs))
     if plan is None:
         return _backorder(order_id)
@@ -622,6 +784,94 @@ def _order_allocate_orm(*, order_id) -> str:
     )
     OrderLine.objects.filter(order_id=order.pk).update(allocated_quantity=F("quantity"), backordered_quantity=0)
     _transition(order, Status.ALLOCATED, message="Stock allocated")
+    return order.status
+
+
+def _partial_allowed(tenant_id) -> bool:
+    return Tenant.objects.filter(pk=tenant_id, allow_partial_shipments=True).exists()
+
+
+def _allocate_and_split(order_id) -> str:
+    """Partial shipments: the order keeps what is in stock now and ships it; the rest becomes a
+    backordered split order (same external_id, number "<root>-N", the same place in the queue).
+
+    Runs in order_allocate's transaction with the order row locked. With nothing in stock at all
+    the order simply waits as a backorder, unsplit.
+    """
+    order = _locked(order_id)
+    lines = list(
+        OrderLine.objects.filter(order_id=order.pk)
+        .order_by("pk")
+        .values_list("pk", "product_id", "quantity", "allocated_quantity")
+    )
+    needs: dict = defaultdict(int)
+    for _pk, product_id, quantity, allocated in lines:
+        needs[product_id] += quantity - allocated
+    plan = inventory.stock_reserve(
+        tenant_id=order.tenant_id, warehouse_id=order.warehouse_id, needs=dict(needs), partial=True
+    )
+    if not plan:
+        return _backorder(order_id)
+    rows = _allocation_rows(lines, plan)
+    OrderAllocation.objects.bulk_create(
+        [
+            OrderAllocation(
+                tenant_id=order.tenant_id, line_id=line_id, balance_id=balance_id, location_id=location_id,
+                lot_id=lot_id, quantity=quantity,
+            )
+            for line_id, balance_id, location_id, lot_id, quantity in rows
+        ]
+    )  # fmt: skip
+    got: dict = defaultdict(int)
+    for line_id, *_rest, quantity in rows:
+        got[line_id] += quantity
+    root = order.parent or order
+    split = Order.objects.create(
+        tenant_id=order.tenant_id,
+        parent=root,
+        number=f"{root.number}-{root.splits.count() + 2}",
+        external_id=order.external_id,
+        warehouse_id=order.warehouse_id,
+        status=Status.BACKORDERED,
+        shipping_method=order.shipping_method,
+        payment_status=order.payment_status,
+        currency=order.currency,
+        ship_to=order.ship_to,
+        priority=order.priority,
+        ship_by=order.ship_by,
+        promised_delivery_date=order.promised_delivery_date,
+    )
+    # Keep the original arrival time: the split waits in the queue where the order was.
+    Order.objects.filter(pk=split.pk).update(created_at=order.created_at)
+    moved = []
+    for line in OrderLine.objects.filter(order_id=order.pk).order_by("pk"):
+        rest = line.quantity - line.allocated_quantity - got[line.pk]
+        if rest <= 0:
+            continue
+        moved.append(
+            OrderLine(
+                tenant_id=order.tenant_id, order=split, product_id=line.product_id, sku=line.sku, quantity=rest,
+                unit_price=line.unit_price, backordered_quantity=rest,
+            )
+        )  # fmt: skip
+        kept = line.allocated_quantity + got[line.pk]
+        if kept:
+            OrderLine.objects.filter(pk=line.pk).update(quantity=kept, allocated_quantity=kept, backordered_quantity=0)
+        else:
+            line.delete()
+    OrderLine.objects.bulk_create(moved)
+    OrderLine.objects.filter(order_id=order.pk).update(backordered_quantity=0)
+    summary = ", ".join(f"{line.quantity} x {line.sku}" for line in moved)
+    _event(order, "split", message=f"Split: {summary} backordered as {split.number}", data={"split": str(split.pk)})
+    _event(
+        split,
+        "created",
+        to_status=Status.BACKORDERED,
+        message=f"Backordered rest of {order.number} (partial shipment)",
+        data={"parent": str(order.pk)},
+    )
+    event_publish(tenant_id=order.tenant_id, type=EVENTS[Status.BACKORDERED], data=order_payload(split))
+    _transition(order, Status.ALLOCATED, message="Stock allocated (partial shipment)")
     return order.status
 
 
@@ -658,7 +908,8 @@ def unallocated_order_ids(*, older_than_seconds: int = 30) -> list:
 
 
 def _release_all(order: Order, *, actor: str) -> None:
-    """Give back everything the order holds: reservations and picked units (put back where they came from)."""
+    """Give back everything the order holds: reservations now, picked units through put-back tasks."""
+    put_backs: list[str] = []
     allocations = list(
         OrderAllocation.objects.filter(line__order=order, released=False)
         .select_related("location")
@@ -669,19 +920,20 @@ def _release_all(order: Order, *, actor: str) -> None:
         if unpicked:
             inventory.stock_release(balance_id=allocation.balance_id, quantity=unpicked)
         if allocation.picked_quantity:
-            inventory.stock_transfer(
+            # Picked units wait in PACKING until an associate carries them back (a put-back task).
+            inventory.put_back_task_create(
                 tenant_id=order.tenant_id,
+                warehouse_id=order.warehouse_id,
                 product_id=allocation.line.product_id,
                 lot_id=allocation.lot_id,
-                warehouse_id=order.warehouse_id,
-                source_code="PACKING",
-                target=allocation.location,
+                to_location_id=allocation.location_id,
                 quantity=allocation.picked_quantity,
-                reason=MovementReason.PUT_BACK,
-                reference=f"order {order.number} cancelled",
-                actor=actor,
+                reference=f"order {order.number}",
             )
+            put_backs.append(f"{allocation.picked_quantity} x {allocation.line.sku} to {allocation.location.code}")
     OrderAllocation.objects.filter(pk__in=[a.pk for a in allocations]).update(released=True)
+    if put_backs:
+        _event(order, "put_back", message="Put-back tasks: " + "; ".join(put_backs), actor=actor)
     OrderLine.objects.filter(order=order).update(allocated_quantity=0, backordered_quantity=0, picked_quantity=0)
 
 
@@ -823,6 +1075,8 @@ def order_mark_shipped(*, order_id, actor: str = "", data: dict | None = None) -
     OrderAllocation.objects.filter(line__order=order, released=False).update(released=True)
     OrderLine.objects.filter(order=order).update(shipped_quantity=F("picked_quantity"))
     _transition(order, Status.SHIPPED, actor=actor, message="Shipped", data=data)
+    if (order.ship_to or {}).get("email") and wants_email(order.tenant):
+        enqueue("orders.tasks.send_shopper_email", order_id=str(order.pk), kind="shipped")
     return order
 
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-
-from django.db import IntegrityError, transaction
 from rest_framework import exceptions, permissions, viewsets
 from rest_framework.response import Response
 
-from fulfillment.api.errors import PROBLEM, Conflict
+from fulfillment.api import idempotency
+from fulfillment.api.errors import PROBLEM, has_nul, without_nul
 from fulfillment.tenancy.actor import Actor
 from fulfillment.tenancy.authentication import request_actor
-from fulfillment.tenancy.models import IdempotencyRecord
 
 IDEMPOTENCY_HEADER = "HTTP_IDEMPOTENCY_KEY"
 
@@ -43,11 +40,6 @@ class IsActor(permissions.BasePermission):
         return True
 
 
-class _Replay(Exception):
-    def __init__(self, record: IdempotencyRecord):
-        self.record = record
-
-
 class ActorMixin:
     permission_classes = [IsActor]
 
@@ -55,39 +47,44 @@ class ActorMixin:
     def actor(self) -> Actor:
         return request_actor(self.request)
 
-    # -- Idempotency-Key (Stripe semantics) --------------------------------------------------
+    # -- Idempotency-Key (Stripe semantics; see fulfillment/api/idempotency.py) ---------------
+
+    def dispatch(self, request, *args, **kwargs):
+        self._idempotency = None
+        self._idempotency_lock = None
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            if self._idempotency is not None:
+                # An exception escaped the view (a 500): no answer to keep, the key is free again.
+                idempotency.abandon(self._idempotency)
+                self._idempotency = None
+            if self._idempotency_lock is not None:
+                idempotency.release_lock(self._idempotency_lock)
+                self._idempotency_lock = None
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        self._idempotency = None
         key = request.META.get(IDEMPOTENCY_HEADER)
-        if request.method != "POST" or not key:
+        if request.method != "POST" or key is None:
             return
-        if len(key) > 255:
-            raise exceptions.ValidationError({"Idempotency-Key": ["Must be at most 255 characters."]})
-        digest = hashlib.sha256(request.body or b"").hexdigest()
+        idempotency.validate_key(key)
+        digest = idempotency.request_digest(request.body)
         owner = self.actor.owner_key
-        existing = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
-        if existing is None:
-            try:
-                with transaction.atomic():
-                    existing = IdempotencyRecord.objects.create(
-                        owner=owner, key=key, method=request.method, path=request.path, request_hash=digest
-                    )
-                self._idempotency = existing
-                return
-            except IntegrityError:
-                existing = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
-                if existing is None:
-                    raise Conflict("A request with this Idempotency-Key is being processed.") from None
-        if existing.request_hash != digest or existing.path != request.path:
-            raise Conflict("This Idempotency-Key was used with a different request.")
-        if existing.status_code is None:
-            raise Conflict("A request with this Idempotency-Key is being processed; retry later.")
-        raise _Replay(existing)
+        wait = idempotency.WAIT_SECONDS
+        self._idempotency_lock = idempotency.acquire_lock(owner, key, wait=wait)
+        self._idempotency = idempotency.claim(
+            owner=owner,
+            key=key,
+            method=request.method,
+            path=request.path,
+            digest=digest,
+            locked=self._idempotency_lock is not None,
+            wait=wait,
+        )
 
     def handle_exception(self, exc):
-        if isinstance(exc, _Replay):
+        if isinstance(exc, idempotency.Replay):
             record = exc.record
             response = Response(
                 record.response_body,
@@ -102,13 +99,12 @@ class ActorMixin:
         response = super().finalize_response(request, response, *args, **kwargs)
         record = getattr(self, "_idempotency", None)
         if record is not None:
+            body = getattr(response, "data", None)
+            if has_nul(body):
+                # Kept answers live in jsonb, which cannot hold NUL; the client gets what is kept.
+                body = response.data = without_nul(body)
+            idempotency.store_answer(record, status_code=response.status_code, body=body)
             self._idempotency = None
-            if response.status_code >= 500:
-                record.delete()  # let the client retry a server failure with the same key
-            else:
-                record.status_code = response.status_code
-                record.response_body = getattr(response, "data", None)
-                record.save(update_fields=["status_code", "response_body"])
         return response
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -19,9 +20,16 @@ class Conflict(exceptions.APIException):
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
 
-    def __init__(self, detail=None, *, extra: dict | None = None, code=None):
+    def __init__(self, detail=None, *, extra: dict | None = None, code=None, retry_after: int | None = None):
         super().__init__(detail, code)
         self.extra = extra or {}
+        self.retry_after = retry_after
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
 
 
 class Unprocessable(exceptions.APIException):
@@ -92,7 +100,37 @@ def problem_response(status_code: int, detail: str, *, errors=None, extra=None, 
         body["errors"] = errors
     if extra:
         body.update(extra)
-    return Response(body, status=status_code, headers=headers, content_type=PROBLEM)
+    return Response(without_nul(body), status=status_code, headers=headers, content_type=PROBLEM)
+
+
+def without_nul(value):
+    """``value`` with NUL characters in its strings replaced by U+FFFD.
+
+    Error messages quote the offending input, and a NUL cannot be stored in PostgreSQL text or
+    jsonb (the idempotency record keeps the answer), nor is it useful to show.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [without_nul(v) for v in value]
+    return value
+
+
+def has_nul(value) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
 
 
 def problem_exception_handler(exc, context):
@@ -100,6 +138,11 @@ def problem_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+    elif isinstance(exc, (SuspiciousOperation, UnreadablePostError)):
+        # e.g. too many form fields or files, a broken upload: the client's fault, never a 500
+        exc = exceptions.ParseError(str(exc) or "The request could not be read.")
     response = exception_handler(exc, context)
     if response is None:
         return None  # a real server error: Django's 500 handler logs it
@@ -122,6 +165,8 @@ def problem_exception_handler(exc, context):
             errors = exc.errors
         if isinstance(exc, Conflict):
             extra = exc.extra
+            if exc.retry_after is not None:
+                headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         headers["Retry-After"] = str(int(exc.wait) + 1)
     return problem_response(status_code, detail, errors=errors, extra=extra, headers=headers)

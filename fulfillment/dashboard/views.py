@@ -8,11 +8,12 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import render, resolve_url
+from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_GET
 
 from fulfillment.dashboard import selectors
-from fulfillment.tenancy.authentication import actor_for_user
+from fulfillment.tenancy.authentication import actor_for_user, merchant_actor_for_user
+from fulfillment.tenancy.portal import PORTAL_HOME
 from orders.models import Status
 
 RECENT_ORDERS = 20
@@ -36,6 +37,9 @@ def staff_required(view):
             return redirect_to_login(request.get_full_path())
         actor = actor_for_user(request.user)
         if actor is None:
+            if merchant_actor_for_user(request.user) is not None:
+                # Merchants land here after logging in (LOGIN_REDIRECT_URL is "/"): their home is the portal.
+                return redirect(PORTAL_HOME)
             raise PermissionDenied("The dashboard is for warehouse staff.")
         return view(request, *args, actor=actor, **kwargs)
 

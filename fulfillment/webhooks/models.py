@@ -33,6 +33,10 @@ class WebhookEndpoint(TenantScoped):
     secret = models.CharField(max_length=100)
     is_active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=200, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    # The first failed attempt since the last success; None while deliveries succeed. After
+    # WEBHOOK_DISABLE_AFTER_DAYS of failures only, the endpoint is disabled.
+    failing_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantQuerySet.as_manager()

@@ -10,6 +10,7 @@ import random
 import secrets
 import socket
 import ssl
+import uuid
 from datetime import timedelta
 from urllib.parse import urlparse
 
@@ -19,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from fulfillment.bulk import copy_rows
 from fulfillment.jobs import enqueue
 from fulfillment.webhooks.models import (
     EVENT_TYPES,
@@ -28,8 +30,11 @@ from fulfillment.webhooks.models import (
     WebhookEndpoint,
 )
 
-# Seconds before attempt n+1 (n = attempts so far); jitter is added. After the last: failed.
+# Seconds before attempt n+1 (n = attempts so far), roughly x4 each time; up to JITTER more is
+# added at random so that many deliveries failing together do not retry in lockstep. After the
+# last: failed (about 2 days in all).
 BACKOFF = [5, 30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600]
+JITTER = 0.2
 
 
 class WebhookError(ValueError):
@@ -39,6 +44,18 @@ class WebhookError(ValueError):
         super().__init__(message)
         self.errors = errors or []
         self.code = code
+
+
+class NotFound(WebhookError):
+    """No such delivery or endpoint in the tenant (another tenant's looks exactly the same)."""
+
+    def __init__(self, message: str = "not found"):
+        super().__init__(message, code="not_found")
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds to wait after ``attempts`` failed attempts: the backoff step plus 0-20 % jitter."""
+    return BACKOFF[attempts - 1] * random.uniform(1.0, 1.0 + JITTER)
 
 
 def new_secret() -> str:
@@ -106,6 +123,62 @@ def endpoint_create(*, tenant_id, url: str, events: list[str]) -> WebhookEndpoin
 
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     endpoint.delete()
+
+
+def _uuid_or_none(value) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+@transaction.atomic
+def endpoint_enable(*, endpoint_id, tenant_id) -> WebhookEndpoint:
+    """Turn a disabled endpoint back on. New events reach it again; nothing already failed is
+    re-sent by itself (the merchant retries the deliveries they want). A no-op when active."""
+    pk = _uuid_or_none(endpoint_id)
+    endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=pk, tenant_id=tenant_id).first() if pk else None
+    if endpoint is None:
+        raise NotFound("no such webhook endpoint")
+    if not endpoint.is_active:
+        endpoint.is_active = True
+        endpoint.disabled_reason = ""
+        endpoint.disabled_at = None
+        endpoint.failing_since = None
+        endpoint.save(update_fields=["is_active", "disabled_reason", "disabled_at", "failing_since"])
+    return endpoint
+
+
+@transaction.atomic
+def delivery_retry(*, delivery_id, tenant_id) -> WebhookDelivery:
+    """Queue a failed or pending delivery for an attempt now (Stripe's "Resend").
+
+    The attempt count and the last answer are kept; an exhausted delivery gets one more attempt
+    (and fails again at once if that one fails). Refused for a delivery that already succeeded
+    and for one whose endpoint is disabled (enable the endpoint first).
+    """
+    pk = _uuid_or_none(delivery_id)
+    delivery = (
+        WebhookDelivery.objects.select_for_update(of=("self",))
+        .select_related("endpoint")
+        .filter(pk=pk, tenant_id=tenant_id)
+        .first()
+        if pk
+        else None
+    )
+    if delivery is None:
+        raise NotFound("no such webhook delivery")
+    if delivery.status == DeliveryStatus.SUCCEEDED:
+        raise WebhookError("this delivery already succeeded; there is nothing to retry", code="already_delivered")
+    if not delivery.endpoint.is_active:
+        raise WebhookError(
+            "the endpoint is disabled; enable it before retrying its deliveries", code="endpoint_disabled"
+        )
+    delivery.status = DeliveryStatus.PENDING
+    delivery.next_attempt_at = timezone.now()
+    delivery.save(update_fields=["status", "next_attempt_at"])
+    enqueue("fulfillment.webhooks.tasks.deliver_webhook", delivery_id=str(delivery.id))
+    return delivery
 
 
 def event_publish(*, tenant_id, type: str, data: dict) -> OutboxEvent:
@@ -249,15 +322,15 @@ def delivery_attempt(*, delivery_id) -> str:
 
 def _record(delivery: WebhookDelivery, *, status_code: int | None, error: str) -> str:
     now = timezone.now()
+    succeeded = status_code is not None and 200 <= status_code < 300
     fields = {"last_status_code": status_code, "last_error": error, "next_attempt_at": None}
-    if status_code is not None and 200 <= status_code < 300:
+    if succeeded:
         fields.update(status=DeliveryStatus.SUCCEEDED, delivered_at=now)
     elif status_code == 410 or delivery.attempts > len(BACKOFF):
         fields.update(status=DeliveryStatus.FAILED)
     else:
-        wait = BACKOFF[delivery.attempts - 1]
         fields.update(
-            status=DeliveryStatus.PENDING, next_attempt_at=now + timedelta(seconds=wait * random.uniform(1.0, 1.2))
+            status=DeliveryStatus.PENDING, next_attempt_at=now + timedelta(seconds=retry_delay(delivery.attempts))
         )
     with transaction.atomic():
         # Only the attempt that holds the lease records its result (attempts is its ticket).
@@ -266,10 +339,16 @@ def _record(delivery: WebhookDelivery, *, status_code: int | None, error: str) -
         ).update(**fields)
         if not updated:
             return "superseded"
-        if status_code == 410:
-            WebhookEndpoint.objects.filter(pk=delivery.endpoint_id, is_active=True).update(
-                is_active=False, disabled_reason="the endpoint answered 410 Gone"
+        endpoints = WebhookEndpoint.objects.filter(pk=delivery.endpoint_id)
+        if succeeded:
+            endpoints.filter(failing_since__isnull=False).update(failing_since=None)
+        elif status_code == 410:
+            endpoints.filter(is_active=True).update(
+                is_active=False, disabled_reason="the endpoint answered 410 Gone", disabled_at=now
             )
+        elif _disable_if_failing_too_long(endpoints, now=now) and fields["status"] == DeliveryStatus.PENDING:
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED, next_attempt_at=None)
+            fields["status"] = DeliveryStatus.FAILED
         if fields["status"] == DeliveryStatus.PENDING:
             enqueue(
                 "fulfillment.webhooks.tasks.deliver_webhook",
@@ -277,6 +356,20 @@ def _record(delivery: WebhookDelivery, *, status_code: int | None, error: str) -
                 countdown=(fields["next_attempt_at"] - now).total_seconds(),
             )
     return fields["status"]
+
+
+def _disable_if_failing_too_long(endpoints, *, now) -> bool:
+    """After a failed attempt: start the failing clock, and disable the endpoint once every attempt
+    has failed for WEBHOOK_DISABLE_AFTER_DAYS (a success in between stops the clock). True if disabled now."""
+    endpoints.filter(failing_since__isnull=True).update(failing_since=now)
+    days = settings.WEBHOOK_DISABLE_AFTER_DAYS
+    return bool(
+        endpoints.filter(is_active=True, failing_since__lte=now - timedelta(days=days)).update(
+            is_active=False,
+            disabled_at=now,
+            disabled_reason=f"every delivery failed for {days} day{'s' if days != 1 else ''}",
+        )
+    )
 
 
 def deliveries_due(*, limit: int = 500) -> list[str]:
@@ -287,3 +380,32 @@ def deliveries_due(*, limit: int = 500) -> list[str]:
         .order_by("next_attempt_at")
         .values_list("id", flat=True)[:limit]
     ]
+
+
+def events_publish_many(*, tenant_id, events: list[tuple[str, dict]]) -> None:
+    """``event_publish`` for many events of one tenant in three statements (bulk order intake).
+
+    ``data`` must already be JSON-ready (str, int, list, dict); deliveries start on commit.
+    """
+    if not events:
+        return
+    unknown = {type for type, _ in events} - set(EVENT_TYPES)
+    if unknown:
+        raise WebhookError(f"unknown event types {sorted(unknown)!r}")
+    now = timezone.now()
+    rows = [(uuid.uuid4(), tenant_id, type, data, now) for type, data in events]
+    copy_rows(OutboxEvent, ("id", "tenant_id", "type", "data", "created_at"), rows, json_columns=("data",))
+    endpoints = list(WebhookEndpoint.objects.filter(tenant_id=tenant_id, is_active=True).values_list("pk", "events"))
+    if not endpoints:
+        return
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(tenant_id=tenant_id, event_id=event_id, endpoint_id=pk, next_attempt_at=now)
+            for event_id, _, type, _, _ in rows
+            for pk, wanted in endpoints
+            if not wanted or type in wanted
+        ],
+        batch_size=2000,
+    )
+    for delivery in deliveries:
+        enqueue("fulfillment.webhooks.tasks.deliver_webhook", delivery_id=str(delivery.id))

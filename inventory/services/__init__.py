@@ -42,6 +42,7 @@ from inventory.services.replenishment import (
     move_task_complete,
     pick_faces_replenish,
     purchase_order_send,
+    put_back_task_create,
     replenishment_run,
 )
 from inventory.services.stock import (
@@ -81,6 +82,7 @@ __all__ = [
     "inbound_import_csv",
     "is_valid_gtin",
     "move_task_complete",
+    "put_back_task_create",
     "pick_faces_replenish",
     "product_import",
     "purchase_order_send",

@@ -40,7 +40,7 @@ from inventory.models import (
 from inventory.selectors import stock_levels
 from inventory.services.catalog import product_matches_code
 from inventory.services.inbound import InboundLineInput, inbound_create
-from inventory.services.stock import InsufficientStock, InventoryError, stock_transfer
+from inventory.services.stock import InsufficientStock, InventoryError, special_location, stock_transfer
 
 HISTORY_DAYS = 400
 # Lock only the row itself, not the rows joined by select_related (and PostgreSQL refuses
@@ -562,6 +562,33 @@ def pick_faces_replenish(*, warehouse_id=None) -> int:
     )
 
 
+_TASK_REASON = {
+    MoveTaskKind.REPLENISHMENT: MovementReason.REPLENISHMENT,
+    MoveTaskKind.PUT_BACK: MovementReason.PUT_BACK,
+}
+
+
+def put_back_task_create(
+    *, tenant_id, warehouse_id, product_id, lot_id, to_location_id, quantity: int, reference: str = ""
+) -> MoveTask:
+    """Work for an associate: carry units waiting in PACKING (a cancelled order's picks) back to a shelf.
+
+    The units stay in PACKING, unsellable, until the task is done, so stock never shows on a shelf
+    before it is really there. Runs in the caller's transaction.
+    """
+    packing = special_location(warehouse_id=warehouse_id, code="PACKING")
+    return MoveTask.objects.create(
+        tenant_id=tenant_id,
+        warehouse_id=warehouse_id,
+        kind=MoveTaskKind.PUT_BACK,
+        product_id=product_id,
+        lot_id=lot_id,
+        from_location=packing,
+        to_location_id=to_location_id,
+        quantity=quantity,
+    )
+
+
 @transaction.atomic
 def move_task_complete(
     *,
@@ -632,7 +659,7 @@ def move_task_complete(
         source=task.from_location,
         target=task.to_location,
         quantity=quantity,
-        reason=MovementReason.REPLENISHMENT if task.kind == MoveTaskKind.REPLENISHMENT else MovementReason.MOVE,
+        reason=_TASK_REASON.get(task.kind, MovementReason.MOVE),
         reference=f"move task {task.pk}",
         actor=actor,
     )

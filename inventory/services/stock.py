@@ -28,6 +28,7 @@ from inventory.models import (
     Warehouse,
     Zone,
     ZoneKind,
+    warehouse_calendar_errors,
 )
 
 
@@ -76,6 +77,8 @@ def warehouse_create(
     levels: int,
     country: str = "CA",
     timezone_name: str = "America/Toronto",
+    subdivision: str = "",
+    cutoffs: dict | None = None,
 ) -> Warehouse:
     code = code.strip().upper()
     if not code or len(code) > 20:
@@ -87,13 +90,21 @@ def warehouse_create(
     ):
         if not 1 <= value <= top:
             raise InventoryError(f"{label} must be between 1 and {top}", field=label)
+    calendar = warehouse_calendar_errors(
+        country=country, subdivision=subdivision, timezone_name=timezone_name, cutoffs=cutoffs or {}
+    )
+    if calendar:
+        label, message = next(iter(calendar.items()))
+        raise InventoryError(message, field=label)
     if Warehouse.objects.filter(code=code).exists():
         raise InventoryError(f"warehouse {code} already exists", field="code", code="duplicate")
     warehouse = Warehouse.objects.create(
         code=code,
         name=name,
         country=country,
+        subdivision=subdivision,
         timezone=timezone_name,
+        cutoffs=cutoffs or {},
         aisles=aisles,
         bays=bays,
         levels=levels,

@@ -58,7 +58,11 @@ def alerts_partial(request):
 @login_required
 def handheld_tasks(request):
     actor = _actor(request)
-    return render(request, "inventory/replenishment/handheld_tasks.html", {"tasks": sel.open_move_tasks(actor=actor)})
+    return render(
+        request,
+        "inventory/replenishment/handheld_tasks.html",
+        {"tasks": sel.open_move_tasks(actor=actor, kind=None).exclude(kind=MoveTaskKind.PUT_AWAY)},
+    )
 
 
 def _state_key(task) -> str:
@@ -72,7 +76,7 @@ def handheld_task(request, task_id):
     actor = _actor(request)
     task = (
         MoveTask.objects.visible_to(actor)
-        .filter(pk=task_id, kind__in=[MoveTaskKind.REPLENISHMENT, MoveTaskKind.MANUAL])
+        .filter(pk=task_id, kind__in=[MoveTaskKind.REPLENISHMENT, MoveTaskKind.MANUAL, MoveTaskKind.PUT_BACK])
         .select_related("product", "lot", "from_location", "to_location")
         .first()
     )

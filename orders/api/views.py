@@ -1,4 +1,3 @@
-from django.db import transaction
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, status
@@ -14,6 +13,8 @@ from inventory.models import InboundLine, Product, StockBalance
 from inventory.selectors import stock_levels, stock_levels_by_lot
 from orders import selectors, services
 from orders.api import serializers as s
+from orders.inputs import order_input
+from orders.intake import quick_order_input
 from orders.models import Order, Status
 
 
@@ -27,18 +28,6 @@ class OrderFilter(filters.FilterSet):
     class Meta:
         model = Order
         fields = ["status", "external_id", "number", "shipping_method"]
-
-
-def _order_input(data: dict) -> services.OrderInput:
-    return services.OrderInput(
-        external_id=data["external_id"],
-        shipping_method=data["shipping_method"],
-        payment_status=data["payment_status"],
-        currency=data["currency"],
-        ship_to=dict(data["ship_to"]),
-        lines=[services.LineInput(**line) for line in data["lines"]],
-        warehouse=data["warehouse"],
-    )
 
 
 def _duplicate(exc: services.DuplicateOrder) -> Conflict:
@@ -98,7 +87,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         payload.is_valid(raise_exception=True)
         try:
             order = services.order_create(
-                tenant=tenant, data=_order_input(payload.validated_data), actor=self.actor.label
+                tenant=tenant, data=order_input(payload.validated_data), actor=self.actor.label
             )
         except services.OrderError as exc:
             raise _refused(exc) from None
@@ -142,45 +131,75 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             raise _refused(exc) from None
         return self._answer(order.pk)
 
-    @extend_schema(request=s.BulkSerializer, responses={200: OpenApiResponse(description="per-item results, in order")})
+    def _manager(self):
+        if not self.actor.is_manager:
+            raise exceptions.PermissionDenied("Only warehouse managers hold and release orders.")
+
+    @extend_schema(request=s.HoldSerializer, responses={200: s.OrderSerializer, 409: OpenApiResponse()})
+    @action(detail=True, methods=["post"])
+    def hold(self, request, pk=None):
+        """Managers: stop an order before picking, with a reason; its reservations go back to stock."""
+        self._manager()
+        order = self.get_object()
+        payload = s.HoldSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            services.order_hold(order_id=order.pk, reason=payload.validated_data["reason"], actor=self.actor.label)
+        except services.OrderError as exc:
+            raise _refused(exc) from None
+        return self._answer(order.pk)
+
+    @extend_schema(request=s.ReleaseSerializer, responses={200: s.OrderSerializer, 409: OpenApiResponse()})
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        """Managers: lift a manual hold; the order allocates again unless a payment or address hold remains."""
+        self._manager()
+        order = self.get_object()
+        payload = s.ReleaseSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            services.order_release(order_id=order.pk, reason=payload.validated_data["reason"], actor=self.actor.label)
+        except services.OrderError as exc:
+            raise _refused(exc) from None
+        return self._answer(order.pk)
+
+    @extend_schema(
+        request=s.BulkSerializer,
+        responses={200: OpenApiResponse(response=s.BulkResultsSerializer, description="per-item results, in order")},
+    )
     @action(detail=False, methods=["post"])
     def bulk(self, request):
-        """Up to 1,000 orders: ``{"orders": [...]}``; each answered 201, 409 or 422; valid ones are created."""
+        """Up to 1,000 orders: ``{"orders": [...]}``; each answered 201, 409 or 422; valid ones are created.
+
+        A 409 item carries ``existing_order_id``: the order that already has its external_id (also
+        when the same external_id appears twice in one call: the second points at the first).
+        """
         tenant = self._tenant()
         payload = s.BulkSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        results = []
-        created_ids = []
+        results: list[dict | None] = []
+        inputs, positions = [], []
         for index, item in enumerate(payload.validated_data["orders"]):
-            one = s.OrderCreateSerializer(data=item)
-            if not one.is_valid():
-                results.append({"index": index, "status": 422, "errors": flatten_errors(one.errors)})
-                continue
-            try:
-                with transaction.atomic():
-                    order = services.order_create(
-                        tenant=tenant, data=_order_input(one.validated_data), actor=self.actor.label
-                    )
-            except services.DuplicateOrder as exc:
-                results.append(
-                    {
-                        "index": index,
-                        "status": 409,
-                        "errors": [{"field": "external_id", "code": "duplicate", "message": str(exc)}],
-                        "existing_order_id": str(exc.existing_id) if exc.existing_id else None,
-                    }
-                )
-                continue
-            except services.OrderError as exc:
-                errors = exc.errors or [{"field": None, "code": exc.code, "message": str(exc)}]
-                results.append({"index": index, "status": 422, "errors": errors})
-                continue
-            created_ids.append(order.pk)
-            results.append({"index": index, "status": 201, "order": order.pk})
-        orders = {o.pk: o for o in self.get_queryset().filter(pk__in=created_ids)}
-        for result in results:
-            if result["status"] == 201:
-                result["order"] = s.OrderListSerializer(orders[result["order"]]).data
+            data = quick_order_input(item)
+            if data is None:
+                one = s.OrderCreateSerializer(data=item)
+                if not one.is_valid():
+                    results.append({"index": index, "status": 422, "errors": flatten_errors(one.errors)})
+                    continue
+                data = order_input(one.validated_data)
+            results.append(None)
+            inputs.append(data)
+            positions.append(index)
+        created = services.order_create_many(tenant=tenant, items=inputs, actor=self.actor.label)
+        for index, result in zip(positions, created, strict=True):
+            item = {"index": index, "status": result.status}
+            if result.status == 201:
+                item["order"] = s.order_row_answer(result.row)
+            else:
+                item["errors"] = result.errors
+                if result.status == 409:
+                    item["existing_order_id"] = str(result.existing_id) if result.existing_id else None
+            results[index] = item
         return Response({"results": results})
 
 

@@ -10,7 +10,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ["id", "url", "events", "is_active", "disabled_reason", "created_at"]
+        fields = ["id", "url", "events", "is_active", "disabled_reason", "disabled_at", "created_at"]
         read_only_fields = fields
 
 
@@ -37,6 +37,7 @@ class WebhookEndpointCreateSerializer(serializers.Serializer):
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
     event = serializers.UUIDField(source="event_id", read_only=True)
+    endpoint = serializers.UUIDField(source="endpoint_id", read_only=True)
     event_type = serializers.CharField(source="event.type", read_only=True)
     message_id = serializers.CharField(source="event.message_id", read_only=True, help_text="The webhook-id header")
 
@@ -44,6 +45,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
         model = WebhookDelivery
         fields = [
             "id",
+            "endpoint",
             "event",
             "event_type",
             "message_id",

@@ -35,6 +35,7 @@ def test_create_shows_the_secret_once_and_reads_never_do(merchant, api_as):
         "events": ["order.shipped", "return.received"],
         "is_active": True,
         "disabled_reason": "",
+        "disabled_at": None,
         "created_at": body["created_at"],
         "secret": endpoint.secret,
     }
@@ -42,7 +43,9 @@ def test_create_shows_the_secret_once_and_reads_never_do(merchant, api_as):
     detail = client.get(f"{URL}{endpoint.id}/").json()
     listed = client.get(URL).json()["results"]
     assert "secret" not in detail and detail["id"] == str(endpoint.id)
-    assert [set(row) for row in listed] == [{"id", "url", "events", "is_active", "disabled_reason", "created_at"}]
+    assert [set(row) for row in listed] == [
+        {"id", "url", "events", "is_active", "disabled_reason", "disabled_at", "created_at"}
+    ]
     assert endpoint.tenant_id == tenant.pk
 
 
@@ -140,6 +143,7 @@ def test_deliveries_list_the_attempts_of_that_endpoint(merchant, api_as, receive
     assert rows == [
         {
             "id": str(delivery.id),
+            "endpoint": str(endpoint.id),
             "event": str(event.id),
             "event_type": "order.created",
             "message_id": event.message_id,

@@ -220,6 +220,13 @@ class Command(BaseCommand):
         lines = ["", "Demo logins (web: http://127.0.0.1:8000/login/):"]
         for username in ("manager", "associate"):
             lines.append(f"  {username} / {PASSWORD}")
+        lines.append("Merchant portal logins (web: http://127.0.0.1:8000/portal/):")
+        for slug in CATALOG:
+            # Created (or its password reset) on every run, so that a re-run prints working logins.
+            tenancy.merchant_user_create(
+                tenant=Tenant.objects.get(slug=slug), username=f"{slug}-merchant", password=PASSWORD
+            )
+            lines.append(f"  {slug}-merchant / {PASSWORD}")
         lines.append("Merchant API keys (shown once):")
         for slug in CATALOG:
             tenant = Tenant.objects.get(slug=slug)

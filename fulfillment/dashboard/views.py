@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from functools import wraps
 
-from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from fulfillment.dashboard import selectors
 from fulfillment.tenancy.authentication import actor_for_user, merchant_actor_for_user
-from fulfillment.tenancy.portal import PORTAL_HOME
+from fulfillment.tenancy.portal import PORTAL_HOME, login_redirect
 from orders.models import Status
 
 RECENT_ORDERS = 20
@@ -30,11 +27,7 @@ def staff_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            if request.headers.get("HX-Request"):
-                response = HttpResponse(status=204)
-                response["HX-Redirect"] = resolve_url(settings.LOGIN_URL)
-                return response
-            return redirect_to_login(request.get_full_path())
+            return login_redirect(request)
         actor = actor_for_user(request.user)
         if actor is None:
             if merchant_actor_for_user(request.user) is not None:

@@ -126,7 +126,8 @@ class IdempotencyRecord(models.Model):
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True)
     response_body = models.JSONField(null=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # The hourly purge of expired keys (fulfillment.api.tasks) finds them by age.
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_owner_key_unique")]

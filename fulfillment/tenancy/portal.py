@@ -15,6 +15,16 @@ from fulfillment.tenancy.authentication import merchant_actor_for_user
 PORTAL_HOME = "/portal/"
 
 
+def login_redirect(request) -> HttpResponse:
+    """To the login page and back; an htmx request (a poll whose session expired) is sent there as
+    a whole page (HX-Redirect) rather than having the login form swapped into a fragment."""
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = resolve_url(settings.LOGIN_URL)
+        return response
+    return redirect_to_login(request.get_full_path())
+
+
 def merchant_required(view):
     """Log in first (anonymous users go to the login page); then merchant users only (others: 403).
 
@@ -24,11 +34,7 @@ def merchant_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            if request.headers.get("HX-Request"):
-                response = HttpResponse(status=204)
-                response["HX-Redirect"] = resolve_url(settings.LOGIN_URL)
-                return response
-            return redirect_to_login(request.get_full_path())
+            return login_redirect(request)
         actor = merchant_actor_for_user(request.user)
         if actor is None:
             raise PermissionDenied("The merchant portal is for merchant users.")

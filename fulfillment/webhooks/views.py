@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fulfillment.tenancy.portal import merchant_required
@@ -91,6 +92,7 @@ def endpoint_detail(request, endpoint_id, *, actor):
         "secret": secret,
         "page": page,
         "status_filter": status_filter,
+        "status_query": urlencode({"status": status_filter}) if status_filter else "",
         "statuses": DeliveryStatus.values,
         "retryable": {DeliveryStatus.FAILED, DeliveryStatus.PENDING},
     }

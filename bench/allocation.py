@@ -386,7 +386,12 @@ def accounting() -> list[str]:
 
 
 def undersold(data: dict) -> tuple[int, int]:
-    """Backorders that could have shipped complete from what is still available: (orders, units)."""
+    """Backorders that could have shipped complete from what is still available to them: (orders, units).
+
+    First ordered, first served: a backorder waits behind the backorders ahead of it in the queue
+    (orders.services), so the units those wait for are not available to it. Walking the backorders
+    in queue order, each one's need is held for it after it is checked.
+    """
     available = Counter()
     for product_id, free in (
         StockBalance.objects.filter(location__is_sellable=True)
@@ -395,13 +400,16 @@ def undersold(data: dict) -> tuple[int, int]:
     ):
         available[str(product_id)] = free
     orders = units = 0
-    for order_id in Order.objects.filter(status=Status.BACKORDERED).values_list("pk", flat=True):
+    queue = Order.objects.filter(status=Status.BACKORDERED).order_by("-priority", "created_at", "pk")
+    for order_id in queue.values_list("pk", flat=True):
         needs = Counter()
         for product_id, quantity in data["lines"][str(order_id)]:
             needs[product_id] += quantity
         if all(available[p] >= q for p, q in needs.items()):
             orders += 1
             units += sum(needs.values())
+        for p, q in needs.items():
+            available[p] -= q  # held for this backorder: later ones wait behind it
     return orders, units
 
 

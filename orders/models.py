@@ -122,6 +122,13 @@ class OrderLine(TenantScoped):
                 condition=Q(allocated_quantity__lte=models.F("quantity")), name="line_not_over_allocated"
             ),
         ]
+        # Allocation asks, per product, what backorders ahead of an order wait for: only lines
+        # still waiting are indexed, so the index stays as small as the backlog.
+        indexes = [
+            models.Index(
+                fields=["product"], condition=Q(backordered_quantity__gt=0), name="line_backordered_product"
+            )
+        ]
 
 
 class OrderAllocation(TenantScoped):

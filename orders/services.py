@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from fulfillment.bulk import copy_rows, sequence_values
@@ -565,9 +565,24 @@ def _transition_ctes(*, to_status: str, message: str) -> str:
 )"""
 
 
+# First ordered, first served: per line, the units of its product that backorders ahead of this
+# order (higher priority, or the same priority and earlier) wait for in the same warehouse. The
+# partial index line_backordered_product finds those lines directly; OFFSET 0 keeps each line's
+# order a primary-key lookup, whatever the statistics say about how many orders are backordered.
 _ORDER_WITH_LINES_SQL = """
 SELECT o.status, o.tenant_id, o.warehouse_id, o.number, o.external_id, o.hold_reasons,
-       l.id, l.product_id, l.quantity, l.allocated_quantity
+       l.id, l.product_id, l.quantity, l.allocated_quantity,
+       COALESCE((
+           SELECT sum(l2.backordered_quantity)
+           FROM orders_orderline l2
+           CROSS JOIN LATERAL (
+               SELECT o2.status, o2.warehouse_id, o2.priority, o2.created_at, o2.id FROM orders_order o2
+               WHERE o2.id = l2.order_id OFFSET 0
+           ) o2
+           WHERE l2.product_id = l.product_id AND l2.backordered_quantity > 0
+             AND o2.status = 'backordered' AND o2.warehouse_id = o.warehouse_id
+             AND (o2.priority > o.priority OR (o2.priority = o.priority AND (o2.created_at, o2.id) < (o.created_at, o.id)))
+       ), 0)
 FROM orders_order o JOIN orders_orderline l ON l.order_id = o.id
 WHERE o.id = %(order)s
 ORDER BY l.id
@@ -689,11 +704,14 @@ def order_allocate(*, order_id) -> str:
         hold_reasons = json.loads(hold_reasons)
     if status not in {Status.RECEIVED, Status.BACKORDERED}:
         return status
-    lines = [row[6:] for row in rows]
+    lines = [row[6:10] for row in rows]
+    waiting = {row[7]: row[10] for row in rows if row[10]}
     needs: dict = defaultdict(int)
     for _line_id, product_id, quantity, allocated in lines:
         needs[product_id] += quantity - allocated
-    plan = inventory.stock_reserve(tenant_id=tenant_id, warehouse_id=warehouse_id, needs=dict(needs), apply=False)
+    plan = inventory.stock_reserve(
+        tenant_id=tenant_id, warehouse_id=warehouse_id, needs=dict(needs), holdback=waiting, apply=False
+    )
     if plan is None and _partial_allowed(tenant_id):
         return _allocate_and_split(order_id)
     if plan is None:
@@ -750,10 +768,11 @@ def _order_allocate_orm(*, order_id) -> str:
     """The same allocation through the ORM, for SQLite (embedded runs and the quick test suite)."""
     order = (
         Order.objects.select_for_update(no_key=True)
-        .only("id", "tenant_id", "warehouse_id", "status", "number", "external_id", "hold_reasons")
+        .only("id", "tenant_id", "warehouse_id", "status", "number", "external_id", "hold_reasons", "priority",
+              "created_at")
         .filter(pk=order_id)
         .first()
-    )
+    )  # fmt: skip
     if order is None or order.status not in {Status.RECEIVED, Status.BACKORDERED}:
         return order.status if order else "missing"
     lines = list(
@@ -764,13 +783,17 @@ def _order_allocate_orm(*, order_id) -> str:
     needs: dict = defaultdict(int)
     for _pk, product_id, quantity, allocated in lines:
         needs[product_id] += quantity - allocated
+    waiting = _waiting_ahead(order, product_ids=list(needs))
     if _partial_allowed(order.tenant_id):
         plan = inventory.stock_reserve(
-            tenant_id=order.tenant_id, warehouse_id=order.warehouse_id, needs=dict(needs), apply=False
-        )
+            tenant_id=order.tenant_id, warehouse_id=order.warehouse_id, needs=dict(needs), holdback=waiting,
+            apply=False,
+        )  # fmt: skip
         if plan is None:
             return _allocate_and_split(order_id)
-    plan = inventory.stock_reserve(tenant_id=order.tenant_id, warehouse_id=order.warehouse_id, needs=dict(needs))
+    plan = inventory.stock_reserve(
+        tenant_id=order.tenant_id, warehouse_id=order.warehouse_id, needs=dict(needs), holdback=waiting
+    )
     if plan is None:
         return _backorder(order_id)
     OrderAllocation.objects.bulk_create(
@@ -789,6 +812,27 @@ def _order_allocate_orm(*, order_id) -> str:
     OrderLine.objects.filter(order_id=order.pk).update(allocated_quantity=F("quantity"), backordered_quantity=0)
     _transition(order, Status.ALLOCATED, message="Stock allocated")
     return order.status
+
+
+def _waiting_ahead(order: Order, *, product_ids: list) -> dict:
+    """{product_id: units} that backorders ahead of ``order`` wait for in its warehouse (first
+    ordered, first served); the ORM twin of the subquery in _ORDER_WITH_LINES_SQL."""
+    ahead = Q(order__priority__gt=order.priority) | Q(
+        order__priority=order.priority, order__created_at__lt=order.created_at
+    )
+    ahead |= Q(order__priority=order.priority, order__created_at=order.created_at, order_id__lt=order.pk)
+    rows = (
+        OrderLine.objects.filter(
+            ahead,
+            product_id__in=product_ids,
+            backordered_quantity__gt=0,
+            order__status=Status.BACKORDERED,
+            order__warehouse_id=order.warehouse_id,
+        )
+        .values("product_id")
+        .annotate(units=Sum("backordered_quantity"))
+    )
+    return {row["product_id"]: row["units"] for row in rows}
 
 
 def _partial_allowed(tenant_id) -> bool:
@@ -812,7 +856,11 @@ def _allocate_and_split(order_id) -> str:
     for _pk, product_id, quantity, allocated in lines:
         needs[product_id] += quantity - allocated
     plan = inventory.stock_reserve(
-        tenant_id=order.tenant_id, warehouse_id=order.warehouse_id, needs=dict(needs), partial=True
+        tenant_id=order.tenant_id,
+        warehouse_id=order.warehouse_id,
+        needs=dict(needs),
+        partial=True,
+        holdback=_waiting_ahead(order, product_ids=list(needs)),
     )
     if not plan:
         return _backorder(order_id)

@@ -348,6 +348,7 @@ def stock_reserve(
     needs: dict,
     partial: bool = False,
     exclude_location_ids=(),
+    holdback: dict | None = None,
     apply: bool = True,
 ) -> dict[object, list[Reservation]] | None:
     """Reserve ``needs`` {product_id: quantity} from sellable stock, FIFO (FEFO when expiry-tracked).
@@ -357,7 +358,8 @@ def stock_reserve(
     deadlocking, and each sees the others' reservations. Lots that are expired or under the
     product's minimum remaining shelf life are never reserved. All or nothing unless
     ``partial``: returns None (and changes nothing) when any product is short. Two statements
-    in all: the locking SELECT and one UPDATE of every reserved row.
+    in all: the locking SELECT and one UPDATE of every reserved row. ``holdback`` {product_id:
+    units} leaves the first units in removal order to others (orders ahead in the queue).
     """
     assert transaction.get_connection().in_atomic_block, "stock_reserve needs a transaction"
     needs = {pid: qty for pid, qty in needs.items() if qty > 0}
@@ -375,12 +377,18 @@ def stock_reserve(
     plan: dict[object, list[Reservation]] = defaultdict(list)
     remaining = dict(needs)
     increments: dict[int, int] = {}
+    left_for_others = dict(holdback or {})
     for row in rows:
         pk, product_id, location_id, lot_id, on_hand, allocated = row[:6]
         want = remaining.get(product_id, 0)
         if want <= 0:
             continue
-        take = min(want, on_hand - allocated)
+        free = on_hand - allocated
+        if left_for_others.get(product_id):
+            kept = min(free, left_for_others[product_id])
+            left_for_others[product_id] -= kept
+            free -= kept
+        take = min(want, free)
         if take > 0:
             plan[product_id].append(Reservation(pk, location_id, lot_id, take))
             remaining[product_id] = want - take

@@ -263,3 +263,28 @@ def test_a_tenant_with_shopper_emails_sends_one_confirmation_per_new_order(
     with django_capture_on_commit_callbacks(execute=True):
         order(other, external_id="E2", lines=[("TEE-RED-M", 1)])
     assert len(mailoutbox) == 1
+
+
+def test_a_new_order_cannot_take_units_an_earlier_backorder_of_its_priority_waits_for(
+    setup, django_capture_on_commit_callbacks
+):
+    tenant, wh, tee, mug = setup
+    with django_capture_on_commit_callbacks(execute=True):
+        order(tenant, external_id="Q1", lines=[("TEE-RED-M", 2)], shipping_method="express")
+    # Stock arrives, but the re-allocation message has not run yet when a later order comes in.
+    with django_capture_on_commit_callbacks(execute=False):
+        inv.stock(tenant, tee, wh, "01-01-1", 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        order(tenant, external_id="Q2", lines=[("TEE-RED-M", 1)], shipping_method="express")
+        order(tenant, external_id="Q3", lines=[("TEE-RED-M", 1)], shipping_method="same_day")
+    statuses = {o.external_id: o.status for o in Order.objects.filter(tenant=tenant)}
+    # The same-day order outranks the waiting express one; the later express order waits its turn.
+    assert statuses == {"Q1": Status.BACKORDERED, "Q2": Status.BACKORDERED, "Q3": Status.ALLOCATED}
+    # One more unit completes the first express order; the later one still waits for the next.
+    with django_capture_on_commit_callbacks(execute=True):
+        inv.stock(tenant, tee, wh, "01-02-1", 1)
+    statuses = {o.external_id: o.status for o in Order.objects.filter(tenant=tenant)}
+    assert statuses == {"Q1": Status.ALLOCATED, "Q2": Status.BACKORDERED, "Q3": Status.ALLOCATED}
+    with django_capture_on_commit_callbacks(execute=True):
+        inv.stock(tenant, tee, wh, "01-03-1", 1)
+    assert Order.objects.get(tenant=tenant, external_id="Q2").status == Status.ALLOCATED

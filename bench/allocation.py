@@ -388,9 +388,9 @@ def accounting() -> list[str]:
 def undersold(data: dict) -> tuple[int, int]:
     """Backorders that could have shipped complete from what is still available to them: (orders, units).
 
-    First ordered, first served: a backorder waits behind the backorders ahead of it in the queue
-    (orders.services), so the units those wait for are not available to it. Walking the backorders
-    in queue order, each one's need is held for it after it is checked.
+    First ordered, first served (orders.services, inventory.stock_reserve): a backorder ahead in the
+    queue keeps the units of a product that what is free covers for it. Walking the backorders in
+    queue order, each is checked against what is left, then keeps what it is covered for.
     """
     available = Counter()
     for product_id, free in (
@@ -409,7 +409,8 @@ def undersold(data: dict) -> tuple[int, int]:
             orders += 1
             units += sum(needs.values())
         for p, q in needs.items():
-            available[p] -= q  # held for this backorder: later ones wait behind it
+            if available[p] >= q:
+                available[p] -= q  # kept for this backorder: later ones wait behind it
     return orders, units
 
 

@@ -125,9 +125,7 @@ class OrderLine(TenantScoped):
         # Allocation asks, per product, what backorders ahead of an order wait for: only lines
         # still waiting are indexed, so the index stays as small as the backlog.
         indexes = [
-            models.Index(
-                fields=["product"], condition=Q(backordered_quantity__gt=0), name="line_backordered_product"
-            )
+            models.Index(fields=["product"], condition=Q(backordered_quantity__gt=0), name="line_backordered_product")
         ]
 
 

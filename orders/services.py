@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q
 from django.utils import timezone
 
 from fulfillment.bulk import copy_rows, sequence_values
@@ -566,14 +566,15 @@ def _transition_ctes(*, to_status: str, message: str) -> str:
 
 
 # First ordered, first served: per line, the units of its product that backorders ahead of this
-# order (higher priority, or the same priority and earlier) wait for in the same warehouse. The
+# order (higher priority, or the same priority and earlier) wait for in the same warehouse, in
+# queue order (inventory.stock_reserve leaves them the units they can be served from). The
 # partial index line_backordered_product finds those lines directly; OFFSET 0 keeps each line's
 # order a primary-key lookup, whatever the statistics say about how many orders are backordered.
 _ORDER_WITH_LINES_SQL = """
 SELECT o.status, o.tenant_id, o.warehouse_id, o.number, o.external_id, o.hold_reasons,
        l.id, l.product_id, l.quantity, l.allocated_quantity,
-       COALESCE((
-           SELECT sum(l2.backordered_quantity)
+       ARRAY(
+           SELECT l2.backordered_quantity
            FROM orders_orderline l2
            CROSS JOIN LATERAL (
                SELECT o2.status, o2.warehouse_id, o2.priority, o2.created_at, o2.id FROM orders_order o2
@@ -582,7 +583,8 @@ SELECT o.status, o.tenant_id, o.warehouse_id, o.number, o.external_id, o.hold_re
            WHERE l2.product_id = l.product_id AND l2.backordered_quantity > 0
              AND o2.status = 'backordered' AND o2.warehouse_id = o.warehouse_id
              AND (o2.priority > o.priority OR (o2.priority = o.priority AND (o2.created_at, o2.id) < (o.created_at, o.id)))
-       ), 0)
+           ORDER BY o2.priority DESC, o2.created_at, o2.id
+       )
 FROM orders_order o JOIN orders_orderline l ON l.order_id = o.id
 WHERE o.id = %(order)s
 ORDER BY l.id
@@ -705,7 +707,7 @@ def order_allocate(*, order_id) -> str:
     if status not in {Status.RECEIVED, Status.BACKORDERED}:
         return status
     lines = [row[6:10] for row in rows]
-    waiting = {row[7]: row[10] for row in rows if row[10]}
+    waiting = {row[7]: row[10] for row in rows if row[10]}  # {product: [units per backorder ahead]}
     needs: dict = defaultdict(int)
     for _line_id, product_id, quantity, allocated in lines:
         needs[product_id] += quantity - allocated
@@ -815,8 +817,9 @@ def _order_allocate_orm(*, order_id) -> str:
 
 
 def _waiting_ahead(order: Order, *, product_ids: list) -> dict:
-    """{product_id: units} that backorders ahead of ``order`` wait for in its warehouse (first
-    ordered, first served); the ORM twin of the subquery in _ORDER_WITH_LINES_SQL."""
+    """{product_id: [units per backorder, in queue order]} that backorders ahead of ``order`` wait
+    for in its warehouse (first ordered, first served); the ORM twin of the subquery in
+    _ORDER_WITH_LINES_SQL."""
     ahead = Q(order__priority__gt=order.priority) | Q(
         order__priority=order.priority, order__created_at__lt=order.created_at
     )
@@ -829,10 +832,13 @@ def _waiting_ahead(order: Order, *, product_ids: list) -> dict:
             order__status=Status.BACKORDERED,
             order__warehouse_id=order.warehouse_id,
         )
-        .values("product_id")
-        .annotate(units=Sum("backordered_quantity"))
+        .order_by("-order__priority", "order__created_at", "order_id")
+        .values_list("product_id", "backordered_quantity")
     )
-    return {row["product_id"]: row["units"] for row in rows}
+    waiting: dict = defaultdict(list)
+    for product_id, units in rows:
+        waiting[product_id].append(units)
+    return dict(waiting)
 
 
 def _partial_allowed(tenant_id) -> bool:

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from fulfillment.tenancy.authentication import actor_for_user
+from fulfillment.tenancy.portal import staff_actor
 from picking import selectors, services
 from picking.models import PickList, PickTask, TaskStatus
-
-
-def _actor(request):
-    actor = actor_for_user(request.user)
-    if actor is None:
-        raise PermissionDenied("Staff only.")
-    return actor
 
 
 def _state_key(pick_list) -> str:
@@ -27,7 +19,7 @@ def _state_key(pick_list) -> str:
 
 @login_required
 def pick_lists(request):
-    actor = _actor(request)
+    actor = staff_actor(request)
     return render(request, "picking/pick_lists.html", {"pick_lists": selectors.open_pick_lists(actor=actor)})
 
 
@@ -48,7 +40,7 @@ def _context(request, pick_list, task, *, error: str = ""):
 @login_required
 @require_http_methods(["GET", "POST"])
 def pick(request, pick_list_id):
-    actor = _actor(request)
+    actor = staff_actor(request)
     pick_list = PickList.objects.visible_to(actor).filter(pk=pick_list_id).first()
     if pick_list is None:
         raise Http404("No such pick list.")

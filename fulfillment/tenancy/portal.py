@@ -1,4 +1,5 @@
-"""The merchant portal's gate: every portal page runs as the signed-in merchant's actor."""
+"""Gates of the server-rendered pages: the merchant portal runs as the signed-in merchant's actor,
+staff pages as the staff actor (``staff_actor``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import resolve_url
 
-from fulfillment.tenancy.authentication import merchant_actor_for_user
+from fulfillment.tenancy.actor import Actor
+from fulfillment.tenancy.authentication import actor_for_user, merchant_actor_for_user
 
 PORTAL_HOME = "/portal/"
 
@@ -41,3 +43,14 @@ def merchant_required(view):
         return view(request, *args, actor=actor, **kwargs)
 
     return wrapper
+
+
+def staff_actor(request, *, manager: bool = False) -> Actor:
+    """The staff actor of a page request; anyone else (merchant users included) is refused with 403,
+    and so are associates when ``manager`` is asked for."""
+    actor = actor_for_user(request.user)
+    if actor is None:
+        raise PermissionDenied("Staff only.")
+    if manager and not actor.is_manager:
+        raise PermissionDenied("Managers only.")
+    return actor

@@ -358,8 +358,12 @@ def stock_reserve(
     deadlocking, and each sees the others' reservations. Lots that are expired or under the
     product's minimum remaining shelf life are never reserved. All or nothing unless
     ``partial``: returns None (and changes nothing) when any product is short. Two statements
-    in all: the locking SELECT and one UPDATE of every reserved row. ``holdback`` {product_id:
-    units} leaves the first units in removal order to others (orders ahead in the queue).
+    in all: the locking SELECT and one UPDATE of every reserved row.
+
+    ``holdback`` {product_id: [units, ...]} names what orders ahead in the queue wait for, in queue
+    order: each is served first when what is free covers it (as if they had been re-allocated
+    first), and those units are left to them. One that cannot be covered holds nothing, so a
+    large backorder does not stop smaller orders behind it from shipping.
     """
     assert transaction.get_connection().in_atomic_block, "stock_reserve needs a transaction"
     needs = {pid: qty for pid, qty in needs.items() if qty > 0}
@@ -377,7 +381,16 @@ def stock_reserve(
     plan: dict[object, list[Reservation]] = defaultdict(list)
     remaining = dict(needs)
     increments: dict[int, int] = {}
-    left_for_others = dict(holdback or {})
+    free_by_product: dict = defaultdict(int)
+    for row in rows:
+        free_by_product[row[1]] += row[4] - row[5]
+    left_for_others = {}
+    for product_id, queue in (holdback or {}).items():
+        claimed = 0
+        for units in queue:
+            if free_by_product[product_id] - claimed >= units:
+                claimed += units
+        left_for_others[product_id] = claimed
     for row in rows:
         pk, product_id, location_id, lot_id, on_hand, allocated = row[:6]
         want = remaining.get(product_id, 0)

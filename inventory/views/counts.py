@@ -11,13 +11,12 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fulfillment.tenancy.authentication import actor_for_user
+from fulfillment.tenancy.portal import staff_actor
 from inventory import selectors_counts as selectors
 from inventory.models import CountStatus, ProductBarcode, StockBalance
 from inventory.services import adjustments as adjustment_service
@@ -28,26 +27,12 @@ from inventory.services.stock import InventoryError
 QUANTITY_PATTERN = re.compile(r"^\d{1,6}$")
 
 
-def _actor(request):
-    actor = actor_for_user(request.user)
-    if actor is None:
-        raise PermissionDenied("Staff only.")
-    return actor
-
-
-def _manager(request):
-    actor = _actor(request)
-    if not actor.is_manager:
-        raise PermissionDenied("Managers only.")
-    return actor
-
-
 # -- handheld ------------------------------------------------------------------------------
 
 
 @login_required
 def handheld_counts(request):
-    actor = _actor(request)
+    actor = staff_actor(request)
     return render(request, "inventory/counts/handheld_list.html", {"counts": selectors.open_counts(actor=actor)})
 
 
@@ -88,7 +73,7 @@ def _count_context(count, state, *, error: str = "") -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def handheld_count(request, count_id):
-    actor = _actor(request)
+    actor = staff_actor(request)
     count = selectors.counts_visible_to(actor).filter(pk=count_id).first()
     if count is None:
         raise Http404("No such count.")
@@ -147,7 +132,7 @@ def handheld_count(request, count_id):
 
 @login_required
 def count_review(request):
-    actor = _manager(request)
+    actor = staff_actor(request, manager=True)
     counts = list(selectors.counts_in_review(actor=actor))
     rows = [(count, selectors.count_lines(count=count, actor=actor)) for count in counts]
     return render(
@@ -160,7 +145,7 @@ def count_review(request):
 @login_required
 @require_POST
 def count_decide(request, count_id, decision):
-    actor = _manager(request)
+    actor = staff_actor(request, manager=True)
     count = selectors.counts_visible_to(actor).filter(pk=count_id).first()
     if count is None:
         raise Http404("No such count.")
@@ -181,7 +166,7 @@ def count_decide(request, count_id, decision):
 
 @login_required
 def adjustment_review(request):
-    actor = _manager(request)
+    actor = staff_actor(request, manager=True)
     return render(
         request,
         "inventory/counts/adjustments.html",
@@ -192,7 +177,7 @@ def adjustment_review(request):
 @login_required
 @require_POST
 def adjustment_decide(request, adjustment_id, decision):
-    actor = _manager(request)
+    actor = staff_actor(request, manager=True)
     adjustment = selectors.adjustments_pending(actor=actor).filter(pk=adjustment_id).first()
     if adjustment is None:
         raise Http404("No such pending adjustment.")

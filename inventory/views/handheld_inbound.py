@@ -10,13 +10,12 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
-from fulfillment.tenancy.authentication import actor_for_user
+from fulfillment.tenancy.portal import staff_actor
 from inventory import scanning, services
 from inventory.models import (
     InboundShipment,
@@ -33,13 +32,6 @@ from inventory.services import putaway
 
 class Refused(Exception):
     pass
-
-
-def _actor(request):
-    actor = actor_for_user(request.user)
-    if actor is None:
-        raise PermissionDenied("Staff only.")
-    return actor
 
 
 def _warehouses(actor):
@@ -64,7 +56,7 @@ def _int(value, *, field: str, minimum: int = 0) -> int:
 
 @login_required
 def receive_list(request):
-    actor = _actor(request)
+    actor = staff_actor(request)
     shipments = (
         InboundShipment.objects.visible_to(actor)
         .filter(status__in=[InboundStatus.EXPECTED, InboundStatus.PARTIALLY_RECEIVED])
@@ -150,7 +142,7 @@ def _receive_confirm(request, shipment, state: dict, actor) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def receive(request, shipment_id):
-    actor = _actor(request)
+    actor = staff_actor(request)
     shipment = (
         InboundShipment.objects.visible_to(actor).filter(pk=shipment_id).select_related("warehouse", "tenant").first()
     )
@@ -191,7 +183,7 @@ def _next_receipt(actor):
 @login_required
 @require_http_methods(["GET", "POST"])
 def put_away(request):
-    actor = _actor(request)
+    actor = staff_actor(request)
     receipt = _next_receipt(actor)
     if request.method == "POST" and receipt is not None:
         if request.POST.get("receipt") != str(receipt.pk):
@@ -290,7 +282,7 @@ def _move_step(request, actor, state: dict) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def move(request):
-    actor = _actor(request)
+    actor = staff_actor(request)
     state = request.session.get(MOVE_KEY, {})
     if request.method == "POST":
         if request.POST.get("action") == "cancel":

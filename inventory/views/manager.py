@@ -9,7 +9,6 @@ import csv
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -18,8 +17,8 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET
 
 from fulfillment.api.csv import csv_safe
-from fulfillment.tenancy.authentication import actor_for_user
 from fulfillment.tenancy.models import Tenant
+from fulfillment.tenancy.portal import staff_actor
 from inventory import selectors
 from inventory.models import Product
 
@@ -40,13 +39,6 @@ CSV_COLUMNS = [
 ]
 
 
-def _staff(request):
-    actor = actor_for_user(request.user)
-    if actor is None:
-        raise PermissionDenied("Staff only.")
-    return actor
-
-
 def _filters(request) -> dict:
     tenant_id = request.GET.get("tenant", "").strip()
     tenant = Tenant.objects.filter(slug=tenant_id).first() if tenant_id else None
@@ -62,7 +54,7 @@ def _filters(request) -> dict:
 @require_GET
 @login_required
 def inventory_list(request):
-    actor = _staff(request)
+    actor = staff_actor(request)
     f = _filters(request)
     rows = (
         []
@@ -125,7 +117,7 @@ def _csv(rows) -> HttpResponse:
 @require_GET
 @login_required
 def product_detail(request, product_id):
-    actor = _staff(request)
+    actor = staff_actor(request)
     product = Product.objects.visible_to(actor).select_related("tenant").filter(pk=product_id).first()
     if product is None:
         raise Http404("No such product.")

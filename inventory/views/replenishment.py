@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
-from fulfillment.tenancy.authentication import actor_for_user
+from fulfillment.tenancy.portal import staff_actor
 from inventory import selectors_replenishment as sel
 from inventory.models import MoveTask, MoveTaskKind, MoveTaskStatus
 from inventory.services import InventoryError
@@ -18,13 +17,6 @@ from inventory.services import replenishment as services
 from inventory.services.catalog import product_matches_code
 
 STAGES = ("from", "product", "to")
-
-
-def _actor(request, *, manager: bool = False):
-    actor = actor_for_user(request.user)
-    if actor is None or (manager and not actor.is_manager):
-        raise PermissionDenied("Managers only." if manager else "Staff only.")
-    return actor
 
 
 def _alerts_context(actor) -> dict:
@@ -38,7 +30,7 @@ def _alerts_context(actor) -> dict:
 @login_required
 def replenishment(request):
     """Reorder suggestions (most urgent first) and open low-stock and expiry alerts."""
-    actor = _actor(request, manager=True)
+    actor = staff_actor(request, manager=True)
     only = request.GET.get("only") == "to_order"
     suggestions = list(sel.suggestions_for(actor=actor, only_to_order=only)[:500])
     return render(
@@ -51,13 +43,13 @@ def replenishment(request):
 @login_required
 def alerts_partial(request):
     """The alerts card alone, for the dashboard (include or hx-get)."""
-    actor = _actor(request)
+    actor = staff_actor(request)
     return render(request, "inventory/replenishment/_alerts.html", _alerts_context(actor))
 
 
 @login_required
 def handheld_tasks(request):
-    actor = _actor(request)
+    actor = staff_actor(request)
     return render(
         request,
         "inventory/replenishment/handheld_tasks.html",
@@ -73,7 +65,7 @@ def _state_key(task) -> str:
 @require_http_methods(["GET", "POST"])
 def handheld_task(request, task_id):
     """Scan the source location, the product, then the pick face: the units move (wrong scan = buzz)."""
-    actor = _actor(request)
+    actor = staff_actor(request)
     task = (
         MoveTask.objects.visible_to(actor)
         .filter(pk=task_id, kind__in=[MoveTaskKind.REPLENISHMENT, MoveTaskKind.MANUAL, MoveTaskKind.PUT_BACK])

@@ -288,3 +288,16 @@ def test_a_new_order_cannot_take_units_an_earlier_backorder_of_its_priority_wait
     with django_capture_on_commit_callbacks(execute=True):
         inv.stock(tenant, tee, wh, "01-03-1", 1)
     assert Order.objects.get(tenant=tenant, external_id="Q2").status == Status.ALLOCATED
+
+
+def test_a_backorder_that_stock_cannot_cover_does_not_stop_smaller_orders_behind_it(
+    setup, django_capture_on_commit_callbacks
+):
+    tenant, wh, tee, mug = setup
+    with django_capture_on_commit_callbacks(execute=True):
+        big = order(tenant, external_id="BIG", lines=[("TEE-RED-M", 500)])
+        inv.stock(tenant, tee, wh, "01-01-1", 3)
+        small = order(tenant, external_id="SMALL", lines=[("TEE-RED-M", 1)])
+    big.refresh_from_db()
+    small.refresh_from_db()
+    assert (big.status, small.status) == (Status.BACKORDERED, Status.ALLOCATED)

@@ -13,7 +13,6 @@ from datetime import date
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -23,8 +22,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from fulfillment.api.csv import csv_response
-from fulfillment.tenancy.authentication import actor_for_user
 from fulfillment.tenancy.models import Tenant
+from fulfillment.tenancy.portal import staff_actor
 from inventory.selectors import warehouses_for
 from orders import selectors, services
 from orders.models import HoldReason, Order, Status
@@ -46,20 +45,6 @@ CSV_COLUMNS = [
     "created_at",
     "late",
 ]
-
-
-def _staff(request):
-    actor = actor_for_user(request.user)
-    if actor is None:
-        raise PermissionDenied("Staff only.")
-    return actor
-
-
-def _manager(request):
-    actor = _staff(request)
-    if not actor.is_manager:
-        raise PermissionDenied("Managers only.")
-    return actor
 
 
 # -- what a manager may do to an order -----------------------------------------------------
@@ -117,7 +102,7 @@ class QueueFilterForm(forms.Form):
 @require_GET
 @login_required
 def order_queue(request):
-    actor = _staff(request)
+    actor = staff_actor(request)
     warehouse_codes = list(warehouses_for(actor).values_list("code", flat=True))
     tenant_rows = list(Tenant.objects.order_by("slug").values_list("pk", "slug", "name"))
     params = request.GET.copy()
@@ -181,7 +166,7 @@ def _csv(orders, *, now):
 @require_GET
 @login_required
 def order_detail(request, order_id):
-    actor = _staff(request)
+    actor = staff_actor(request)
     order = selectors.order_for_manager(actor=actor, order_id=order_id)
     if order is None:
         raise Http404("No such order.")
@@ -232,7 +217,7 @@ def _run(action: str, *, order: Order, reason: str, actor) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def order_action(request, order_id, action):
-    actor = _manager(request)
+    actor = staff_actor(request, manager=True)
     spec = ACTIONS[action]
     order = Order.objects.visible_to(actor).select_related("tenant", "warehouse").filter(pk=order_id).first()
     if order is None:
@@ -278,7 +263,7 @@ GROUPS = [
 @require_GET
 @login_required
 def order_exceptions(request):
-    actor = _staff(request)
+    actor = staff_actor(request)
     data = selectors.order_exceptions(actor=actor, limit=EXCEPTION_LIST_SIZE)
     counts = data["counts"]
     groups = [

@@ -17,7 +17,7 @@ from inventory.services import product_matches_code
 from orders import services as orders
 from orders.models import Order, OrderAllocation, Status
 from picking.models import PickList, PickListStatus, PickTask, Strategy, TaskStatus, Wave, WaveStatus
-from picking.routing import Stop, s_shape
+from picking.routing import Stop, optimal
 
 BATCH_SIZE = 8  # totes on a cart
 
@@ -31,16 +31,24 @@ class PickingError(ValueError):
 
 
 def _route(tasks: list[PickTask], warehouse: Warehouse) -> float:
-    stops = [Stop(aisle=t.location.aisle or 0, bay=t.location.bay or 0, key=t) for t in tasks]
-    ordered, distance = s_shape(
+    """Number the tasks along the shortest route; its length in metres (0.1 m).
+
+    Tasks at a location without an aisle and bay are not on the grid: they come last, by location code,
+    and are not in the distance.
+    """
+    on_grid = [t for t in tasks if t.location.aisle and t.location.bay]
+    off_grid = sorted((t for t in tasks if not (t.location.aisle and t.location.bay)), key=lambda t: t.location.code)
+    stops = [Stop(aisle=t.location.aisle, bay=t.location.bay, key=t) for t in on_grid]
+    ordered, distance = optimal(
         stops,
-        bays=warehouse.bays,
+        # A location deeper than the warehouse's recorded bay count still lies on the grid.
+        bays=max([warehouse.bays, *(s.bay for s in stops)], default=1) or 1,
         aisle_pitch_m=float(warehouse.aisle_pitch_m),
         bay_width_m=float(warehouse.bay_width_m),
     )
-    for sequence, stop in enumerate(ordered, start=1):
-        stop.key.sequence = sequence
-    return distance
+    for sequence, task in enumerate([s.key for s in ordered] + off_grid, start=1):
+        task.sequence = sequence
+    return round(distance, 1)
 
 
 @transaction.atomic

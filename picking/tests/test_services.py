@@ -1,8 +1,11 @@
 import pytest
 
+from fulfillment.tenancy.tests.factories import TenantFactory
 from inventory.models import StockBalance
 from inventory.services import ledger_differences
+from inventory.tests import factories as inv
 from orders.models import Order, Status
+from orders.tests.factories import order
 from picking import services
 from picking.models import PickTask, TaskStatus
 from picking.routing import Stop, s_shape
@@ -137,3 +140,21 @@ def test_s_shape_walks_odd_aisles_up_and_even_aisles_down():
     assert [s.key for s in ordered] == ["a", "c", "b", "d"]
     # aisle 1 and 2 walked through (10 m each), aisle 3 in and out to bay 4 (7 m), 2 x 6 m across
     assert distance == 10 + 10 + 7 + 12
+
+
+def test_pick_list_follows_the_shortest_route_and_reports_its_length(django_capture_on_commit_callbacks):
+    # 20 bays of 1 m, 3 m pitch. Up aisle 1, across the back, down aisle 3, across the front (20 + 6 + 20 + 6)
+    # with 1 m spurs into aisle 2 from each cross aisle: 54 m. S-shape walks all three aisles: 71 m;
+    # location-code order zigzags even more.
+    tenant = TenantFactory()
+    wh = inv.warehouse(aisles=3, bays=20, levels=1)
+    codes = {"A": "01-10-1", "B": "02-01-1", "C": "02-20-1", "D": "03-10-1"}
+    for sku, code in codes.items():
+        inv.stock(tenant, inv.product(tenant, sku), wh, code, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        order(tenant, external_id="R1", lines=[(sku, 1) for sku in codes])
+    pick_list = services.wave_build(warehouse=wh, strategy="discrete", max_orders=1).pick_lists.get()
+    assert float(pick_list.distance_m) == 54.0
+    walked = [t.location.code for t in pick_list.tasks.select_related("location").order_by("sequence")]
+    route = [codes[sku] for sku in "ACDB"]
+    assert walked in (route, route[::-1])

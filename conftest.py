@@ -57,6 +57,9 @@ def _clear_cache():
     yield
 
 
+PORTAL_PASSWORD = "pass-word-123"
+
+
 @pytest.fixture
 def api():
     """An unauthenticated DRF client; ``api_as(key)`` gives an authenticated one."""
@@ -75,6 +78,23 @@ def api_as():
         return client
 
     return make
+
+
+@pytest.fixture
+def acme():
+    """A merchant tenant, slug "acme"."""
+    from fulfillment.tenancy.tests.factories import TenantFactory
+
+    return TenantFactory(slug="acme")
+
+
+@pytest.fixture
+def merchant_client(client, acme):
+    """The test client logged in to the merchant portal as acme's user "acme-web"."""
+    from fulfillment.tenancy.services import merchant_user_create
+
+    client.force_login(merchant_user_create(tenant=acme, username="acme-web", password=PORTAL_PASSWORD))
+    return client
 
 
 @pytest.fixture

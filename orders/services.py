@@ -86,15 +86,25 @@ class OrderInput:
 # -- the timeline and transitions ----------------------------------------------------------
 
 
-def order_payload(order: Order) -> dict:
+def webhook_data(*, order_id, number: str, external_id: str, status: str, hold_reasons: list) -> dict:
     """The data of order webhooks (a compact order; the API has the whole one)."""
     return {
-        "id": str(order.id),
-        "number": order.number,
-        "external_id": order.external_id,
-        "status": order.status,
-        "hold_reasons": order.hold_reasons,
+        "id": str(order_id),
+        "number": number,
+        "external_id": external_id,
+        "status": status,
+        "hold_reasons": hold_reasons,
     }
+
+
+def order_payload(order: Order) -> dict:
+    return webhook_data(
+        order_id=order.id,
+        number=order.number,
+        external_id=order.external_id,
+        status=order.status,
+        hold_reasons=order.hold_reasons,
+    )
 
 
 def _event(order: Order, type: str, *, from_status="", to_status="", message="", data=None, actor="") -> None:
@@ -289,16 +299,16 @@ def _insert(tenant, prepared: list[_Prepared], *, actor: str) -> list[dict]:
         ]
         line_rows.extend(row["lines"])
         orders.append(row)
-        created = {"id": str(order_id), "number": row["number"], "external_id": data.external_id}
+        ids = {"order_id": order_id, "number": row["number"], "external_id": data.external_id}
         event_rows.append((tenant.pk, order_id, "created", "", Status.RECEIVED, "Order received", {}, actor, now))
-        outbox.append(("order.created", {**created, "status": Status.RECEIVED, "hold_reasons": []}))
+        outbox.append(("order.created", webhook_data(**ids, status=Status.RECEIVED, hold_reasons=[])))
         if p.holds:
             message = ("On hold: " + ", ".join(p.holds))[:500]
             event_rows.append(
                 (tenant.pk, order_id, "status_changed", Status.RECEIVED, Status.ON_HOLD, message,
                  {"errors": p.problems}, actor, now)
             )  # fmt: skip
-            outbox.append((EVENTS[Status.ON_HOLD], {**created, "status": Status.ON_HOLD, "hold_reasons": p.holds}))
+            outbox.append((EVENTS[Status.ON_HOLD], webhook_data(**ids, status=Status.ON_HOLD, hold_reasons=p.holds)))
     json_columns = ("hold_reasons", "address_errors", "ship_to")
     copy_rows(Order, _ORDER_COLUMNS, order_rows, json_columns=json_columns)
     line_ids = copy_rows(OrderLine, _LINE_COLUMNS, line_rows, with_ids=True)
@@ -619,6 +629,36 @@ SELECT (SELECT count(*) FROM reserved), (SELECT count(*) FROM allocations), (SEL
 )
 
 
+def _line_rows(order_id) -> list[tuple]:
+    """(line_id, product_id, quantity, allocated_quantity) of an order's lines, in line order."""
+    return list(
+        OrderLine.objects.filter(order_id=order_id)
+        .order_by("pk")
+        .values_list("pk", "product_id", "quantity", "allocated_quantity")
+    )
+
+
+def _needs(lines) -> dict:
+    """{product_id: units still to allocate} of (line_id, product_id, quantity, allocated) rows."""
+    needs: dict = defaultdict(int)
+    for _line_id, product_id, quantity, allocated in lines:
+        needs[product_id] += quantity - allocated
+    return dict(needs)
+
+
+def _create_allocations(tenant_id, rows) -> None:
+    """OrderAllocation rows from (line_id, balance_id, location_id, lot_id, quantity) tuples."""
+    OrderAllocation.objects.bulk_create(
+        [
+            OrderAllocation(
+                tenant_id=tenant_id, line_id=line_id, balance_id=balance_id, location_id=location_id,
+                lot_id=lot_id, quantity=quantity,
+            )
+            for line_id, balance_id, location_id, lot_id, quantity in rows
+        ]
+    )  # fmt: skip
+
+
 def _allocation_rows(lines, plan) -> list[tuple]:
     """(line_id, balance_id, location_id, lot_id, quantity) per allocation, lines in order."""
     rows = []
@@ -664,13 +704,9 @@ def _backorder_pg(*, order_id, tenant_id, status, number, external_id, hold_reas
     """_backorder in one statement, for the PostgreSQL hot path (the order row is already locked)."""
     if status != Status.RECEIVED:
         return status
-    payload = {
-        "id": str(order_id),
-        "number": number,
-        "external_id": external_id,
-        "status": Status.BACKORDERED,
-        "hold_reasons": hold_reasons,
-    }
+    payload = webhook_data(
+        order_id=order_id, number=number, external_id=external_id, status=Status.BACKORDERED, hold_reasons=hold_reasons
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             _BACKORDER_SQL,
@@ -708,11 +744,9 @@ def order_allocate(*, order_id) -> str:
         return status
     lines = [row[6:10] for row in rows]
     waiting = {row[7]: row[10] for row in rows if row[10]}  # {product: [units per backorder ahead]}
-    needs: dict = defaultdict(int)
-    for _line_id, product_id, quantity, allocated in lines:
-        needs[product_id] += quantity - allocated
+    needs = _needs(lines)
     plan = inventory.stock_reserve(
-        tenant_id=tenant_id, warehouse_id=warehouse_id, needs=dict(needs), holdback=waiting, apply=False
+        tenant_id=tenant_id, warehouse_id=warehouse_id, needs=needs, holdback=waiting, apply=False
     )
     if plan is None and _partial_allowed(tenant_id):
         return _allocate_and_split(order_id)
@@ -731,13 +765,9 @@ def order_allocate(*, order_id) -> str:
             increments[r.balance_id] += r.quantity
     allocations = _allocation_rows(lines, plan)
     event_id = uuid.uuid4()
-    payload = {
-        "id": str(order_id),
-        "number": number,
-        "external_id": external_id,
-        "status": Status.ALLOCATED,
-        "hold_reasons": hold_reasons,
-    }
+    payload = webhook_data(
+        order_id=order_id, number=number, external_id=external_id, status=Status.ALLOCATED, hold_reasons=hold_reasons
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             _ALLOCATE_SQL,
@@ -777,40 +807,17 @@ def _order_allocate_orm(*, order_id) -> str:
     )  # fmt: skip
     if order is None or order.status not in {Status.RECEIVED, Status.BACKORDERED}:
         return order.status if order else "missing"
-    lines = list(
-        OrderLine.objects.filter(order_id=order.pk)
-        .order_by("pk")
-        .values_list("pk", "product_id", "quantity", "allocated_quantity")
-    )
-    needs: dict = defaultdict(int)
-    for _pk, product_id, quantity, allocated in lines:
-        needs[product_id] += quantity - allocated
-    waiting = _waiting_ahead(order, product_ids=list(needs))
-    if _partial_allowed(order.tenant_id):
-        plan = inventory.stock_reserve(
-            tenant_id=order.tenant_id, warehouse_id=order.warehouse_id, needs=dict(needs), holdback=waiting,
-            apply=False,
-        )  # fmt: skip
-        if plan is None:
-            return _allocate_and_split(order_id)
+    lines = _line_rows(order.pk)
+    needs = _needs(lines)
     plan = inventory.stock_reserve(
-        tenant_id=order.tenant_id, warehouse_id=order.warehouse_id, needs=dict(needs), holdback=waiting
+        tenant_id=order.tenant_id,
+        warehouse_id=order.warehouse_id,
+        needs=needs,
+        holdback=_waiting_ahead(order, product_ids=list(needs)),
     )
-    if plan is None:
-        return _backorder(order_id)
-    OrderAllocation.objects.bulk_create(
-        [
-            OrderAllocation(
-                tenant_id=order.tenant_id,
-                line_id=line_id,
-                balance_id=balance_id,
-                location_id=location_id,
-                lot_id=lot_id,
-                quantity=quantity,
-            )
-            for line_id, balance_id, location_id, lot_id, quantity in _allocation_rows(lines, plan)
-        ]
-    )
+    if plan is None:  # nothing was reserved
+        return _allocate_and_split(order_id) if _partial_allowed(order.tenant_id) else _backorder(order_id)
+    _create_allocations(order.tenant_id, _allocation_rows(lines, plan))
     OrderLine.objects.filter(order_id=order.pk).update(allocated_quantity=F("quantity"), backordered_quantity=0)
     _transition(order, Status.ALLOCATED, message="Stock allocated")
     return order.status
@@ -853,33 +860,19 @@ def _allocate_and_split(order_id) -> str:
     the order simply waits as a backorder, unsplit.
     """
     order = _locked(order_id)
-    lines = list(
-        OrderLine.objects.filter(order_id=order.pk)
-        .order_by("pk")
-        .values_list("pk", "product_id", "quantity", "allocated_quantity")
-    )
-    needs: dict = defaultdict(int)
-    for _pk, product_id, quantity, allocated in lines:
-        needs[product_id] += quantity - allocated
+    lines = _line_rows(order.pk)
+    needs = _needs(lines)
     plan = inventory.stock_reserve(
         tenant_id=order.tenant_id,
         warehouse_id=order.warehouse_id,
-        needs=dict(needs),
+        needs=needs,
         partial=True,
         holdback=_waiting_ahead(order, product_ids=list(needs)),
     )
     if not plan:
         return _backorder(order_id)
     rows = _allocation_rows(lines, plan)
-    OrderAllocation.objects.bulk_create(
-        [
-            OrderAllocation(
-                tenant_id=order.tenant_id, line_id=line_id, balance_id=balance_id, location_id=location_id,
-                lot_id=lot_id, quantity=quantity,
-            )
-            for line_id, balance_id, location_id, lot_id, quantity in rows
-        ]
-    )  # fmt: skip
+    _create_allocations(order.tenant_id, rows)
     got: dict = defaultdict(int)
     for line_id, *_rest, quantity in rows:
         got[line_id] += quantity

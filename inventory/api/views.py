@@ -84,25 +84,7 @@ class ProductSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Product
-        fields = [
-            "id",
-            "sku",
-            "name",
-            "barcodes",
-            "case_barcodes",
-            "weight_g",
-            "length_mm",
-            "width_mm",
-            "height_mm",
-            "lot_tracked",
-            "expiry_tracked",
-            "reorder_point",
-            "min_shelf_life_days",
-            "abc_class",
-            "unit_value",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", "sku", "barcodes", "case_barcodes", *catalog.PRODUCT_FIELDS, "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
     @extend_schema_field(CaseBarcodeSerializer(many=True))

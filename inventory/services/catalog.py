@@ -11,7 +11,8 @@ from fulfillment.api.csv import csv_safe
 from inventory.models import AbcClass, Product, ProductBarcode
 from inventory.services.stock import InventoryError
 
-PRODUCT_FIELDS = {
+# The product fields a merchant may set (besides sku and barcodes), in the API's order.
+PRODUCT_FIELDS = (
     "name",
     "weight_g",
     "length_mm",
@@ -23,7 +24,7 @@ PRODUCT_FIELDS = {
     "min_shelf_life_days",
     "abc_class",
     "unit_value",
-}
+)
 
 GTIN_LENGTHS = (8, 12, 13, 14)
 MAX_CASE_QUANTITY = 100_000
@@ -130,7 +131,7 @@ def _set_barcodes(*, product: Product, barcodes) -> None:
 
 
 def _check_fields(fields: dict) -> None:
-    unknown = set(fields) - PRODUCT_FIELDS
+    unknown = set(fields) - set(PRODUCT_FIELDS)
     if unknown:
         raise InventoryError(f"unknown fields: {', '.join(sorted(unknown))}")
     if "abc_class" in fields and fields["abc_class"] not in AbcClass.values:

@@ -118,16 +118,16 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel before shipping: reservations are released and picked units put back; 409 after."""
+        return self._order_action(request, s.CancelSerializer, services.order_cancel, with_tenant=True)
+
+    def _order_action(self, request, payload_class, service, *, with_tenant: bool = False):
+        """Validate the body, run one order service on the (scoped) order, answer the order or the refusal."""
         order = self.get_object()
-        payload = s.CancelSerializer(data=request.data)
+        payload = payload_class(data=request.data)
         payload.is_valid(raise_exception=True)
+        scope = {"tenant_id": order.tenant_id} if with_tenant else {}
         try:
-            services.order_cancel(
-                order_id=order.pk,
-                tenant_id=order.tenant_id,
-                actor=self.actor.label,
-                reason=payload.validated_data["reason"],
-            )
+            service(order_id=order.pk, actor=self.actor.label, reason=payload.validated_data["reason"], **scope)
         except services.OrderError as exc:
             raise _refused(exc) from None
         return self._answer(order.pk)
@@ -141,28 +141,14 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     def hold(self, request, pk=None):
         """Managers: stop an order before picking, with a reason; its reservations go back to stock."""
         self._manager()
-        order = self.get_object()
-        payload = s.HoldSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        try:
-            services.order_hold(order_id=order.pk, reason=payload.validated_data["reason"], actor=self.actor.label)
-        except services.OrderError as exc:
-            raise _refused(exc) from None
-        return self._answer(order.pk)
+        return self._order_action(request, s.HoldSerializer, services.order_hold)
 
     @extend_schema(request=s.ReleaseSerializer, responses={200: s.OrderSerializer, 409: OpenApiResponse()})
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         """Managers: lift a manual hold; the order allocates again unless a payment or address hold remains."""
         self._manager()
-        order = self.get_object()
-        payload = s.ReleaseSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        try:
-            services.order_release(order_id=order.pk, reason=payload.validated_data["reason"], actor=self.actor.label)
-        except services.OrderError as exc:
-            raise _refused(exc) from None
-        return self._answer(order.pk)
+        return self._order_action(request, s.ReleaseSerializer, services.order_release)
 
     @extend_schema(
         request=s.BulkSerializer,

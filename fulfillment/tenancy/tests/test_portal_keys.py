@@ -20,16 +20,7 @@ PASSWORD = "pass-word-123"
 # Any merchant endpoint that a valid key may read.
 PROBE = "/api/v1/webhook-endpoints/"
 
-
-@pytest.fixture
-def acme():
-    return TenantFactory(slug="acme")
-
-
-@pytest.fixture
-def merchant_client(client, acme):
-    client.force_login(merchant_user_create(tenant=acme, username="acme-web", password=PASSWORD))
-    return client
+# ``acme`` and ``merchant_client`` (logged in as acme-web) come from the root conftest.py.
 
 
 def _raw_key(response) -> str:

@@ -19,16 +19,7 @@ PAGE = "/portal/webhooks/"
 PASSWORD = "pass-word-123"
 PUBLIC = "https://93.184.215.14/hooks"
 
-
-@pytest.fixture
-def acme():
-    return TenantFactory(slug="acme")
-
-
-@pytest.fixture
-def merchant_client(client, acme):
-    client.force_login(merchant_user_create(tenant=acme, username="acme-web", password=PASSWORD))
-    return client
+# ``acme`` and ``merchant_client`` (logged in as acme-web) come from the root conftest.py.
 
 
 def _publish(tenant, type="order.shipped"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import time
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,8 +35,17 @@ class Warehouse(models.Model):
     aisles = models.PositiveSmallIntegerField(default=0)
     bays = models.PositiveSmallIntegerField(default=0)
     levels = models.PositiveSmallIntegerField(default=0)
+    # Geometry for pick routes: parallel aisles AA at aisle_pitch_m centre to centre, bays BB of
+    # bay_width_m along them, bay 1 at the front cross aisle. A middle cross aisle runs after each
+    # bay in ``cross_aisles`` (so len + 1 blocks); pickers start and end at the front of depot_aisle.
     aisle_pitch_m = models.DecimalField(max_digits=5, decimal_places=2, default=3)
     bay_width_m = models.DecimalField(max_digits=5, decimal_places=2, default=1)
+    cross_aisles = models.JSONField(
+        default=list, blank=True, help_text="Bays after which a middle cross aisle runs, e.g. [10] for two blocks."
+    )
+    depot_aisle = models.PositiveSmallIntegerField(
+        default=1, help_text="Pickers start and end at the front cross aisle, at this aisle."
+    )
     staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="warehouses", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -46,8 +56,22 @@ class Warehouse(models.Model):
         errors = warehouse_calendar_errors(
             country=self.country, subdivision=self.subdivision, timezone_name=self.timezone, cutoffs=self.cutoffs
         )
+        errors.update(
+            warehouse_layout_errors(
+                aisles=self.aisles,
+                bays=self.bays,
+                aisle_pitch_m=self.aisle_pitch_m,
+                bay_width_m=self.bay_width_m,
+                cross_aisles=self.cross_aisles,
+                depot_aisle=self.depot_aisle,
+            )
+        )
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def blocks(self) -> int:
+        return len(self.cross_aisles or []) + 1
 
     def cutoff_for(self, method: str) -> time:
         """The local time before which an order of this service level leaves today."""
@@ -100,6 +124,33 @@ def warehouse_calendar_errors(*, country: str, subdivision: str, timezone_name: 
                 errors["cutoffs"] = f"cutoffs: {method} cut-off {value!r} is not a time HH:MM (00:00 to 23:59)"
                 break
     return errors
+
+
+def warehouse_layout_errors(
+    *, aisles: int, bays: int, aisle_pitch_m, bay_width_m, cross_aisles, depot_aisle: int
+) -> dict[str, str]:
+    """Field -> message for a layout that routes cannot be computed on; empty when it is fine."""
+    errors: dict[str, str] = {}
+    try:
+        pitch, width = Decimal(str(aisle_pitch_m)), Decimal(str(bay_width_m))
+    except (InvalidOperation, ValueError):
+        return {"aisle_pitch_m": "aisle pitch and bay width must be numbers of metres"}
+    if not Decimal("0.5") <= pitch <= Decimal("50"):
+        errors["aisle_pitch_m"] = "aisle pitch must be between 0.5 and 50 m"
+    if not Decimal("0.1") <= width <= Decimal("20"):
+        errors["bay_width_m"] = "bay width must be between 0.1 and 20 m"
+    if not isinstance(cross_aisles, list) or not all(isinstance(b, int) and not isinstance(b, bool) for b in cross_aisles):
+        errors["cross_aisles"] = "cross aisles must be a list of bay numbers, e.g. [10]"
+    elif sorted(set(cross_aisles)) != cross_aisles or any(not 1 <= b < max(bays, 1) for b in cross_aisles):
+        errors["cross_aisles"] = f"cross aisles must be increasing bay numbers between 1 and {max(bays - 1, 1)}"
+    if aisles and not 1 <= depot_aisle <= aisles:
+        errors["depot_aisle"] = f"the depot must be at an aisle between 1 and {aisles}"
+    return errors
+
+
+def even_cross_aisles(*, bays: int, blocks: int) -> list[int]:
+    """Middle cross aisles that split ``bays`` into ``blocks`` blocks of (nearly) equal depth."""
+    return sorted({round(bays * k / blocks) for k in range(1, blocks)} - {0, bays})
 
 
 class ZoneKind(models.TextChoices):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -28,7 +29,9 @@ from inventory.models import (
     Warehouse,
     Zone,
     ZoneKind,
+    even_cross_aisles,
     warehouse_calendar_errors,
+    warehouse_layout_errors,
 )
 
 
@@ -79,7 +82,18 @@ def warehouse_create(
     timezone_name: str = "America/Toronto",
     subdivision: str = "",
     cutoffs: dict | None = None,
+    aisle_pitch_m: float | Decimal = 3,
+    bay_width_m: float | Decimal = 1,
+    blocks: int = 1,
+    depot_aisle: int = 1,
+    zones: dict[str, tuple[int, int]] | None = None,
 ) -> Warehouse:
+    """A warehouse with its zones and locations.
+
+    ``blocks`` splits every aisle by evenly spaced middle cross aisles; ``zones`` maps a storage
+    zone code to the first and last aisle it holds (aisles in no zone stay in STORAGE), so that
+    zone picking has zones to split by.
+    """
     code = code.strip().upper()
     if not code or len(code) > 20:
         raise InventoryError("code must be 1 to 20 characters", field="code")
@@ -96,6 +110,21 @@ def warehouse_create(
     if calendar:
         label, message = next(iter(calendar.items()))
         raise InventoryError(message, field=label)
+    if not 1 <= blocks <= min(bays, 9):
+        raise InventoryError(f"blocks must be between 1 and {min(bays, 9)} (one bay per block at least)", field="blocks")
+    cross_aisles = even_cross_aisles(bays=bays, blocks=blocks)
+    layout = warehouse_layout_errors(
+        aisles=aisles,
+        bays=bays,
+        aisle_pitch_m=aisle_pitch_m,
+        bay_width_m=bay_width_m,
+        cross_aisles=cross_aisles,
+        depot_aisle=depot_aisle,
+    )
+    if layout:
+        label, message = next(iter(layout.items()))
+        raise InventoryError(message, field=label)
+    zone_of_aisle = _zone_of_aisle(zones or {}, aisles=aisles)
     if Warehouse.objects.filter(code=code).exists():
         raise InventoryError(f"warehouse {code} already exists", field="code", code="duplicate")
     warehouse = Warehouse.objects.create(
@@ -108,8 +137,16 @@ def warehouse_create(
         aisles=aisles,
         bays=bays,
         levels=levels,
+        aisle_pitch_m=Decimal(str(aisle_pitch_m)),
+        bay_width_m=Decimal(str(bay_width_m)),
+        cross_aisles=cross_aisles,
+        depot_aisle=depot_aisle,
     )
     zones = {kind: Zone.objects.create(warehouse=warehouse, code=kind.upper(), kind=kind) for kind in ZoneKind.values}
+    storage_zones = {
+        zone_code: Zone.objects.create(warehouse=warehouse, code=zone_code, kind=ZoneKind.STORAGE)
+        for zone_code in sorted(set(zone_of_aisle.values()))
+    }
     locations = [
         Location(
             warehouse=warehouse,
@@ -126,7 +163,7 @@ def warehouse_create(
                 locations.append(
                     Location(
                         warehouse=warehouse,
-                        zone=zones[ZoneKind.STORAGE],
+                        zone=storage_zones.get(zone_of_aisle.get(aisle), zones[ZoneKind.STORAGE]),
                         code=f"{aisle:02d}-{bay:02d}-{level}",
                         kind=LocationKind.STORAGE,
                         aisle=aisle,
@@ -138,6 +175,27 @@ def warehouse_create(
                 )
     Location.objects.bulk_create(locations)
     return warehouse
+
+
+def _zone_of_aisle(zones: dict[str, tuple[int, int]], *, aisles: int) -> dict[int, str]:
+    """aisle -> storage zone code, refusing reserved codes, aisles outside the warehouse and overlaps."""
+    reserved = {kind.upper() for kind in ZoneKind.values}
+    zone_of: dict[int, str] = {}
+    for raw_code, (first, last) in zones.items():
+        zone_code = raw_code.strip().upper()
+        if not zone_code or len(zone_code) > 20 or not zone_code.replace("-", "").replace("_", "").isalnum():
+            raise InventoryError(f"zone code {raw_code!r} must be 1 to 20 letters or digits", field="zones")
+        if zone_code in reserved:
+            raise InventoryError(f"zone code {zone_code} is reserved", field="zones")
+        if not 1 <= first <= last <= aisles:
+            raise InventoryError(
+                f"zone {zone_code}: aisles {first}-{last} must lie within 1-{aisles}, first <= last", field="zones"
+            )
+        for aisle in range(first, last + 1):
+            if aisle in zone_of:
+                raise InventoryError(f"aisle {aisle} is in zones {zone_of[aisle]} and {zone_code}", field="zones")
+            zone_of[aisle] = zone_code
+    return zone_of
 
 
 def special_location(*, warehouse_id, code: str) -> Location:

@@ -8,7 +8,7 @@ from orders.models import Order, Status
 from orders.tests.factories import order
 from picking import services
 from picking.models import PickTask, TaskStatus
-from picking.routing import Stop, s_shape
+from picking.routing import Layout, Stop, s_shape
 from picking.tests.factories import allocated_orders
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +136,7 @@ def test_short_pick_without_other_stock_backorders_the_rest(django_capture_on_co
 
 def test_s_shape_walks_odd_aisles_up_and_even_aisles_down():
     stops = [Stop(1, 5, "a"), Stop(2, 2, "b"), Stop(2, 8, "c"), Stop(3, 4, "d")]
-    ordered, distance = s_shape(stops, bays=10, aisle_pitch_m=3, bay_width_m=1)
+    ordered, distance = s_shape(stops, Layout(bays=10))
     assert [s.key for s in ordered] == ["a", "c", "b", "d"]
     # aisle 1 and 2 walked through (10 m each), aisle 3 in and out to bay 4 (7 m), 2 x 6 m across
     assert distance == 10 + 10 + 7 + 12

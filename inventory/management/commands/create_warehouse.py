@@ -31,6 +31,22 @@ class Command(BaseCommand):
             help=f"local cut-off of a service level ({', '.join(CUTOFF_METHODS)}); repeatable; others use 14:00",
         )
 
+        parser.add_argument("--aisle-pitch", type=float, default=3.0, help="metres from aisle to aisle (default 3)")
+        parser.add_argument("--bay-width", type=float, default=1.0, help="metres per bay along an aisle (default 1)")
+        parser.add_argument(
+            "--blocks", type=int, default=1, help="blocks per aisle, split by evenly spaced middle cross aisles"
+        )
+        parser.add_argument(
+            "--depot-aisle", type=int, default=1, help="pickers start and end at the front of this aisle (default 1)"
+        )
+        parser.add_argument(
+            "--zone",
+            action="append",
+            default=[],
+            metavar="CODE=FIRST-LAST",
+            help="a storage zone of aisles FIRST to LAST, e.g. A=1-2; repeatable; other aisles stay in STORAGE",
+        )
+
     def handle(self, *args, code: str, name: str, aisles: int, bays: int, levels: int, **options):
         if not name.strip():
             raise CommandError("--name must not be empty")
@@ -43,6 +59,16 @@ class Command(BaseCommand):
             if method in cutoffs:
                 raise CommandError(f"--cutoff names {method} twice")
             cutoffs[method] = value.strip()
+        zones = {}
+        for item in options["zone"]:
+            zone_code, sep, span = item.partition("=")
+            first, dash, last = span.partition("-")
+            if not sep or not zone_code.strip() or not first.strip().isdigit() or (dash and not last.strip().isdigit()):
+                raise CommandError(f"--zone {item!r} must look like CODE=FIRST-LAST, e.g. A=1-2")
+            zone_code = zone_code.strip().upper()
+            if zone_code in zones:
+                raise CommandError(f"--zone names {zone_code} twice")
+            zones[zone_code] = (int(first), int(last) if dash else int(first))
         try:
             warehouse = warehouse_create(
                 code=code,
@@ -54,6 +80,11 @@ class Command(BaseCommand):
                 subdivision=options["subdivision"].strip().upper(),
                 timezone_name=options["timezone"].strip(),
                 cutoffs=cutoffs,
+                aisle_pitch_m=options["aisle_pitch"],
+                bay_width_m=options["bay_width"],
+                blocks=options["blocks"],
+                depot_aisle=options["depot_aisle"],
+                zones=zones,
             )
         except InventoryError as exc:
             raise CommandError(str(exc)) from None

@@ -139,7 +139,9 @@ def warehouse_layout_errors(
         errors["aisle_pitch_m"] = "aisle pitch must be between 0.5 and 50 m"
     if not Decimal("0.1") <= width <= Decimal("20"):
         errors["bay_width_m"] = "bay width must be between 0.1 and 20 m"
-    if not isinstance(cross_aisles, list) or not all(isinstance(b, int) and not isinstance(b, bool) for b in cross_aisles):
+    if not isinstance(cross_aisles, list) or not all(
+        isinstance(b, int) and not isinstance(b, bool) for b in cross_aisles
+    ):
         errors["cross_aisles"] = "cross aisles must be a list of bay numbers, e.g. [10]"
     elif sorted(set(cross_aisles)) != cross_aisles or any(not 1 <= b < max(bays, 1) for b in cross_aisles):
         errors["cross_aisles"] = f"cross aisles must be increasing bay numbers between 1 and {max(bays - 1, 1)}"

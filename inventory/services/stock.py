@@ -111,7 +111,9 @@ def warehouse_create(
         label, message = next(iter(calendar.items()))
         raise InventoryError(message, field=label)
     if not 1 <= blocks <= min(bays, 9):
-        raise InventoryError(f"blocks must be between 1 and {min(bays, 9)} (one bay per block at least)", field="blocks")
+        raise InventoryError(
+            f"blocks must be between 1 and {min(bays, 9)} (one bay per block at least)", field="blocks"
+        )
     cross_aisles = even_cross_aisles(bays=bays, blocks=blocks)
     layout = warehouse_layout_errors(
         aisles=aisles,

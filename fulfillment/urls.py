@@ -33,8 +33,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("handheld/", include("picking.urls")),
     path("", include("inventory.urls")),
+    path("", include("picking.urls")),
     path("", include("orders.urls")),
     path("", include("fulfillment.tenancy.views")),  # merchant portal: API keys
     path("", include("fulfillment.webhooks.views")),  # merchant portal: webhooks and deliveries

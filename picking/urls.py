@@ -1,9 +1,8 @@
-from django.urls import path
-
-from picking import views
+from picking.views import handheld
 
 app_name = "picking"
+
+# Handheld pages live under /handheld/..., manager pages under /picking/... (see each module).
 urlpatterns = [
-    path("pick/", views.pick_lists, name="pick_lists"),
-    path("pick/<uuid:pick_list_id>/", views.pick, name="pick"),
+    *handheld.urlpatterns,
 ]

@@ -14,6 +14,7 @@ from orders import services as orders
 from orders.models import Order, Status
 from picking.models import PickList, PickListStatus, PickTask, TaskStatus, Wave, WaveStatus
 from picking.services.common import PickingError
+from picking.services.shorts import task_short
 
 
 def _finish(task: PickTask, *, actor: str) -> None:
@@ -78,23 +79,7 @@ def pick_confirm(
         task.picked_quantity += quantity
     task.picked_by = actor
     if short and task.remaining:
-        replacement, _missing = orders.allocation_short(allocation_id=task.allocation_id, actor=actor)
-        task.quantity = task.picked_quantity
-        task.status = TaskStatus.SHORT
-        if replacement is not None:
-            last = pick_list.tasks.order_by("-sequence").values_list("sequence", flat=True).first() or 0
-            PickTask.objects.create(
-                tenant_id=task.tenant_id,
-                pick_list=pick_list,
-                order_id=task.order_id,
-                allocation=replacement,
-                location_id=replacement.location_id,
-                product_id=task.product_id,
-                lot_id=replacement.lot_id,
-                quantity=replacement.quantity,
-                tote=task.tote,
-                sequence=last + 1,
-            )
+        task_short(task=task, pick_list=pick_list, actor=actor)
     elif task.remaining == 0:
         task.status = TaskStatus.PICKED
     task.save(update_fields=["picked_quantity", "quantity", "status", "picked_by", "updated_at"])

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import path
 from django.views.decorators.http import require_http_methods
 
 from fulfillment.tenancy.portal import staff_actor
@@ -91,3 +92,9 @@ def pick(request, pick_list_id):
     except services.PickingError as exc:
         task = PickTask.objects.select_related("location", "product", "order", "lot").get(pk=task.pk)
         return render(request, "picking/pick.html", _context(request, pick_list, task, error=str(exc)), status=422)
+
+
+urlpatterns = [
+    path("handheld/pick/", pick_lists, name="pick_lists"),
+    path("handheld/pick/<uuid:pick_list_id>/", pick, name="pick"),
+]

@@ -209,7 +209,7 @@ _ADDS = {NONE: (0, 0), TRAVERSE: (1, 1), DOUBLE: (2, 2), GAP: (2, 2), FRONT: (2,
 _INF = float("inf")
 
 State = tuple[int, ...]
-_MOVES: dict[tuple[State, tuple], list[tuple[int, State]]] = {}
+_MOVES: dict[tuple, dict[State, list[tuple[int, State]]]] = {}
 
 
 def _canon(entries: list[int]) -> State:
@@ -273,18 +273,38 @@ def _c_moves(state: State, k: int, picks: bool) -> list[tuple[int, State]]:
     return moves
 
 
-def _moves(state: State, step: tuple) -> list[tuple[int, State]]:
-    key = (state, step)
-    found = _MOVES.get(key)
-    if found is None:
-        if step[0] == "h":
-            found = _h_moves(state, step[1])
-        elif step[0] == "d":
-            found = _depot_moves(state)
-        else:
-            found = _c_moves(state, step[1], step[2])
-        _MOVES[key] = found
-    return found
+def _table(step: tuple) -> dict[State, list[tuple[int, State]]]:
+    """state -> its moves for one kind of step, filled on first use (the states are few: 5 for one
+    block, 23 for two, about 110 for three)."""
+    table = _MOVES.get(step)
+    if table is None:
+        table = _MOVES[step] = {}
+    return table
+
+
+def _moves_for(state: State, step: tuple) -> list[tuple[int, State]]:
+    if step[0] == "h":
+        return _h_moves(state, step[1])
+    if step[0] == "d":
+        return _depot_moves(state)
+    return _c_moves(state, step[1], step[2])
+
+
+def _relax(best: dict[State, float], step: tuple, costs, back: dict | None = None) -> dict[State, float]:
+    table = _table(step)
+    new: dict[State, float] = {}
+    get = new.get
+    for state, cost in best.items():
+        moves = table.get(state)
+        if moves is None:
+            moves = table[state] = _moves_for(state, step)
+        for option, target in moves:
+            total = cost + costs[option]
+            if total < get(target, _INF):
+                new[target] = total
+                if back is not None:
+                    back[target] = (state, option)
+    return new
 
 
 def _final(state: State) -> bool:
@@ -342,16 +362,9 @@ def optimal_length(stops: list[Stop], layout: Layout) -> float:
     layout.check(stops)
     if not stops:
         return 0.0
-    start: State = (0,) * (layout.blocks + 1)
-    best = {start: 0.0}
+    best: dict[State, float] = {(0,) * (layout.blocks + 1): 0.0}
     for _aisle, step, costs in _steps(_positions(stops, layout), layout):
-        new: dict[State, float] = {}
-        for state, cost in best.items():
-            for option, target in _moves(state, step):
-                total = cost + costs[option]
-                if total < new.get(target, _INF):
-                    new[target] = total
-        best = new
+        best = _relax(best, step, costs)
     return min(cost for state, cost in best.items() if _final(state))
 
 
@@ -361,19 +374,11 @@ def optimal(stops: list[Stop], layout: Layout) -> tuple[list[Stop], float]:
     if not stops:
         return [], 0.0
     positions = _positions(stops, layout)
-    start: State = (0,) * (layout.blocks + 1)
-    best = {start: 0.0}
+    best: dict[State, float] = {(0,) * (layout.blocks + 1): 0.0}
     trail: list[tuple[int, tuple, dict[State, tuple[State, int]]]] = []
     for aisle, step, costs in _steps(positions, layout):
-        new: dict[State, float] = {}
         back: dict[State, tuple[State, int]] = {}
-        for state, cost in best.items():
-            for option, target in _moves(state, step):
-                total = cost + costs[option]
-                if total < new.get(target, _INF):
-                    new[target] = total
-                    back[target] = (state, option)
-        best = new
+        best = _relax(best, step, costs, back)
         trail.append((aisle, step, back))
     final = min((s for s in best if _final(s)), key=best.__getitem__)
     length = best[final]

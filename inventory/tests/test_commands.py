@@ -59,6 +59,55 @@ def test_create_warehouse_refuses_an_impossible_layout():
     assert not Warehouse.objects.exists()
 
 
+def test_create_warehouse_defaults_to_one_block_with_the_depot_at_aisle_one():
+    _warehouse()
+
+    warehouse = Warehouse.objects.get(code="MAIN")
+    assert (float(warehouse.aisle_pitch_m), float(warehouse.bay_width_m)) == (3.0, 1.0)
+    assert (warehouse.cross_aisles, warehouse.blocks, warehouse.depot_aisle) == ([], 1, 1)
+    zones = set(Location.objects.filter(warehouse=warehouse, kind="storage").values_list("zone__code", flat=True))
+    assert zones == {"STORAGE"}
+
+
+def test_create_warehouse_sets_geometry_blocks_and_zones():
+    lines = _run(
+        "create_warehouse", "west", "--name", "West", "--aisles", "4", "--bays", "30", "--levels", "1",
+        "--aisle-pitch", "3.5", "--bay-width", "1.2", "--blocks", "3", "--depot-aisle", "2",
+        "--zone", "a=1-2", "--zone", "B=3",
+    )  # fmt: skip
+
+    assert lines[-1] == "WEST"
+    warehouse = Warehouse.objects.get(code="WEST")
+    assert (float(warehouse.aisle_pitch_m), float(warehouse.bay_width_m)) == (3.5, 1.2)
+    # Middle cross aisles split 30 bays into three blocks of 10.
+    assert (warehouse.cross_aisles, warehouse.blocks, warehouse.depot_aisle) == ([10, 20], 3, 2)
+    zone_of = dict(
+        Location.objects.filter(warehouse=warehouse, kind="storage", bay=1).values_list("aisle", "zone__code")
+    )
+    assert zone_of == {1: "A", 2: "A", 3: "B", 4: "STORAGE"}
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--blocks", "4"], "blocks must be between 1 and 3"),
+        (["--depot-aisle", "3"], "the depot must be at an aisle between 1 and 2"),
+        (["--aisle-pitch", "0"], "aisle pitch must be between 0.5 and 50 m"),
+        (["--bay-width", "-1"], "bay width must be between 0.1 and 20 m"),
+        (["--zone", "A=1-3"], "zone A: aisles 1-3 must lie within 1-2"),
+        (["--zone", "A=1-2", "--zone", "B=2"], "aisle 2 is in zones A and B"),
+        (["--zone", "PACKING=1"], "zone code PACKING is reserved"),
+        (["--zone", "A"], "must look like CODE=FIRST-LAST"),
+    ],
+)
+def test_create_warehouse_refuses_a_bad_geometry_and_creates_nothing(extra, message):
+    with pytest.raises(CommandError, match=message):
+        _run("create_warehouse", "main", "--name", "Main", "--aisles", "2", "--bays", "3", "--levels", "1", *extra)
+
+    assert not Warehouse.objects.exists()
+    assert not Location.objects.exists()
+
+
 # -- create_staff --------------------------------------------------------------------------
 
 

@@ -74,10 +74,14 @@ lint: venv
 check: lint test
 
 # Allocation, then bulk intake over HTTP, each against a raw SQL floor (PostgreSQL + Redis;
-# DATABASE_URL names the server, each benchmark uses its own database). See bench/README.md.
+# DATABASE_URL names the server, each benchmark uses its own database); then pick routes and
+# order batching (pure Python) and wave planning of 5,000 orders (PostgreSQL). See bench/README.md.
 bench: venv
 	$(BIN)/python bench/allocation.py
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/batching.py
+	$(BIN)/python bench/waves.py
 
 lock: venv
 	@{ echo "# Pinned versions for repeatable installs: pip install -c constraints.txt -e '.[dev]'"; \

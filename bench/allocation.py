@@ -34,19 +34,11 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from datetime import date, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fulfillment.settings")
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/fulfillment_bench")
+from common import bench_database, postgres_missing, setup_django
 
-import django  # noqa: E402
+setup_django(database="fulfillment_bench")
 
-django.setup()
-
-from django.conf import settings  # noqa: E402
 from django.db import OperationalError, connection, connections, transaction  # noqa: E402
 from django.db.models import F, Sum  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -425,16 +417,10 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile the first worker of each run")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     args = parser.parse_args()
-    if not settings.IS_POSTGRES:
-        print("bench: PostgreSQL required (DATABASE_URL=postgres://...)", file=sys.stderr)
+    if postgres_missing():
         return 2
 
-    creation = connection.creation
-    base_name = settings.DATABASES["default"]["NAME"]
-    t = time.perf_counter()
-    test_name = creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    print(f"database: {test_name} (Django test database for {base_name}), migrated in {time.perf_counter() - t:.1f}s")
-    try:
+    with bench_database(keep=args.keep):
         t = time.perf_counter()
         data = build_data(orders=args.orders, seed=args.seed)
         print(
@@ -455,10 +441,6 @@ def main() -> int:
         allocated_lines = OrderLine.objects.filter(order__status=Status.ALLOCATED).aggregate(s=Sum("quantity"))["s"]
         if allocated_lines != ours["allocated_units"]:
             problems.append(f"allocated lines {allocated_lines} != reserved units {ours['allocated_units']}")
-    finally:
-        if not args.keep:
-            connections.close_all()
-            creation.destroy_test_db(base_name, verbosity=0)
 
     ratio = ours["orders_per_s"] / raw["orders_per_s"]
     print()

@@ -40,16 +40,9 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fulfillment.settings")
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/fulfillment_bench_intake")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
+from common import ROOT, bench_database, postgres_missing, setup_django
 
-import django  # noqa: E402
-
-django.setup()
+setup_django(database="fulfillment_bench_intake", redis_url="redis://127.0.0.1:6379/9")
 
 import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
@@ -331,35 +324,28 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     args = parser.parse_args()
-    if not settings.IS_POSTGRES:
-        print("bench: PostgreSQL required (DATABASE_URL=postgres://...)", file=sys.stderr)
+    if postgres_missing():
         return 2
 
-    creation = connection.creation
-    base_name = settings.DATABASES["default"]["NAME"]
-    test_name = creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    print(f"database: {test_name} (Django test database for {base_name})")
     log_dir = ROOT / "var" / "bench"
     log_dir.mkdir(parents=True, exist_ok=True)
     processes: list[subprocess.Popen] = []
-    try:
-        key, tenant = set_up(orders=args.orders)
-        orders = payloads(orders=args.orders, seed=args.seed, prefix="BULK")
-        bodies = [json.dumps({"orders": orders[i : i + BATCH]}).encode() for i in range(0, len(orders), BATCH)]
-        print(f"set-up: {args.orders} orders x 3 lines in {len(bodies)} bulk calls, {PRODUCTS} products in stock")
-        connections.close_all()
-        processes = start_servers(workers=args.web_workers, log_dir=log_dir)
-        ours = run_ours(bodies, key=key, clients=args.clients)
-        all_allocated, allocated = wait_allocated(expected=args.orders, started=ours["started"], timeout=600)
-        stop(processes)
-        processes = []
-        raw = run_raw(orders, tenant=tenant, clients=args.clients)
-        created = Order.objects.filter(external_id__startswith="BULK-").count()
-    finally:
-        stop(processes)
-        if not args.keep:
+    with bench_database(keep=args.keep):
+        try:
+            key, tenant = set_up(orders=args.orders)
+            orders = payloads(orders=args.orders, seed=args.seed, prefix="BULK")
+            bodies = [json.dumps({"orders": orders[i : i + BATCH]}).encode() for i in range(0, len(orders), BATCH)]
+            print(f"set-up: {args.orders} orders x 3 lines in {len(bodies)} bulk calls, {PRODUCTS} products in stock")
             connections.close_all()
-            creation.destroy_test_db(base_name, verbosity=0)
+            processes = start_servers(workers=args.web_workers, log_dir=log_dir)
+            ours = run_ours(bodies, key=key, clients=args.clients)
+            all_allocated, allocated = wait_allocated(expected=args.orders, started=ours["started"], timeout=600)
+            stop(processes)
+            processes = []
+            raw = run_raw(orders, tenant=tenant, clients=args.clients)
+            created = Order.objects.filter(external_id__startswith="BULK-").count()
+        finally:
+            stop(processes)
 
     ours_rate = args.orders / ours["elapsed"]
     raw_rate = args.orders / raw["elapsed"]

@@ -274,6 +274,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=NIGHTLY_HOUR_UTC, minute=30),
     },
     "pick-face-replenishment": {"task": "inventory.tasks.replenish_pick_faces", "schedule": 300.0},
+    # Wave schedules (picking.WaveSchedule) are checked every minute; their times are warehouse-local.
+    "wave-schedules": {"task": "picking.tasks.release_scheduled_waves", "schedule": 60.0},
+    "void-dead-pick-tasks": {"task": "picking.tasks.void_dead_tasks", "schedule": 300.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -207,6 +207,11 @@ class Location(models.Model):
     is_sellable = models.BooleanField(default=False)
     is_virtual = models.BooleanField(default=False)
     capacity = models.PositiveIntegerField(null=True, blank=True, help_text="Units it holds; empty = unlimited")
+    # A picker found less than the location should hold: it is not sellable (so allocation, which
+    # takes only sellable stock, passes it by) until a count made after this moment closes.
+    held_since = models.DateTimeField(
+        null=True, blank=True, help_text="Held for a count since a short pick here; sellable again once counted"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["warehouse", "code"], name="location_code_unique")]
@@ -218,6 +223,11 @@ class Location(models.Model):
     @property
     def barcode(self) -> str:
         return self.code
+
+    @property
+    def is_held(self) -> bool:
+        """Held for a count after a short pick (see ``held_since``)."""
+        return self.held_since is not None
 
     def matches_scan(self, scan: str) -> bool:
         """Whether a scanned or typed code names this location (its barcode is its code, any case)."""

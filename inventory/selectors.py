@@ -44,6 +44,12 @@ def stock_levels(*, balances, inbound_lines=None) -> dict[tuple, dict]:
                 Case(When(location__is_sellable=True, then="on_hand"), default=Value(0)),
                 output_field=IntegerField(),
             ),
+            # Reservations at a location held for a count stay, but neither they nor its units
+            # are available: only sellable locations' reservations come off sellable units.
+            sellable_reserved=Sum(
+                Case(When(location__is_sellable=True, then="allocated"), default=Value(0)),
+                output_field=IntegerField(),
+            ),
         )
     )
     levels: dict[tuple, dict] = defaultdict(lambda: {"on_hand": 0, "allocated": 0, "available": 0, "inbound": 0})
@@ -51,7 +57,7 @@ def stock_levels(*, balances, inbound_lines=None) -> dict[tuple, dict]:
         level = levels[(row["product_id"], row["location__warehouse_id"])]
         level["on_hand"] = row["total"] or 0
         level["allocated"] = (row["reserved"] or 0) + (row["committed"] or 0)
-        level["available"] = (row["sellable"] or 0) - (row["reserved"] or 0)
+        level["available"] = (row["sellable"] or 0) - (row["sellable_reserved"] or 0)
     if inbound_lines is not None:
         open_lines = inbound_lines.filter(~Q(shipment__status=InboundStatus.RECEIVED))
         for row in open_lines.values("product_id", "shipment__warehouse_id").annotate(
@@ -90,6 +96,12 @@ def stock_levels_by_lot(*, balances) -> list[dict]:
                 Case(When(location__is_sellable=True, then="on_hand"), default=Value(0)),
                 output_field=IntegerField(),
             ),
+            # Reservations at a location held for a count stay, but neither they nor its units
+            # are available: only sellable locations' reservations come off sellable units.
+            sellable_reserved=Sum(
+                Case(When(location__is_sellable=True, then="allocated"), default=Value(0)),
+                output_field=IntegerField(),
+            ),
         )
         .order_by()
     )
@@ -104,7 +116,7 @@ def stock_levels_by_lot(*, balances) -> list[dict]:
             "received_at": row["lot__received_at"],
             "on_hand": row["total"] or 0,
             "allocated": (row["reserved"] or 0) + (row["committed"] or 0),
-            "available": (row["sellable"] or 0) - (row["reserved"] or 0),
+            "available": (row["sellable"] or 0) - (row["sellable_reserved"] or 0),
         }
         for row in rows
     ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 
 from fulfillment.tenancy.actor import Actor
@@ -30,7 +30,12 @@ def counts_visible_to(actor: Actor | None) -> QuerySet[CycleCount]:
 
 
 def open_counts(*, actor: Actor) -> QuerySet[CycleCount]:
-    return counts_visible_to(actor).filter(status=CountStatus.OPEN).order_by("scheduled_for", "location__pick_sequence")
+    """Open counts, those of held locations first: their stock waits for them (counts.location_hold)."""
+    return (
+        counts_visible_to(actor)
+        .filter(status=CountStatus.OPEN)
+        .order_by(F("location__held_since").asc(nulls_last=True), "scheduled_for", "location__pick_sequence")
+    )
 
 
 def counts_in_review(*, actor: Actor) -> QuerySet[CycleCount]:

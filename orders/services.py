@@ -2,7 +2,7 @@
 
 A transition is a compare-and-set on ``status`` against transitions.ALLOWED, plus an
 OrderEvent and (where API.md names one) a webhook outbox row, all in one transaction.
-Locks: the order row first, then stock balances in primary-key order (inventory.services).
+Locks: the order row first, then stock balances in location order, then primary key (inventory.services).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from fulfillment.jobs import enqueue
 from fulfillment.tenancy.models import Tenant
 from fulfillment.webhooks.services import event_publish, events_publish_many
 from inventory import services as inventory
-from inventory.models import MovementReason, Product, Warehouse
+from inventory.models import CountReason, Location, Lot, MovementReason, Product, StockBalance, Warehouse
+from inventory.services.counts import count_request
 from orders import promise
 from orders.models import (
     PRIORITY,
@@ -876,6 +877,32 @@ def _allocate_and_split(order_id) -> str:
     got: dict = defaultdict(int)
     for line_id, *_rest, quantity in rows:
         got[line_id] += quantity
+    rests = {
+        line_id: quantity - allocated - got[line_id]
+        for line_id, _product_id, quantity, allocated in lines
+        if quantity - allocated - got[line_id] > 0
+    }
+    if rests:
+        _split_off(order, rests, why="partial shipment")
+    # Every line left on the order is now wholly allocated (those cut to what was found, and
+    # those that were covered in full).
+    OrderLine.objects.filter(order_id=order.pk).update(allocated_quantity=F("quantity"), backordered_quantity=0)
+    _transition(order, Status.ALLOCATED, message="Stock allocated (partial shipment)")
+    return order.status
+
+
+def _split_off(order: Order, rests: dict, *, why: str) -> Order:
+    """Move ``rests`` {line_id: units} of ``order`` into a new backordered split order: same
+    external_id, number "<root>-N", the order's place in the queue (its arrival time), a timeline
+    entry on both and ``order.backordered`` for the split. Partial shipments use it twice: at
+    allocation (what is not in stock) and when a short-picked order is picked (what was not found).
+
+    A line that keeps units is cut to them (they are all allocated) and the split gets a new line
+    for the rest. A line that keeps nothing moves to the split whole, with its spent allocations
+    (they hold nothing, so they are marked released): a line's quantity must stay positive, and
+    once pick tasks refer to its allocations it cannot be deleted. Runs in the caller's
+    transaction with the order row locked; the caller moves the order itself on.
+    """
     root = order.parent or order
     split = Order.objects.create(
         tenant_id=order.tenant_id,
@@ -894,36 +921,39 @@ def _allocate_and_split(order_id) -> str:
     )
     # Keep the original arrival time: the split waits in the queue where the order was.
     Order.objects.filter(pk=split.pk).update(created_at=order.created_at)
-    moved = []
-    for line in OrderLine.objects.filter(order_id=order.pk).order_by("pk"):
-        rest = line.quantity - line.allocated_quantity - got[line.pk]
-        if rest <= 0:
-            continue
-        moved.append(
-            OrderLine(
-                tenant_id=order.tenant_id, order=split, product_id=line.product_id, sku=line.sku, quantity=rest,
-                unit_price=line.unit_price, backordered_quantity=rest,
-            )
-        )  # fmt: skip
-        kept = line.allocated_quantity + got[line.pk]
+    split.created_at = order.created_at
+    new_lines, summary = [], []
+    for line in OrderLine.objects.filter(order_id=order.pk, pk__in=list(rests)).order_by("pk"):
+        rest = min(rests[line.pk], line.quantity)
+        kept = line.quantity - rest
+        summary.append(f"{rest} x {line.sku}")
         if kept:
+            new_lines.append(
+                OrderLine(
+                    tenant_id=order.tenant_id, order=split, product_id=line.product_id, sku=line.sku, quantity=rest,
+                    unit_price=line.unit_price, backordered_quantity=rest,
+                )
+            )  # fmt: skip
             OrderLine.objects.filter(pk=line.pk).update(quantity=kept, allocated_quantity=kept, backordered_quantity=0)
         else:
-            line.delete()
-    OrderLine.objects.bulk_create(moved)
-    OrderLine.objects.filter(order_id=order.pk).update(backordered_quantity=0)
-    summary = ", ".join(f"{line.quantity} x {line.sku}" for line in moved)
-    _event(order, "split", message=f"Split: {summary} backordered as {split.number}", data={"split": str(split.pk)})
+            OrderLine.objects.filter(pk=line.pk).update(order=split, allocated_quantity=0, backordered_quantity=rest)
+            OrderAllocation.objects.filter(line_id=line.pk).update(released=True)
+    OrderLine.objects.bulk_create(new_lines)
+    _event(
+        order,
+        "split",
+        message=f"Split: {', '.join(summary)} backordered as {split.number}",
+        data={"split": str(split.pk), "number": split.number},
+    )
     _event(
         split,
         "created",
         to_status=Status.BACKORDERED,
-        message=f"Backordered rest of {order.number} (partial shipment)",
+        message=f"Backordered rest of {order.number} ({why})",
         data={"parent": str(order.pk)},
     )
     event_publish(tenant_id=order.tenant_id, type=EVENTS[Status.BACKORDERED], data=order_payload(split))
-    _transition(order, Status.ALLOCATED, message="Stock allocated (partial shipment)")
-    return order.status
+    return split
 
 
 def backordered_order_ids(*, warehouse_id, product_ids) -> list:
@@ -1011,6 +1041,62 @@ def order_mark_picking(*, order_id, actor: str = "", wave: str = "") -> Order:
     return order
 
 
+# Orders per statement of order_mark_picking_many: well under every back end's parameter limit.
+_MANY_CHUNK = 2000
+
+
+@transaction.atomic
+def order_mark_picking_many(*, order_ids, actor: str = "", wave: str = "") -> list:
+    """``order_mark_picking`` for a whole wave in a few statements; returns the ids that moved.
+
+    Per chunk: the orders still allocated are locked in primary-key order (a no-op for a wave
+    release, which holds them already), then moved by one compare-and-set UPDATE; one timeline
+    entry each (COPY on PostgreSQL). An order that is no longer allocated is left as it is.
+    """
+    if not can_transition(Status.ALLOCATED, Status.PICKING):
+        raise InvalidTransition("An order cannot go from allocated to picking.", code="invalid_state")
+    now = timezone.now()
+    actor = actor[:100]
+    message = (f"In wave {wave}" if wave else "Picking")[:500]
+    moved: list = []
+    events: list[tuple] = []
+    outbox: dict = defaultdict(list)
+    ids = sorted(set(order_ids), key=str)
+    for start in range(0, len(ids), _MANY_CHUNK):
+        chunk = ids[start : start + _MANY_CHUNK]
+        rows = list(
+            Order.objects.select_for_update(no_key=True)
+            .filter(pk__in=chunk, status=Status.ALLOCATED)
+            .order_by("pk")
+            .values_list("pk", "tenant_id", "number", "external_id", "hold_reasons")
+        )
+        if not rows:
+            continue
+        changed = Order.objects.filter(pk__in=[r[0] for r in rows], status=Status.ALLOCATED).update(
+            status=Status.PICKING, updated_at=now
+        )
+        if changed != len(rows):
+            raise InvalidTransition("Orders changed state concurrently (were allocated).", code="conflict")
+        for order_id, tenant_id, number, external_id, hold_reasons in rows:
+            moved.append(order_id)
+            events.append(
+                (tenant_id, order_id, "status_changed", Status.ALLOCATED, Status.PICKING, message, {}, actor, now)
+            )
+            if Status.PICKING in EVENTS:
+                data = webhook_data(
+                    order_id=order_id,
+                    number=number,
+                    external_id=external_id,
+                    status=Status.PICKING,
+                    hold_reasons=hold_reasons,
+                )
+                outbox[tenant_id].append((EVENTS[Status.PICKING], data))
+    copy_rows(OrderEvent, _EVENT_COLUMNS, events, json_columns=("data",))
+    for tenant_id, tenant_events in outbox.items():
+        events_publish_many(tenant_id=tenant_id, events=tenant_events)
+    return moved
+
+
 def allocation_pick(*, allocation_id, quantity: int, actor: str = "", reference: str = "") -> OrderAllocation:
     """Record picked units of one allocation (the stock moves to PACKING); runs in the caller's transaction."""
     allocation = (
@@ -1027,71 +1113,187 @@ def allocation_pick(*, allocation_id, quantity: int, actor: str = "", reference:
     return allocation
 
 
-def allocation_short(*, allocation_id, actor: str = "") -> tuple[OrderAllocation | None, int]:
-    """The unpicked rest of an allocation is not there: release it and try the same product elsewhere.
+@dataclass
+class ShortOutcome:
+    """What a short pick of one allocation came to."""
 
-    Returns (a new allocation at another location or None, the quantity that was short).
+    missing: int = 0  # units that were not where the allocation said
+    location_code: str = ""  # where they were missing
+    replacements: list[OrderAllocation] = field(default_factory=list)  # where they were found instead
+    backordered: int = 0  # units left waiting for stock
+    count_id: object = None  # the open cycle count of the short location
+
+
+def allocation_short_lock(*, allocation_id) -> None:
+    """Lock every stock balance a short pick of this allocation may touch, before the pick moves a unit.
+
+    The PACKING balance of its lot (where a pick of the units that were there goes), every
+    sellable balance of the product in the warehouse (where replacements may come from) and the
+    short one, in one statement in location order, then primary key: the order stock_reserve
+    locks candidates in and _move locks a movement's two balances in, so that a short pick, a
+    reservation and a transfer of the same product queue instead of deadlocking. Without it two
+    short picks of the same product, each holding the balance it was short at and looking for
+    stock at the other's, would deadlock. Locks the allocation row first (the house order: order,
+    pick list, task, allocation, balances); runs in the caller's transaction. On SQLite (one
+    writer at a time) there is nothing to lock.
     """
+    if not settings.IS_POSTGRES:
+        return
     allocation = (
         OrderAllocation.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("line__order")
+        .select_related("balance", "location")
+        .get(pk=allocation_id)
+    )
+    balance, warehouse_id = allocation.balance, allocation.location.warehouse_id
+    mine = Q(tenant_id=balance.tenant_id, product_id=balance.product_id, location__warehouse_id=warehouse_id)
+    list(
+        StockBalance.objects.select_for_update(no_key=True, of=("self",))
+        .filter(
+            Q(pk=balance.pk)
+            | (mine & Q(location__is_sellable=True))
+            | (mine & Q(lot_id=balance.lot_id, location__code="PACKING"))
+        )
+        .order_by("location_id", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _places(allocations: list[OrderAllocation], codes: dict) -> str:
+    return ", ".join(f"{codes[a.location_id]} ({a.quantity})" for a in allocations)
+
+
+@transaction.atomic
+def allocation_short(*, allocation_id, actor: str = "") -> ShortOutcome:
+    """The unpicked rest of an allocation is not there: write it off, look for it elsewhere, count the place.
+
+    The missing units leave sellable stock (until a count finds them) and a cycle count of the
+    location is requested at once. Replacement stock is the same tenant's product in the same
+    warehouse, never at the short location, chosen as allocation chooses (FIFO, FEFO for
+    expiry-tracked products, no lot under its minimum shelf life, backorders ahead in the queue
+    served first); it may be spread over several locations and lots (one new allocation each).
+    How much is taken follows the tenant's shipping rule, as allocation does:
+
+    - ship complete (the default): the line is either found again in full or waits; taking part
+      of it would tie up stock for an order that cannot ship before the rest arrives anyway;
+    - partial shipments: whatever is there now is taken and only the rest waits (the order
+      ships what it can, the rest as a split order when it is picked; order_mark_picked).
+
+    Units that wait are moved from the line's allocated to its backordered quantity. The
+    timeline says what was short, where, and what became of it. Locks: the order row, the
+    allocation, then the balances (allocation_short_lock); runs inside the pick's transaction.
+    """
+    order_id = OrderAllocation.objects.filter(pk=allocation_id).values_list("line__order_id", flat=True).first()
+    order = _locked(order_id)
+    allocation = (
+        OrderAllocation.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("line", "location")
         .get(pk=allocation_id)
     )
     missing = allocation.quantity - allocation.picked_quantity
     if missing <= 0 or allocation.released:
-        return None, 0
-    order = allocation.line.order
+        return ShortOutcome()
+    line, here = allocation.line, allocation.location
+    allocation_short_lock(allocation_id=allocation.pk)
     inventory.stock_release(balance_id=allocation.balance_id, quantity=missing)
-    # What the picker could not find must not be promised again before someone counts it.
-    inventory.stock_write_off_missing(
-        balance_id=allocation.balance_id, quantity=missing, reference=f"short pick, order {order.number}", actor=actor
+    # A spent allocation (nothing picked) holds nothing: released, like the order's other given-back stock.
+    OrderAllocation.objects.filter(pk=allocation.pk).update(
+        quantity=allocation.picked_quantity, released=allocation.picked_quantity == 0
     )
-    OrderAllocation.objects.filter(pk=allocation.pk).update(quantity=allocation.picked_quantity)
-    _event(
-        order,
-        "short_pick",
-        message=f"{missing} x {allocation.line.sku} missing at {allocation.location_id}",
-        actor=actor,
-    )
+    partial = _partial_allowed(order.tenant_id)
     plan = inventory.stock_reserve(
         tenant_id=order.tenant_id,
         warehouse_id=order.warehouse_id,
-        needs={allocation.line.product_id: missing},
-        exclude_location_ids=[allocation.location_id],
+        needs={line.product_id: missing},
+        partial=partial,
+        exclude_location_ids=[here.pk],
+        holdback=_waiting_ahead(order, product_ids=[line.product_id]),
     )
-    if plan:
-        r = plan[allocation.line.product_id][0]
-        if r.quantity == missing:
-            replacement = OrderAllocation.objects.create(
-                tenant_id=order.tenant_id,
-                line=allocation.line,
-                balance_id=r.balance_id,
-                location_id=r.location_id,
-                lot_id=r.lot_id,
-                quantity=missing,
-            )
-            return replacement, missing
-        for reservations in plan.values():  # spread over several places: keep it simple, wait for stock
-            for res in reservations:
-                inventory.stock_release(balance_id=res.balance_id, quantity=res.quantity)
-    OrderLine.objects.filter(pk=allocation.line_id).update(
-        allocated_quantity=F("allocated_quantity") - missing, backordered_quantity=F("backordered_quantity") + missing
+    replacements = [
+        OrderAllocation.objects.create(
+            tenant_id=order.tenant_id,
+            line=line,
+            balance_id=r.balance_id,
+            location_id=r.location_id,
+            lot_id=r.lot_id,
+            quantity=r.quantity,
+        )
+        for r in (plan or {}).get(line.product_id, [])
+    ]
+    found = sum(a.quantity for a in replacements)
+    backordered = missing - found
+    if backordered:
+        OrderLine.objects.filter(pk=line.pk).update(
+            allocated_quantity=F("allocated_quantity") - backordered,
+            backordered_quantity=F("backordered_quantity") + backordered,
+        )
+    # Written off last: V-ADJUSTMENT's balance is the one lock taken outside allocation_short_lock.
+    written_off = inventory.stock_write_off_missing(
+        balance_id=allocation.balance_id, quantity=missing, reference=f"short pick, order {order.number}", actor=actor
     )
-    return None, missing
+    count, _created = count_request(location_id=here.pk, reason=CountReason.SHORT_PICK, hold=True)
+    codes = dict(Location.objects.filter(pk__in={a.location_id for a in replacements}).values_list("pk", "code"))
+    lots = dict(Lot.objects.filter(pk__in={a.lot_id for a in replacements}).values_list("pk", "code"))
+    if not backordered:
+        outcome = f"found at {_places(replacements, codes)}"
+    elif found:
+        outcome = f"found at {_places(replacements, codes)}; {backordered} backordered (partial shipments)"
+    elif partial:
+        outcome = "none elsewhere; backordered (partial shipments: the rest of the order may ship first)"
+    else:
+        outcome = "none elsewhere; backordered, the order waits for it (ship complete)"
+    _event(
+        order,
+        "short_pick",
+        message=f"{missing} x {line.sku} missing at {here.code}: {outcome}. Count of {here.code} requested.",
+        data={
+            "sku": line.sku,
+            "location": here.code,
+            "missing": missing,
+            "written_off": written_off,
+            "found": [
+                {"location": codes[a.location_id], "lot": lots[a.lot_id], "quantity": a.quantity} for a in replacements
+            ],
+            "backordered": backordered,
+            "count": str(count.pk) if count else None,
+        },
+        actor=actor,
+    )
+    return ShortOutcome(
+        missing=missing,
+        location_code=here.code,
+        replacements=replacements,
+        backordered=backordered,
+        count_id=count.pk if count else None,
+    )
 
 
 @transaction.atomic
 def order_mark_picked(*, order_id, actor: str = "") -> Order:
-    """All pick tasks of the order are done: picked if complete, else back to backordered for the rest."""
+    """All pick tasks of the order are done: picked if complete; else what a short pick left waiting.
+
+    Ship complete: back to backordered for the rest (the picked units wait in PACKING and a new
+    allocation reserves only what is missing). Partial shipments: the order goes on to picked
+    with what was picked and the missing units become a backordered split order, as at
+    allocation; when nothing at all was picked there is nothing to ship, so the order itself waits.
+    """
     order = _locked(order_id)
     if order.status != Status.PICKING:
         return order
-    short = order.lines.filter(backordered_quantity__gt=0).exists()
-    if short:
+    lines = list(
+        OrderLine.objects.filter(order_id=order.pk).values_list("pk", "picked_quantity", "backordered_quantity")
+    )
+    rests = {line_id: waiting for line_id, _picked, waiting in lines if waiting > 0}
+    if not rests:
+        _transition(order, Status.PICKED, actor=actor, message="All lines picked")
+    elif _partial_allowed(order.tenant_id) and any(picked for _line_id, picked, _waiting in lines):
+        split = _split_off(order, rests, why="short pick, partial shipment")
+        _transition(
+            order, Status.PICKED, actor=actor, message=f"Picked what was there; the rest ships later as {split.number}"
+        )
+        enqueue("orders.tasks.allocate_order", order_id=str(split.pk))
+    else:
         _transition(order, Status.BACKORDERED, actor=actor, message="Short picked; waiting for stock")
         enqueue("orders.tasks.allocate_order", order_id=str(order.pk))
-    else:
-        _transition(order, Status.PICKED, actor=actor, message="All lines picked")
     return order
 
 

@@ -96,15 +96,15 @@ class Layout:
 # rectangular distance is always walkable (every aisle crosses every cross aisle).
 
 
-def _point(stop: Stop, layout: Layout) -> tuple[int, int, float]:
+def position(stop: Stop, layout: Layout) -> tuple[int, int, float]:
     return stop.aisle, layout.block_of(stop.bay), layout.y(stop.bay)
 
 
-def _depot(layout: Layout) -> tuple[int, int, float]:
+def depot_position(layout: Layout) -> tuple[int, int, float]:
     return layout.depot_aisle, 0, 0.0
 
 
-def _between(p: tuple[int, int, float], q: tuple[int, int, float], layout: Layout) -> float:
+def position_distance(p: tuple[int, int, float], q: tuple[int, int, float], layout: Layout) -> float:
     (a1, k1, y1), (a2, k2, y2) = p, q
     if a1 == a2 and k1 == k2:
         return abs(y1 - y2)
@@ -119,36 +119,36 @@ def _between(p: tuple[int, int, float], q: tuple[int, int, float], layout: Layou
 
 def distance(a: Stop, b: Stop, layout: Layout) -> float:
     """Shortest walk between two stops."""
-    return _between(_point(a, layout), _point(b, layout), layout)
+    return position_distance(position(a, layout), position(b, layout), layout)
 
 
 def route_length(ordered: list[Stop], layout: Layout) -> float:
     """Length of visiting the stops in the given order, from and back to the depot, by shortest walks."""
     layout.check(ordered)
-    points = [_depot(layout), *(_point(s, layout) for s in ordered), _depot(layout)]
-    return sum(_between(p, q, layout) for p, q in pairwise(points))
+    points = [depot_position(layout), *(position(s, layout) for s in ordered), depot_position(layout)]
+    return sum(position_distance(p, q, layout) for p, q in pairwise(points))
 
 
 def path_length(start: Stop | None, ordered: list[Stop], layout: Layout) -> float:
     """Length from ``start`` (None: the depot) through the stops in order and back to the depot."""
     layout.check(ordered)
-    first = _depot(layout) if start is None else _point(start, layout)
-    points = [first, *(_point(s, layout) for s in ordered), _depot(layout)]
-    return sum(_between(p, q, layout) for p, q in pairwise(points))
+    first = depot_position(layout) if start is None else position(start, layout)
+    points = [first, *(position(s, layout) for s in ordered), depot_position(layout)]
+    return sum(position_distance(p, q, layout) for p, q in pairwise(points))
 
 
 def held_karp_length(stops: list[Stop], layout: Layout) -> float:
     """Exact shortest tour length by Held-Karp over the distinct positions (a check, for up to ~12)."""
     layout.check(stops)
-    points = sorted({_point(s, layout) for s in stops})
+    points = sorted({position(s, layout) for s in stops})
     n = len(points)
     if n == 0:
         return 0.0
     if n > 14:
         raise ValueError("Held-Karp is only for checking up to 14 distinct positions")
-    depot = _depot(layout)
-    start = [_between(depot, p, layout) for p in points]
-    dist = [[_between(p, q, layout) for q in points] for p in points]
+    depot = depot_position(layout)
+    start = [position_distance(depot, p, layout) for p in points]
+    dist = [[position_distance(p, q, layout) for q in points] for p in points]
     inf = float("inf")
     full = 1 << n
     # cost[mask][i]: shortest path from the depot through the positions in mask, ending at i.
@@ -199,8 +199,9 @@ def held_karp_length(stops: list[Stop], layout: Layout) -> float:
 #   pick), BACK (in and back from node k + 1 down to the first pick). A sub-aisle with picks
 #   may not be left out; one without picks is only ever crossed (TRAVERSE, DOUBLE) or not.
 # At the end every present node must have an even degree and all must be one component.
-# Covers that cannot change the optimum (DOUBLE, and GAP with both parts in one component) are
-# kept so that the model stays the published one; the Held-Karp property test checks the result.
+# DOUBLE never shortens a one-block tour, but on two or more blocks it can (it joins the nodes of
+# a sub-aisle without changing their parities; dropping it lengthens some two- and three-block
+# tours by up to 6 m); the Held-Karp property test checks the result on one to three blocks.
 
 NONE, TRAVERSE, DOUBLE, GAP, FRONT, BACK = range(6)
 _WITH_PICKS = (TRAVERSE, DOUBLE, GAP, FRONT, BACK)
@@ -212,7 +213,7 @@ State = tuple[int, ...]
 _MOVES: dict[tuple, dict[State, list[tuple[int, State]]]] = {}
 
 
-def _canon(entries: list[int]) -> State:
+def canonical(entries: list[int]) -> State:
     mapping: dict[int, int] = {}
     out = []
     for entry in entries:
@@ -225,7 +226,7 @@ def _canon(entries: list[int]) -> State:
     return tuple(out)
 
 
-def _h_moves(state: State, i: int) -> list[tuple[int, State]]:
+def across_moves(state: State, i: int) -> list[tuple[int, State]]:
     entry = state[i]
     if not entry:
         # Nothing at the old node: an edge from it would be a pointless spur.
@@ -242,19 +243,19 @@ def _h_moves(state: State, i: int) -> list[tuple[int, State]]:
                 continue  # its component would be closed off
         else:
             new[i] = (comp << 1) | (h & 1)
-        moves.append((h, _canon(new)))
+        moves.append((h, canonical(new)))
     return moves
 
 
-def _depot_moves(state: State) -> list[tuple[int, State]]:
+def depot_moves(state: State) -> list[tuple[int, State]]:
     if state[0]:
         return [(0, state)]
     new = list(state)
     new[0] = (max((e >> 1 for e in state if e), default=0) + 1) << 1
-    return [(0, _canon(new))]
+    return [(0, canonical(new))]
 
 
-def _c_moves(state: State, k: int, picks: bool) -> list[tuple[int, State]]:
+def cover_moves(state: State, k: int, picks: bool) -> list[tuple[int, State]]:
     moves = []
     for cover in _WITH_PICKS if picks else _WITHOUT_PICKS:
         new = list(state)
@@ -269,7 +270,7 @@ def _c_moves(state: State, k: int, picks: bool) -> list[tuple[int, State]]:
             keep, drop = new[k] >> 1, new[k + 1] >> 1
             if keep != drop:
                 new = [((keep << 1) | (e & 1)) if e and e >> 1 == drop else e for e in new]
-        moves.append((cover, _canon(new)))
+        moves.append((cover, canonical(new)))
     return moves
 
 
@@ -284,10 +285,10 @@ def _table(step: tuple) -> dict[State, list[tuple[int, State]]]:
 
 def _moves_for(state: State, step: tuple) -> list[tuple[int, State]]:
     if step[0] == "h":
-        return _h_moves(state, step[1])
+        return across_moves(state, step[1])
     if step[0] == "d":
-        return _depot_moves(state)
-    return _c_moves(state, step[1], step[2])
+        return depot_moves(state)
+    return cover_moves(state, step[1], step[2])
 
 
 def _relax(best: dict[State, float], step: tuple, costs, back: dict | None = None) -> dict[State, float]:
@@ -307,7 +308,7 @@ def _relax(best: dict[State, float], step: tuple, costs, back: dict | None = Non
     return new
 
 
-def _final(state: State) -> bool:
+def is_final(state: State) -> bool:
     present = [e for e in state if e]
     return bool(present) and all(not e & 1 for e in present) and len({e >> 1 for e in present}) == 1
 
@@ -365,7 +366,7 @@ def optimal_length(stops: list[Stop], layout: Layout) -> float:
     best: dict[State, float] = {(0,) * (layout.blocks + 1): 0.0}
     for _aisle, step, costs in _steps(_positions(stops, layout), layout):
         best = _relax(best, step, costs)
-    return min(cost for state, cost in best.items() if _final(state))
+    return min(cost for state, cost in best.items() if is_final(state))
 
 
 def optimal(stops: list[Stop], layout: Layout) -> tuple[list[Stop], float]:
@@ -380,7 +381,7 @@ def optimal(stops: list[Stop], layout: Layout) -> tuple[list[Stop], float]:
         back: dict[State, tuple[State, int]] = {}
         best = _relax(best, step, costs, back)
         trail.append((aisle, step, back))
-    final = min((s for s in best if _final(s)), key=best.__getitem__)
+    final = min((s for s in best if is_final(s)), key=best.__getitem__)
     length = best[final]
     edges = _edges(final, trail, positions, layout)
     return _walk(stops, edges, layout), length
@@ -447,9 +448,11 @@ def _walk(stops: list[Stop], edges: list[tuple[tuple, tuple]], layout: Layout) -
     return ordered
 
 
-# Exact routing is used up to this many blocks: a 50-pick route takes about 0.7 ms on one block,
-# 2.5 ms on two and 13 ms on three (20 aisles); four would take about 100 ms, so from four on the
-# route is the best of the classic heuristics improved by local search (picking.heuristics).
+# Exact routing is used up to this many blocks. A 50-pick route on 10-20 aisles takes about
+# 0.25 ms of CPU on one block, 0.75 ms on two and 11 ms on three, but 80 ms on four, 0.9 s on five
+# and 6 s on six (bench/routing.py), so from four on the route is the best of the classic
+# heuristics improved by local search (picking.heuristics): about 11 ms, within 0.1% of the
+# optimum on average in the benchmark.
 EXACT_MAX_BLOCKS = 3
 
 
@@ -471,29 +474,8 @@ def location_order(stops: list[Stop]) -> list[Stop]:
 
 
 def s_shape(stops: list[Stop], layout: Layout) -> tuple[list[Stop], float]:
-    """The S-shape (traversal) heuristic on one block with the depot at aisle 1: every aisle holding
-    a pick is walked end to end, alternating direction; with an odd number of such aisles the last
-    one is entered and left from the front. (stops in walking order, route length in metres)."""
-    if layout.blocks != 1 or layout.depot_aisle != 1:
-        raise ValueError("s_shape here is the single-block heuristic with the depot at aisle 1")
-    layout.check(stops)
-    if not stops:
-        return [], 0.0
-    aisle_length = layout.bays * layout.bay_width_m
-    aisles = sorted({s.aisle for s in stops})
-    ordered: list[Stop] = []
-    total = 0.0
-    for index, aisle in enumerate(aisles):
-        in_aisle = sorted((s for s in stops if s.aisle == aisle), key=lambda s: s.bay)
-        going_up = index % 2 == 0
-        last = index == len(aisles) - 1
-        if last and going_up:
-            # Enter from the front, go as deep as the farthest pick, come back out.
-            total += 2 * layout.y(max(s.bay for s in in_aisle))
-            ordered.extend(in_aisle)
-        else:
-            total += aisle_length
-            ordered.extend(in_aisle if going_up else list(reversed(in_aisle)))
-    # Along the cross aisles: out to the farthest aisle and back to the depot at aisle 1.
-    total += 2 * (aisles[-1] - 1) * layout.aisle_pitch_m
-    return ordered, round(total, 1)
+    """The S-shape (traversal) heuristic, for any number of blocks and any depot aisle:
+    (stops in walking order, length in metres of the walk). See picking.heuristics.s_shape."""
+    from picking.heuristics import s_shape as general  # the heuristics build on this module
+
+    return general(stops, layout)

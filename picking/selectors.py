@@ -14,6 +14,6 @@ def open_pick_lists(*, actor, limit: int = 50):
             tasks_total=Count("tasks", filter=~Q(tasks__status=TaskStatus.CANCELLED)),
             tasks_done=Count("tasks", filter=Q(tasks__status__in=[TaskStatus.PICKED, TaskStatus.SHORT])),
         )
-        .select_related("wave", "warehouse")
+        .select_related("wave", "warehouse", "assigned_to")
         .order_by("created_at", "id")[:limit]
     )

@@ -51,13 +51,18 @@ def _counts_context(actor) -> dict:
 @require_GET
 @staff_required
 def home(request, *, actor):
+    warehouses = selectors.assigned_warehouses(actor=actor)
     context = {
         **_counts_context(actor),
         "orders": selectors.recent_orders(actor=actor, limit=RECENT_ORDERS),
         **selectors.stock_alerts(actor=actor),
         "recent_limit": RECENT_ORDERS,
         "sees_all_warehouses": actor.sees_all_warehouses,
-        "warehouse_codes": selectors.assigned_warehouse_codes(actor=actor),
+        "warehouse_codes": [w.code for w in warehouses],
+        "picking_rows": selectors.picking_today(actor=actor, warehouses=warehouses),
+        "picking_several_warehouses": len(warehouses) > 1,
+        "picking_idle_minutes": selectors.PICKING_IDLE_MINUTES,
+        "is_manager": actor.is_manager,
     }
     return render(request, "dashboard/home.html", context)
 

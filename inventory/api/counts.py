@@ -50,6 +50,11 @@ class CycleCountSerializer(serializers.ModelSerializer):
     reason = serializers.CharField(help_text="scheduled | short_pick | negative_availability | manual")
     status = serializers.CharField(help_text="open | in_review | closed | cancelled")
     lines = serializers.SerializerMethodField()
+    location_held = serializers.BooleanField(
+        source="location.is_held",
+        read_only=True,
+        help_text="The location is held after a short pick: no order is allocated its stock until it is counted",
+    )
 
     class Meta:
         model = CycleCount
@@ -57,6 +62,7 @@ class CycleCountSerializer(serializers.ModelSerializer):
             "id",
             "warehouse",
             "location",
+            "location_held",
             "reason",
             "status",
             "scheduled_for",

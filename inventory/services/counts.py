@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
 
+from fulfillment.jobs import enqueue
 from fulfillment.tenancy.actor import Actor
 from fulfillment.tenancy.models import Tenant
 from inventory.models import (
@@ -100,6 +101,85 @@ def count_create(*, warehouse_id, location_code: str, actor: str = "") -> CycleC
     return count
 
 
+@transaction.atomic
+def count_request(
+    *, location_id, reason: str = CountReason.SHORT_PICK, hold: bool = False
+) -> tuple[CycleCount | None, bool]:
+    """Ask for a count of a location now (a picker did not find what it should hold).
+
+    Returns (the location's open count, whether this call created it). Never refuses: a
+    location that already has an open count (or one in review) keeps it, since one count will
+    settle both; a virtual location cannot be counted and gets None. The caller is usually in
+    the middle of a pick, which must not fail because a count is already planned; the nightly
+    schedule then finds the open count and adds none.
+
+    ``hold``: the location also stops being sellable until a count submitted after now closes
+    (see ``location_hold``), so that allocation does not send the next picker to the same
+    empty place. Reservations already made there stay.
+    """
+    location = Location.objects.filter(pk=location_id).first()
+    if location is None or location.is_virtual:
+        return None, False
+    if hold:
+        location_hold(location_id=location.pk)
+    count = _create_count(location=location, reason=reason, today=timezone.localdate())
+    if count is not None:
+        return count, True
+    # The partial unique index refused ours: the open one was committed before our insert
+    # looked, so this read (a new statement) sees it.
+    existing = CycleCount.objects.filter(
+        location=location, status__in=[CountStatus.OPEN, CountStatus.IN_REVIEW]
+    ).first()
+    return existing, False
+
+
+@transaction.atomic
+def location_hold(*, location_id) -> bool:
+    """Take a location out of allocation until it is counted; whether it is held now.
+
+    The hold is the location's ``is_sellable`` switched off (allocation reads only sellable
+    stock, so its hot path has nothing more to check), and ``held_since`` remembers that it was
+    this hold that switched it off, and when. A location that was not sellable is left alone
+    (there is nothing to give back later); one already held is held from now on, since a count
+    made before this short pick says nothing about it. Runs in the caller's transaction; the
+    location row is the last lock a short pick takes, after its balances, as a count's close
+    takes it after the location's balances, so the two cannot deadlock.
+    """
+    now = timezone.now()
+    held = (
+        Location.objects.filter(pk=location_id, is_virtual=False)
+        .filter(Q(is_sellable=True, held_since__isnull=True) | Q(held_since__isnull=False))
+        .update(is_sellable=False, held_since=now)
+    )
+    return held == 1
+
+
+def _settle_hold(count: CycleCount) -> bool:
+    """After ``count`` closed: give its location back to allocation when the count was made after
+    the hold began; whether it did.
+
+    The backorders waiting for the products now free there are re-allocated (orders sits above
+    us: a named task, after commit). A count submitted before the short pick that held the
+    location cannot settle it: a new count is requested instead and the hold stays.
+    """
+    released = Location.objects.filter(
+        pk=count.location_id, held_since__isnull=False, held_since__lte=count.submitted_at
+    ).update(is_sellable=True, held_since=None)
+    if released:
+        product_ids = (
+            StockBalance.objects.filter(location_id=count.location_id, on_hand__gt=F("allocated"))
+            .values_list("product_id", flat=True)
+            .distinct()
+        )
+        wanted = sorted({str(pk) for pk in product_ids})
+        if wanted:
+            enqueue("orders.tasks.reallocate_backorders", warehouse_id=str(count.warehouse_id), product_ids=wanted)
+        return True
+    if Location.objects.filter(pk=count.location_id, held_since__isnull=False).exists():
+        _create_count(location=count.location, reason=CountReason.SHORT_PICK, today=timezone.localdate())
+    return False
+
+
 def _last_counted() -> dict[int, object]:
     """location id -> when it was last counted (any submitted count)."""
     rows = (
@@ -127,6 +207,11 @@ def cycle_counts_schedule(*, warehouse_id=None, now=None) -> list[CycleCount]:
     if warehouse_id is not None:
         locations = locations.filter(warehouse_id=warehouse_id)
     wanted: dict[int, str] = {}
+
+    # A held location waits for its count before anything else (it always has one; this is the
+    # safety net should that count have gone missing).
+    for location_id in locations.filter(held_since__isnull=False).values_list("pk", flat=True):
+        wanted[location_id] = CountReason.SHORT_PICK
 
     intervals = count_intervals()
     short_picks = StockMovement.objects.filter(
@@ -364,11 +449,13 @@ def count_submit(*, count_id, lines: list[CountLineInput], actor: str = "") -> C
     fields = {"has_variance": has_variance, "counted_by": actor[:100], "submitted_at": now}
     if not has_variance:
         _close(count, old=CountStatus.OPEN, new=CountStatus.CLOSED, closed_at=now, **fields)
+        _settle_hold(count)
         return count
     if all(within_tolerance(expected=x.expected_quantity, variance=x.variance) for x in saved):
         _close(count, old=CountStatus.OPEN, new=CountStatus.IN_REVIEW, **fields)
         if _post_variances(count, saved, actor=actor) == 0:
             _close(count, old=CountStatus.IN_REVIEW, new=CountStatus.CLOSED, closed_at=now)
+            _settle_hold(count)
         return count
     _close(count, old=CountStatus.OPEN, new=CountStatus.IN_REVIEW, **fields)
     return count
@@ -389,12 +476,17 @@ def count_approve(*, count_id, actor: Actor) -> CycleCount:
     lines = list(count.lines.select_related("product", "lot"))
     if _post_variances(count, lines, actor=actor.label) == 0:
         _close(count, old=CountStatus.IN_REVIEW, new=CountStatus.CLOSED, closed_at=timezone.now())
+        _settle_hold(count)
     return count
 
 
 @transaction.atomic
 def count_reject(*, count_id, actor: Actor) -> CycleCount:
-    """Discard the counted figures (nothing more posts) and send someone to count again."""
+    """Discard the counted figures (nothing more posts) and send someone to count again.
+
+    A held location stays held: what it holds is as unknown as before, and the recount is the
+    count that settles it.
+    """
     _require_manager(actor)
     count = _lock_count(count_id, CountStatus.IN_REVIEW)
     _close(count, old=CountStatus.IN_REVIEW, new=CountStatus.CANCELLED, closed_at=timezone.now())

@@ -105,6 +105,10 @@ def _storage_location(*, warehouse_id, barcode: str, field: str) -> Location:
     location = Location.objects.filter(warehouse_id=warehouse_id, code=code).first()
     if location is None:
         raise InventoryError(f"no location {barcode} in this warehouse", field=field, code="wrong_location")
+    if location.is_held:
+        raise InventoryError(
+            f"{location.code} is held for a count: put away elsewhere", field=field, code="location_held"
+        )
     if location.is_virtual or not location.is_sellable:
         raise InventoryError(f"{location.code} is not a storage location", field=field, code="wrong_location")
     return location

@@ -1,7 +1,7 @@
 """Every write to stock: warehouses, catalog, receipts, reservations, picks, moves, adjustments.
 
 Rules: each change of quantity is a StockMovement plus balance updates in the same
-transaction; balance rows are locked in primary-key order; counters change only by F()
+transaction; balance rows are locked in location order (then primary key); counters change only by F()
 expressions and conditional updates, so that the database refuses an oversell.
 """
 
@@ -355,8 +355,11 @@ _CANDIDATE_COLUMNS = (
 )
 
 
-# The candidates of a reservation, locked in primary-key order (PostgreSQL: precompiled SQL, as
-# this runs once per allocated order; elsewhere the ORM builds the same query).
+# The candidates of a reservation, locked in location order, then primary key: the order _move
+# locks a movement's two balances in, and orders.services.allocation_short_lock a short pick's,
+# so that a reservation, a transfer and a short pick of the same product cannot deadlock
+# (PostgreSQL: precompiled SQL, as this runs once per allocated order; elsewhere the ORM builds
+# the same query).
 _CANDIDATES_SQL = """
 SELECT b.id, b.product_id, b.location_id, b.lot_id, b.on_hand, b.allocated,
        lot.expiry_date, lot.received_at, loc.pick_sequence, p.expiry_tracked, p.min_shelf_life_days
@@ -366,7 +369,7 @@ JOIN inventory_lot lot ON lot.id = b.lot_id
 JOIN inventory_product p ON p.id = b.product_id
 WHERE b.tenant_id = %s AND b.product_id = ANY(%s::uuid[]) AND loc.warehouse_id = %s AND loc.is_sellable
   AND b.on_hand > b.allocated AND NOT (b.location_id = ANY(%s::bigint[]))
-ORDER BY b.id
+ORDER BY b.location_id, b.id
 FOR NO KEY UPDATE OF b
 """
 
@@ -385,7 +388,7 @@ def _candidates(*, tenant_id, warehouse_id, product_ids: list, exclude: list) ->
             on_hand__gt=F("allocated"),
         )
         .exclude(location_id__in=exclude)
-        .order_by("pk")
+        .order_by("location_id", "pk")
     )
     return list(query.select_for_update().values_list(*_CANDIDATE_COLUMNS))
 
@@ -414,7 +417,7 @@ def stock_reserve(
     """Reserve ``needs`` {product_id: quantity} from sellable stock, FIFO (FEFO when expiry-tracked).
 
     Must run inside the caller's transaction. Candidate balance rows of all products are
-    locked in one statement in primary-key order, so concurrent allocators queue instead of
+    locked in one statement in location order (then primary key), so concurrent allocators queue instead of
     deadlocking, and each sees the others' reservations. Lots that are expired or under the
     product's minimum remaining shelf life are never reserved. All or nothing unless
     ``partial``: returns None (and changes nothing) when any product is short. Two statements

@@ -142,6 +142,14 @@ def count_review(request):
     )
 
 
+def _hold_news(was_held: bool, location) -> str:
+    if location.is_held:
+        return f" {location.code} was short-picked after this count: it stays held for a new count."
+    if was_held:
+        return f" {location.code} is no longer held: orders may be allocated its stock again."
+    return ""
+
+
 @login_required
 @require_POST
 def count_decide(request, count_id, decision):
@@ -150,15 +158,18 @@ def count_decide(request, count_id, decision):
     if count is None:
         raise Http404("No such count.")
     try:
+        code, was_held = count.location.code, count.location.is_held
         if decision == "approve":
             count = count_service.count_approve(count_id=count.pk, actor=actor)
+            count.location.refresh_from_db(fields=["held_since", "is_sellable"])
             if count.status == CountStatus.CLOSED:
-                messages.success(request, f"Variances of {count.location.code} posted.")
+                messages.success(request, f"Variances of {code} posted.{_hold_news(was_held, count.location)}")
             else:
-                messages.warning(request, f"{count.location.code}: reserved units could not be adjusted yet.")
+                messages.warning(request, f"{code}: reserved units could not be adjusted yet.")
         else:
             count_service.count_reject(count_id=count.pk, actor=actor)
-            messages.info(request, f"Count of {count.location.code} rejected: a recount is scheduled.")
+            held = f" {code} stays held until the recount is posted." if was_held else ""
+            messages.info(request, f"Count of {code} rejected: a recount is scheduled.{held}")
     except InventoryError as exc:
         messages.error(request, str(exc))
     return redirect("inventory:count_review")

@@ -11,7 +11,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def floor(django_capture_on_commit_callbacks, api_as):
     tenant, wh, tee, orders = allocated_orders(django_capture_on_commit_callbacks, count=2)
-    _, token = staff_with_token(username="picker", role="associate", warehouse=wh)
+    # A manager: releasing a wave is a manager's action (associates may preview, and pick).
+    _, token = staff_with_token(username="lead", role="manager", warehouse=wh)
     return wh, orders, api_as(token)
 
 

@@ -1,21 +1,26 @@
-"""Handheld pick pages (360 px, keyboard-wedge scanner: the scanner types the code and Enter)."""
+"""Handheld pick pages (360 px, keyboard-wedge scanner: the scanner types the code and Enter).
+
+The state lives in the database (picking.services.scans), so a reload or another device shows the
+same step. Every form carries a fresh scan id, so a double submit is answered from the stored
+outcome. An accepted scan redirects (POST-redirect-GET); a refused one answers 422 (409 when the
+list moved on) with ``data-error``, for handheld.js to buzz and vibrate, and changes nothing.
+"""
 
 from __future__ import annotations
+
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path
-from django.views.decorators.http import require_http_methods
+from django.urls import path, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
 from fulfillment.tenancy.portal import staff_actor
 from picking import selectors, services
-from picking.models import PickList, PickTask, TaskStatus
-
-
-def _state_key(pick_list) -> str:
-    return f"pick:{pick_list.pk}"
+from picking.models import PickList
 
 
 @login_required
@@ -24,20 +29,47 @@ def pick_lists(request):
     return render(request, "picking/pick_lists.html", {"pick_lists": selectors.open_pick_lists(actor=actor)})
 
 
-def _context(request, pick_list, task, *, error: str = ""):
-    tasks = list(pick_list.tasks.exclude(status=TaskStatus.CANCELLED).values_list("status", flat=True))
-    state = request.session.get(_state_key(pick_list), {})
-    location_ok = bool(task and state.get("task") == str(task.pk) and state.get("location_ok"))
-    return {
-        "pick_list": pick_list,
+@login_required
+@require_POST
+def pick_next(request):
+    actor = staff_actor(request)
+    pick_list = services.pick_list_next(actor=actor, user=request.user)
+    if pick_list is None:
+        messages.info(request, "Nothing to pick right now.")
+        return redirect("picking:pick_lists")
+    return redirect("picking:pick", pick_list_id=pick_list.pk)
+
+
+def _render(request, state, *, actor, error: str = "", status: int = 200, short: bool = False):
+    task = state.task
+    holder = state.pick_list.assigned_to
+    context = {
+        "state": state,
+        "pick_list": state.pick_list,
         "task": task,
-        "location_ok": location_ok,
-        "done": sum(1 for s in tasks if s != TaskStatus.OPEN),
-        "total": len(tasks),
         "error": error,
+        "short": short and task is not None and state.step != "location",
+        "mine": holder is None or holder.pk == request.user.pk,
+        "holder": holder,
+        "can_take_over": actor.is_manager and holder is not None and holder.pk != request.user.pk,
+        # One id per form: a form submitted twice is one scan. Without JavaScript these are the ids;
+        # handheld.js gives each scan it queues from the scan field an id of its own instead.
+        "scan_ids": {name: uuid.uuid4() for name in ("scan", "all", "plus", "minus", "short", "confirm", "take")},
     }
+    return render(request, "picking/pick.html", context, status=status)
 
 
+def _quantity(raw: str | None) -> int | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise services.PickingError("The quantity must be a whole number.", field="quantity") from None
+
+
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def pick(request, pick_list_id):
@@ -45,56 +77,48 @@ def pick(request, pick_list_id):
     pick_list = PickList.objects.visible_to(actor).filter(pk=pick_list_id).first()
     if pick_list is None:
         raise Http404("No such pick list.")
-    task = services.next_task(pick_list=pick_list)
-    if request.method == "GET" or task is None:
-        return render(request, "picking/pick.html", _context(request, pick_list, task))
-    key = _state_key(pick_list)
-    state = request.session.get(key, {})
-    if request.POST.get("task") != str(task.pk):
-        # The page was stale (another device picked this task): show the current one.
-        messages.info(request, "The list moved on; here is the next pick.")
-        return redirect("picking:pick", pick_list_id=pick_list.pk)
-    try:
-        if request.POST.get("action") == "short":
-            services.pick_confirm(
-                pick_list=pick_list,
-                task_id=task.pk,
-                location_barcode=task.location.code,
-                quantity=0,
-                short=True,
-                actor=actor.label,
-                user=request.user,
+    url = reverse("picking:pick", kwargs={"pick_list_id": pick_list.pk})
+    if request.method == "GET":
+        state = services.pick_state(pick_list=pick_list)
+        return _render(request, state, actor=actor, short=request.GET.get("short") == "1")
+    action = request.POST.get("action", "")
+    if action == "take":
+        try:
+            services.pick_list_assign(
+                pick_list=pick_list, user=request.user, actor=actor.label, replace=actor.is_manager
             )
-            request.session.pop(key, None)
-            messages.warning(request, f"Short pick reported for {task.product.sku} at {task.location.code}.")
-            return redirect("picking:pick", pick_list_id=pick_list.pk)
-        scan = request.POST.get("scan", "").strip()
-        if not scan:
-            raise services.PickingError("Scan a barcode.")
-        location_ok = state.get("task") == str(task.pk) and state.get("location_ok")
-        if not location_ok:
-            if not task.location.matches_scan(scan):
-                raise services.PickingError(f"Wrong location {scan}: go to {task.location.code}.")
-            request.session[key] = {"task": str(task.pk), "location_ok": True}
-            return redirect("picking:pick", pick_list_id=pick_list.pk)
-        done = services.pick_confirm(
+        except services.PickingError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "The pick list is yours.")
+        return redirect(url)
+    try:
+        result = services.pick_scan(
             pick_list=pick_list,
-            task_id=task.pk,
-            location_barcode=task.location.code,
-            product_barcode=scan,
-            quantity=task.remaining,
-            actor=actor.label,
+            scan_id=request.POST.get("scan_id", ""),
+            code=request.POST.get("scan", ""),
+            action=action,
+            quantity=_quantity(request.POST.get("quantity")),
+            task_id=request.POST.get("task") or None,
             user=request.user,
+            actor=actor.label,
         )
-        request.session.pop(key, None)
-        messages.success(request, f"Picked {done.picked_quantity} × {task.product.sku} into {task.tote or 'the tote'}.")
-        return redirect("picking:pick", pick_list_id=pick_list.pk)
+    except services.ScanRefused as exc:
+        again = action == "short" and exc.code in ("tote_required", "wrong_tote", "wrong_location", "bad_quantity")
+        return _render(request, exc.state, actor=actor, error=str(exc), status=exc.status, short=again)
     except services.PickingError as exc:
-        task = PickTask.objects.select_related("location", "product", "order", "lot").get(pk=task.pk)
-        return render(request, "picking/pick.html", _context(request, pick_list, task, error=str(exc)), status=422)
+        state = services.pick_state(pick_list=pick_list)
+        return _render(request, state, actor=actor, error=str(exc), status=exc.status)
+    if not result.replayed:
+        if result.scan.kind == "short":
+            messages.warning(request, result.scan.message)
+        else:
+            messages.success(request, result.scan.message)
+    return redirect(url)
 
 
 urlpatterns = [
     path("handheld/pick/", pick_lists, name="pick_lists"),
+    path("handheld/pick/next/", pick_next, name="pick_next"),
     path("handheld/pick/<uuid:pick_list_id>/", pick, name="pick"),
 ]

@@ -76,8 +76,9 @@ class Command(BaseCommand):
     # -- data ------------------------------------------------------------------------------
 
     def _seed(self) -> None:
+        # Two storage zones, so that zone and wave picking have something to split by.
         warehouse = Warehouse.objects.filter(code="MAIN").first() or inventory.warehouse_create(
-            code="MAIN", name="Main warehouse", aisles=4, bays=10, levels=2
+            code="MAIN", name="Main warehouse", aisles=4, bays=10, levels=2, zones={"A": (1, 2), "B": (3, 4)}
         )
         tenants = {}
         for slug, (name, products) in CATALOG.items():
@@ -114,6 +115,11 @@ class Command(BaseCommand):
             warehouse.staff.add(user)
         self._orders(tenants, warehouse)
         self._inventory_work(tenants, warehouse)
+        # Waves are released on their own at these times (warehouse time); the allocated orders
+        # left by the demo wait for the next one, or for a manager's release at /picking/waves/new/.
+        picking.wave_schedule_save(
+            warehouse=warehouse, name="Day shift", strategy="wave", release_times=["09:00", "13:00"], max_orders=200
+        )
 
     def _order(self, tenant, n: int, lines, **fields) -> Order:
         data = orders.OrderInput(

@@ -1,0 +1,71 @@
+"""What the PostgreSQL benchmarks share: Django set up from the environment, and a database of
+their own (Django's test database for DATABASE_URL: ``test_<name>``, created from the migrations
+at start and dropped at the end, so no other database is touched).
+
+    from common import bench_database, postgres_missing, setup_django
+
+    setup_django(database="fulfillment_bench")  # before anything imports a model
+    ...
+    if postgres_missing():
+        return 2
+    with bench_database(keep=args.keep):
+        ...
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def setup_django(*, database: str, redis_url: str | None = None) -> None:
+    """Settings from the environment; unset, DATABASE_URL names ``database`` on the local server
+    (and REDIS_URL is ``redis_url``, when given)."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fulfillment.settings")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")
+    os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{database}")
+    if redis_url is not None:
+        os.environ.setdefault("REDIS_URL", redis_url)
+    import django
+
+    django.setup()
+
+
+def postgres_missing() -> bool:
+    """True, with a message on stderr, when DATABASE_URL is not PostgreSQL."""
+    from django.conf import settings
+
+    if settings.IS_POSTGRES:
+        return False
+    print("bench: PostgreSQL required (DATABASE_URL=postgres://...)", file=sys.stderr)
+    return True
+
+
+@contextmanager
+def bench_database(*, keep: bool = False) -> Iterator[str]:
+    """Django's test database for DATABASE_URL, created from the migrations (its name and the
+    time that took are printed); dropped on the way out, unless ``keep``."""
+    from django.conf import settings
+    from django.db import connection, connections
+
+    creation = connection.creation
+    base_name = settings.DATABASES["default"]["NAME"]
+    started = time.perf_counter()
+    test_name = creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    print(
+        f"database: {test_name} (Django test database for {base_name}), "
+        f"migrated in {time.perf_counter() - started:.1f}s"
+    )
+    try:
+        yield test_name
+    finally:
+        if not keep:
+            connections.close_all()
+            creation.destroy_test_db(base_name, verbosity=0)

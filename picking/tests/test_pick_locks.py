@@ -1,0 +1,123 @@
+"""Lock order of picks on PostgreSQL: the order row, the pick list row, the task, the allocation,
+then balances in location order (then id). Each test widens the window of one race with a pause
+inside the first transaction. The transfer test deadlocked (PostgreSQL aborted one side) while
+short picks locked balances by id and transfers by location; the re-route test checks that a short
+pick re-numbering the list and a pick of another of its tasks, overlapping, both complete."""
+
+import threading
+import time
+from functools import partial
+
+import pytest
+from django.db import transaction
+
+from fulfillment.tenancy.tests.factories import TenantFactory
+from inventory import services as inventory
+from inventory.models import Lot, MovementReason
+from inventory.services import ledger_differences
+from inventory.services import stock as stock_module
+from inventory.tests import factories as inv
+from orders.models import Order, Status
+from orders.tests.factories import order
+from picking import services
+from picking.models import PickTask, TaskStatus
+from picking.services import shorts
+from picking.tests.factories import run_together
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _short(task):
+    services.pick_confirm(
+        pick_list=task.pick_list, task_id=task.pk, location_barcode=task.location.code, quantity=0, short=True
+    )
+
+
+def test_a_short_pick_that_reroutes_the_list_and_a_pick_of_another_task_of_it_do_not_deadlock(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    tenant = TenantFactory()
+    wh = inv.warehouse()
+    aaa = inv.product(tenant, "AAA")
+    inv.stock(tenant, aaa, wh, "01-03-1", 2)
+    inv.stock(tenant, inv.product(tenant, "BBB"), wh, "02-05-1", 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        short_order = order(tenant, external_id="O1", lines=[("AAA", 2)])
+        other_order = order(tenant, external_id="O2", lines=[("BBB", 2)])
+    inv.stock(tenant, aaa, wh, "03-07-1", 5)  # where the short is found
+    services.wave_build(warehouse=wh, strategy="batch", max_orders=10)
+    short_task = PickTask.objects.select_related("pick_list", "location").get(order=short_order)
+    other_task = PickTask.objects.select_related("pick_list", "location").get(order=other_order)
+    assert short_task.pick_list_id == other_task.pick_list_id
+    reroute = shorts._reroute
+
+    def slow_reroute(**kwargs):
+        time.sleep(1.0)  # re-numbering the list's open tasks, the other task among them
+        return reroute(**kwargs)
+
+    monkeypatch.setattr(shorts, "_reroute", slow_reroute)
+
+    def pick_other():
+        time.sleep(0.3)  # while the short holds the list
+        services.pick_confirm(
+            pick_list=other_task.pick_list,
+            task_id=other_task.pk,
+            location_barcode="02-05-1",
+            product_barcode="BBB",
+            quantity=2,
+        )
+
+    assert run_together([partial(_short, short_task), pick_other]) == []
+    assert Order.objects.get(pk=other_order.pk).status == Status.PICKED
+    replacement = PickTask.objects.get(order=short_order, status=TaskStatus.OPEN)
+    assert (replacement.location.code, replacement.quantity) == ("03-07-1", 2)
+    assert ledger_differences() == []
+
+
+def test_a_short_pick_and_a_transfer_of_the_same_product_do_not_deadlock(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    tenant = TenantFactory()
+    wh = inv.warehouse(levels=1)
+    tee = inv.product(tenant, "TEE")
+    # The short balance has the lowest id of the three but its location the highest id: locking by
+    # balance id in one place and by location in another would cross.
+    inv.stock(tenant, tee, wh, "01-03-1", 2, lot="A")
+    with django_capture_on_commit_callbacks(execute=True):
+        made = order(tenant, external_id="O1", lines=[("TEE", 2)])
+    inv.stock(tenant, tee, wh, "01-02-1", 5, lot="A")
+    inv.stock(tenant, tee, wh, "01-01-1", 5, lot="A")
+    services.wave_build(warehouse=wh, strategy="discrete", max_orders=1)
+    task = PickTask.objects.select_related("pick_list", "location").get(order=made)
+    assert task.location.code == "01-03-1"
+    mover = threading.local()
+    bump = stock_module._bump
+
+    def slow_bump(**kwargs):
+        bump(**kwargs)
+        if getattr(mover, "first", False):
+            mover.first = False
+            time.sleep(1.0)  # the transfer holds its first balance
+
+    monkeypatch.setattr(stock_module, "_bump", slow_bump)
+
+    @transaction.atomic
+    def transfer():
+        mover.first = True
+        inventory.stock_transfer(
+            tenant_id=tenant.pk,
+            product_id=tee.pk,
+            lot_id=Lot.objects.get(code="A").pk,
+            warehouse_id=wh.pk,
+            source_code="01-01-1",
+            target_code="01-02-1",
+            quantity=1,
+            reason=MovementReason.REPLENISHMENT,
+        )
+
+    def short():
+        time.sleep(0.3)
+        _short(task)
+
+    assert run_together([transfer, short]) == []
+    assert ledger_differences() == []

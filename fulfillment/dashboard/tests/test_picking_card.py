@@ -125,3 +125,12 @@ def test_the_card_is_kept_for_a_minute(client, picking_floor, django_assert_num_
 
     assert _card_rows(second) == _card_rows(first)
     assert _card_rows(third)[0][:2] == ["ana", "4"]
+
+
+def test_card_offers_managers_to_plan_a_wave_and_associates_only_the_list(client, picking_floor):
+    manager_html = _login(client, "maria").get(HOME).content.decode()
+    assert 'href="/picking/waves/new/" id="plan-wave"' in manager_html
+    client.logout()
+    associate_html = _login(client, "ana").get(HOME).content.decode()
+    assert 'href="/picking/waves/"' in associate_html
+    assert 'id="plan-wave"' not in associate_html

@@ -381,8 +381,9 @@ def undersold(data: dict) -> tuple[int, int]:
     """Backorders that could have shipped complete from what is still available to them: (orders, units).
 
     First ordered, first served (orders.services, inventory.stock_reserve): a backorder ahead in the
-    queue keeps the units of a product that what is free covers for it. Walking the backorders in
-    queue order, each is checked against what is left, then keeps what it is covered for.
+    queue keeps the units it waits for when what is free covers all of them (it ships complete);
+    one still short of any product keeps nothing. Walking the backorders in queue order, each is
+    checked against what is left after the ones ahead kept theirs.
     """
     available = Counter()
     for product_id, free in (
@@ -400,8 +401,7 @@ def undersold(data: dict) -> tuple[int, int]:
         if all(available[p] >= q for p, q in needs.items()):
             orders += 1
             units += sum(needs.values())
-        for p, q in needs.items():
-            if available[p] >= q:
+            for p, q in needs.items():
                 available[p] -= q  # kept for this backorder: later ones wait behind it
     return orders, units
 

@@ -576,16 +576,19 @@ def _transition_ctes(*, to_status: str, message: str) -> str:
 )"""
 
 
-# First ordered, first served: per line, the units of its product that backorders ahead of this
-# order (higher priority, or the same priority and earlier) wait for in the same warehouse, in
-# queue order (inventory.stock_reserve leaves them the units they can be served from). The
-# partial index line_backordered_product finds those lines directly; OFFSET 0 keeps each line's
-# order a primary-key lookup, whatever the statistics say about how many orders are backordered.
+# First ordered, first served: per line, the backorders ahead of this order (higher priority, or
+# the same priority and earlier) in the same warehouse that wait for units of its product, each
+# as "<queue key><order id> <units>" (the key sorts as the queue does: priority, then arrival);
+# inventory.stock_reserve leaves them the units they can be served from. The partial index
+# line_backordered_product finds those lines directly; OFFSET 0 keeps each line's order a
+# primary-key lookup, whatever the statistics say about how many orders are backordered.
 _ORDER_WITH_LINES_SQL = """
 SELECT o.status, o.tenant_id, o.warehouse_id, o.number, o.external_id, o.hold_reasons,
-       l.id, l.product_id, l.quantity, l.allocated_quantity,
+       t.allow_partial_shipments, l.id, l.product_id, l.quantity, l.allocated_quantity,
        ARRAY(
-           SELECT l2.backordered_quantity
+           SELECT lpad((32767 - o2.priority)::text, 5, '0')
+                  || to_char(o2.created_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS')
+                  || o2.id::text || ' ' || l2.backordered_quantity
            FROM orders_orderline l2
            CROSS JOIN LATERAL (
                SELECT o2.status, o2.warehouse_id, o2.priority, o2.created_at, o2.id FROM orders_order o2
@@ -594,13 +597,95 @@ SELECT o.status, o.tenant_id, o.warehouse_id, o.number, o.external_id, o.hold_re
            WHERE l2.product_id = l.product_id AND l2.backordered_quantity > 0
              AND o2.status = 'backordered' AND o2.warehouse_id = o.warehouse_id
              AND (o2.priority > o.priority OR (o2.priority = o.priority AND (o2.created_at, o2.id) < (o.created_at, o.id)))
-           ORDER BY o2.priority DESC, o2.created_at, o2.id
        )
-FROM orders_order o JOIN orders_orderline l ON l.order_id = o.id
+FROM orders_order o JOIN tenancy_tenant t ON t.id = o.tenant_id JOIN orders_orderline l ON l.order_id = o.id
 WHERE o.id = %(order)s
 ORDER BY l.id
 FOR NO KEY UPDATE OF o
 """
+
+
+def _holdback_pg(rows, *, per_line: bool) -> list[tuple]:
+    """stock_reserve's holdback from the ahead column of _ORDER_WITH_LINES_SQL (see _holdback)."""
+    by_key: dict = {}
+    for row in rows:
+        product_id = row[8]
+        for element in row[11]:
+            key, units = element.rsplit(" ", 1)
+            wants = by_key.setdefault(key, {})
+            wants[product_id] = wants.get(product_id, 0) + int(units)
+    return _holdback(((uuid.UUID(key[-36:]), wants) for key, wants in sorted(by_key.items())), per_line=per_line)
+
+
+def _holdback(queue, *, per_line: bool) -> list[tuple]:
+    """stock_reserve's holdback from (order_id, {product_id: units}) of the backorders ahead, in
+    queue order (what they wait for of this order's products): one entry per order for
+    ship-complete tenants (an order ahead is served whole or not at all, so one still short of
+    anything it waits for keeps nothing back from the orders behind it; _waiting_elsewhere tells
+    stock_reserve what else it waits for); one per line for tenants that ship partially (each
+    line ships when it can)."""
+    if not per_line:
+        return list(queue)
+    return [
+        ((order_id, product_id), {product_id: units})
+        for order_id, wants in queue
+        for product_id, units in wants.items()
+    ]
+
+
+# What else some backorders ahead wait for (lines of products the allocating order does not
+# have), each with what is free of that product now (the candidates' filters, nothing locked).
+# OFFSET 0 keeps the lines an order_id lookup rather than a filter over every waiting line.
+_ELSEWHERE_SQL = """
+SELECT l.order_id, l.product_id, l.backordered_quantity, (
+    SELECT COALESCE(sum(b.on_hand - b.allocated), 0)::int
+    FROM inventory_stockbalance b
+    JOIN inventory_location loc ON loc.id = b.location_id
+    JOIN inventory_lot lot ON lot.id = b.lot_id
+    JOIN inventory_product p ON p.id = b.product_id
+    WHERE b.product_id = l.product_id AND b.tenant_id = %(tenant)s AND loc.warehouse_id = %(warehouse)s
+      AND loc.is_sellable AND b.on_hand > b.allocated
+      AND (NOT p.expiry_tracked OR lot.expiry_date >= %(today)s::date + p.min_shelf_life_days)
+)
+FROM (
+    SELECT order_id, product_id, backordered_quantity FROM orders_orderline
+    WHERE order_id = ANY(%(orders)s::uuid[]) OFFSET 0
+) l
+WHERE l.backordered_quantity > 0 AND NOT (l.product_id = ANY(%(mine)s::uuid[]))
+"""
+
+
+def _waiting_elsewhere(*, tenant_id, warehouse_id, product_ids):
+    """stock_reserve's holdback_elsewhere: for some backorders ahead, their waiting lines of
+    products other than ``product_ids`` (the allocating order's), as (order_id, product_id,
+    units, free units of that product)."""
+
+    def lines(order_ids) -> list[tuple]:
+        if settings.IS_POSTGRES:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _ELSEWHERE_SQL,
+                    {
+                        "tenant": tenant_id,
+                        "warehouse": warehouse_id,
+                        "today": timezone.localdate(),
+                        "orders": list(order_ids),
+                        "mine": list(product_ids),
+                    },
+                )
+                return cursor.fetchall()
+        rows = list(
+            OrderLine.objects.filter(order_id__in=list(order_ids), backordered_quantity__gt=0)
+            .exclude(product_id__in=product_ids)
+            .values_list("order_id", "product_id", "backordered_quantity")
+        )
+        free = inventory.stock_free(
+            tenant_id=tenant_id, warehouse_id=warehouse_id, product_ids=list({row[1] for row in rows})
+        )
+        return [(*row, free.get(row[1], 0)) for row in rows]
+
+    return lines
+
 
 _ALLOCATE_SQL = (
     """
@@ -734,22 +819,29 @@ def order_allocate(*, order_id) -> str:
     if not settings.IS_POSTGRES:
         return _order_allocate_orm(order_id=order_id)
     with connection.cursor() as cursor:
-        cursor.execute(_ORDER_WITH_LINES_SQL, {"order": order_id})
+        cursor.execute(_ORDER_WITH_LINES_SQL, {"order": order_id, "today": timezone.localdate()})
         rows = cursor.fetchall()
     if not rows:
         return "missing"
-    status, tenant_id, warehouse_id, number, external_id, hold_reasons = rows[0][:6]
+    status, tenant_id, warehouse_id, number, external_id, hold_reasons, partial = rows[0][:7]
     if isinstance(hold_reasons, str):  # Django's PostgreSQL connection leaves jsonb undecoded
         hold_reasons = json.loads(hold_reasons)
     if status not in {Status.RECEIVED, Status.BACKORDERED}:
         return status
-    lines = [row[6:10] for row in rows]
-    waiting = {row[7]: row[10] for row in rows if row[10]}  # {product: [units per backorder ahead]}
+    lines = [row[7:11] for row in rows]
     needs = _needs(lines)
+    ahead = any(row[11] for row in rows)
     plan = inventory.stock_reserve(
-        tenant_id=tenant_id, warehouse_id=warehouse_id, needs=needs, holdback=waiting, apply=False
+        tenant_id=tenant_id,
+        warehouse_id=warehouse_id,
+        needs=needs,
+        holdback=_holdback_pg(rows, per_line=partial) if ahead else None,
+        holdback_elsewhere=None
+        if partial or not ahead
+        else _waiting_elsewhere(tenant_id=tenant_id, warehouse_id=warehouse_id, product_ids=list(needs)),
+        apply=False,
     )
-    if plan is None and _partial_allowed(tenant_id):
+    if plan is None and partial:
         return _allocate_and_split(order_id)
     if plan is None:
         return _backorder_pg(
@@ -814,7 +906,7 @@ def _order_allocate_orm(*, order_id) -> str:
         tenant_id=order.tenant_id,
         warehouse_id=order.warehouse_id,
         needs=needs,
-        holdback=_waiting_ahead(order, product_ids=list(needs)),
+        **_waiting_ahead(order, product_ids=list(needs)),
     )
     if plan is None:  # nothing was reserved
         return _allocate_and_split(order_id) if _partial_allowed(order.tenant_id) else _backorder(order_id)
@@ -824,10 +916,10 @@ def _order_allocate_orm(*, order_id) -> str:
     return order.status
 
 
-def _waiting_ahead(order: Order, *, product_ids: list) -> dict:
-    """{product_id: [units per backorder, in queue order]} that backorders ahead of ``order`` wait
-    for in its warehouse (first ordered, first served); the ORM twin of the subquery in
-    _ORDER_WITH_LINES_SQL."""
+def _waiting_ahead(order: Order, *, product_ids: list, per_line: bool | None = None) -> dict:
+    """stock_reserve's holdback and holdback_elsewhere for ``order``: what the backorders ahead
+    of it in its warehouse wait for of ``product_ids``, in queue order (_holdback); the ORM twin of
+    the subquery in _ORDER_WITH_LINES_SQL. ``per_line`` defaults to the tenant's rule."""
     ahead = Q(order__priority__gt=order.priority) | Q(
         order__priority=order.priority, order__created_at__lt=order.created_at
     )
@@ -841,12 +933,22 @@ def _waiting_ahead(order: Order, *, product_ids: list) -> dict:
             order__warehouse_id=order.warehouse_id,
         )
         .order_by("-order__priority", "order__created_at", "order_id")
-        .values_list("product_id", "backordered_quantity")
+        .values_list("order_id", "product_id", "backordered_quantity")
     )
-    waiting: dict = defaultdict(list)
-    for product_id, units in rows:
-        waiting[product_id].append(units)
-    return dict(waiting)
+    queue: dict = {}
+    for order_id, product_id, units in rows:
+        wants = queue.setdefault(order_id, {})
+        wants[product_id] = wants.get(product_id, 0) + units
+    if not queue:
+        return {}
+    if per_line is None:
+        per_line = _partial_allowed(order.tenant_id)
+    return {
+        "holdback": _holdback(queue.items(), per_line=per_line),
+        "holdback_elsewhere": None
+        if per_line
+        else _waiting_elsewhere(tenant_id=order.tenant_id, warehouse_id=order.warehouse_id, product_ids=product_ids),
+    }
 
 
 def _partial_allowed(tenant_id) -> bool:
@@ -868,7 +970,7 @@ def _allocate_and_split(order_id) -> str:
         warehouse_id=order.warehouse_id,
         needs=needs,
         partial=True,
-        holdback=_waiting_ahead(order, product_ids=list(needs)),
+        **_waiting_ahead(order, product_ids=list(needs), per_line=True),
     )
     if not plan:
         return _backorder(order_id)
@@ -1206,7 +1308,7 @@ def allocation_short(*, allocation_id, actor: str = "") -> ShortOutcome:
         needs={line.product_id: missing},
         partial=partial,
         exclude_location_ids=[here.pk],
-        holdback=_waiting_ahead(order, product_ids=[line.product_id]),
+        **_waiting_ahead(order, product_ids=[line.product_id], per_line=partial),
     )
     replacements = [
         OrderAllocation.objects.create(

@@ -8,6 +8,7 @@ expressions and conditional updates, so that the database refuses an oversell.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -393,6 +394,27 @@ def _candidates(*, tenant_id, warehouse_id, product_ids: list, exclude: list) ->
     return list(query.select_for_update().values_list(*_CANDIDATE_COLUMNS))
 
 
+def stock_free(*, tenant_id, warehouse_id, product_ids: list, exclude=()) -> dict:
+    """{product_id: units} free to reserve (the candidates' filters), read without locking."""
+    today = timezone.localdate()
+    rows = (
+        StockBalance.objects.filter(
+            tenant_id=tenant_id,
+            product_id__in=product_ids,
+            location__warehouse_id=warehouse_id,
+            location__is_sellable=True,
+            on_hand__gt=F("allocated"),
+        )
+        .exclude(location_id__in=list(exclude))
+        .values_list(*_CANDIDATE_COLUMNS)
+    )
+    free: dict = defaultdict(int)
+    for row in rows:
+        if _may_ship(row, today):
+            free[row[1]] += row[4] - row[5]
+    return dict(free)
+
+
 def _may_ship(row, today: date) -> bool:
     expiry, tracked, min_days = row[6], row[9], row[10]
     return not tracked or (expiry is not None and expiry >= today + timedelta(days=min_days))
@@ -404,6 +426,30 @@ def _removal_key(row):
     return (expiry, row[7], row[8], row[0])
 
 
+def _held_back(rows, holdback, elsewhere) -> dict:
+    """{product_id: units} of the candidate ``rows`` left to the orders ahead (stock_reserve)."""
+    left: dict = defaultdict(int)
+    if not holdback:
+        return left
+    free: dict = defaultdict(int)
+    for row in rows:
+        free[row[1]] += row[4] - row[5]
+    # Only an entry that these products could serve even with nothing kept for the others can keep anything.
+    queue = [(key, wants) for key, wants in holdback if all(free[pid] >= units for pid, units in wants.items())]
+    if queue and elsewhere is not None:
+        more: dict = defaultdict(dict)
+        for key, pid, units, free_units in elsewhere([key for key, _wants in queue]):
+            more[key][pid] = more[key].get(pid, 0) + units
+            free[pid] = free_units
+        if more:
+            queue = [(key, {**wants, **more.get(key, {})}) for key, wants in queue]
+    for _key, wants in queue:
+        if all(free[pid] - left[pid] >= units for pid, units in wants.items()):
+            for pid, units in wants.items():
+                left[pid] += units
+    return left
+
+
 def stock_reserve(
     *,
     tenant_id,
@@ -411,7 +457,8 @@ def stock_reserve(
     needs: dict,
     partial: bool = False,
     exclude_location_ids=(),
-    holdback: dict | None = None,
+    holdback: list[tuple] | None = None,
+    holdback_elsewhere: Callable[[list], list[tuple]] | None = None,
     apply: bool = True,
 ) -> dict[object, list[Reservation]] | None:
     """Reserve ``needs`` {product_id: quantity} from sellable stock, FIFO (FEFO when expiry-tracked).
@@ -423,44 +470,38 @@ def stock_reserve(
     ``partial``: returns None (and changes nothing) when any product is short. Two statements
     in all: the locking SELECT and one UPDATE of every reserved row.
 
-    ``holdback`` {product_id: [units, ...]} names what orders ahead in the queue wait for, in queue
-    order: each is served first when what is free covers it (as if they had been re-allocated
-    first), and those units are left to them. One that cannot be covered holds nothing, so a
-    large backorder does not stop smaller orders behind it from shipping.
+    ``holdback`` [(key, {product_id: units}), ...] names what the orders ahead in the queue wait
+    for of these products, in queue order, each entry served whole or not at all: each is served
+    first when what is free covers all it waits for (as if they had been re-allocated first), and
+    those units are left to them. One that cannot be covered holds nothing, so a large backorder,
+    or one still short of another product, does not stop smaller orders behind it from shipping.
+    ``holdback_elsewhere(keys)`` tells, for the entries that these products alone could serve,
+    what else they wait for and what is free of it (read without locking), as (key, product_id,
+    units, free units): one more statement, only then.
     """
     assert transaction.get_connection().in_atomic_block, "stock_reserve needs a transaction"
     needs = {pid: qty for pid, qty in needs.items() if qty > 0}
     if not needs:
         return {}
     today = timezone.localdate()
+    exclude = list(exclude_location_ids)
     rows = [
         row
-        for row in _candidates(
-            tenant_id=tenant_id, warehouse_id=warehouse_id, product_ids=list(needs), exclude=list(exclude_location_ids)
-        )
+        for row in _candidates(tenant_id=tenant_id, warehouse_id=warehouse_id, product_ids=list(needs), exclude=exclude)
         if _may_ship(row, today)
     ]
     rows.sort(key=_removal_key)
     plan: dict[object, list[Reservation]] = defaultdict(list)
     remaining = dict(needs)
     increments: dict[int, int] = {}
-    free_by_product: dict = defaultdict(int)
-    for row in rows:
-        free_by_product[row[1]] += row[4] - row[5]
-    left_for_others = {}
-    for product_id, queue in (holdback or {}).items():
-        claimed = 0
-        for units in queue:
-            if free_by_product[product_id] - claimed >= units:
-                claimed += units
-        left_for_others[product_id] = claimed
+    left_for_others = _held_back(rows, holdback, holdback_elsewhere)
     for row in rows:
         pk, product_id, location_id, lot_id, on_hand, allocated = row[:6]
         want = remaining.get(product_id, 0)
         if want <= 0:
             continue
         free = on_hand - allocated
-        if left_for_others.get(product_id):
+        if left_for_others[product_id]:
             kept = min(free, left_for_others[product_id])
             left_for_others[product_id] -= kept
             free -= kept

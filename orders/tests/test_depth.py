@@ -301,3 +301,36 @@ def test_a_backorder_that_stock_cannot_cover_does_not_stop_smaller_orders_behind
     big.refresh_from_db()
     small.refresh_from_db()
     assert (big.status, small.status) == (Status.BACKORDERED, Status.ALLOCATED)
+
+
+def test_a_backorder_short_of_another_product_holds_back_nothing_from_later_orders(
+    setup, django_capture_on_commit_callbacks
+):
+    tenant, wh, tee, mug = setup
+    inv.stock(tenant, tee, wh, "01-01-1", 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        order(tenant, external_id="Q1", lines=[("TEE-RED-M", 1), ("MUG-1", 1)])
+        # Q1 cannot ship until mugs arrive, so the tee it also wants is not kept for it.
+        order(tenant, external_id="Q2", lines=[("TEE-RED-M", 1)])
+    statuses = {o.external_id: o.status for o in Order.objects.filter(tenant=tenant)}
+    assert statuses == {"Q1": Status.BACKORDERED, "Q2": Status.ALLOCATED}
+
+
+def test_a_backorder_that_stock_now_covers_keeps_every_product_it_needs_from_later_orders(
+    setup, django_capture_on_commit_callbacks
+):
+    tenant, wh, tee, mug = setup
+    with django_capture_on_commit_callbacks(execute=True):
+        order(tenant, external_id="Q1", lines=[("TEE-RED-M", 1), ("MUG-1", 2)])
+    # Both products arrive before the re-allocation message runs; later orders wait behind Q1.
+    with django_capture_on_commit_callbacks(execute=False):
+        inv.stock(tenant, tee, wh, "01-01-1", 1)
+        inv.stock(tenant, mug, wh, "01-02-1", 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        order(tenant, external_id="Q2", lines=[("TEE-RED-M", 1)])
+        order(tenant, external_id="Q3", lines=[("MUG-1", 1)])
+    statuses = {o.external_id: o.status for o in Order.objects.filter(tenant=tenant)}
+    assert statuses == {"Q1": Status.BACKORDERED, "Q2": Status.BACKORDERED, "Q3": Status.BACKORDERED}
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reallocate_backorders(warehouse_id=wh.pk, product_ids=[tee.pk, mug.pk])
+    assert Order.objects.get(tenant=tenant, external_id="Q1").status == Status.ALLOCATED

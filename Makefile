@@ -39,7 +39,7 @@ run: export DJANGO_HTTPS ?= 0
 run: venv
 	$(BIN)/python manage.py migrate --noinput
 	@mkdir -p var
-	$(BIN)/python manage.py seed_demo | tee var/demo-logins.txt
+	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT) | tee var/demo-logins.txt
 	@banner() { \
 	  echo; echo "================================================================"; \
 	  echo " Fulfillment is running at http://$(HOST):$(PORT)/"; \

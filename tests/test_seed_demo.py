@@ -28,6 +28,9 @@ def test_seed_demo_runs_twice_without_duplicating(api_as):
     call_command("seed_demo", stdout=io.StringIO())
     count = Order.objects.count()
     out = io.StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", "--base-url", "http://127.0.0.1:8011/", stdout=out)
     assert Order.objects.count() == count
     assert "already present" in out.getvalue()
+    # The logins printed point where `make run PORT=8011` serves the app.
+    assert "Demo logins (web: http://127.0.0.1:8011/login/)" in out.getvalue()
+    assert "Merchant portal logins (web: http://127.0.0.1:8011/portal/)" in out.getvalue()

@@ -61,6 +61,13 @@ def _address(name: str, **overrides) -> dict:
 class Command(BaseCommand):
     help = "Create demo data (safe to re-run: existing data is kept, new keys are printed)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--base-url",
+            default="http://127.0.0.1:8000",
+            help="where the app answers, for the login addresses printed (default http://127.0.0.1:8000)",
+        )
+
     def handle(self, *args, **options):
         eager = celery_app.conf.task_always_eager
         celery_app.conf.task_always_eager = True  # run allocation, labels and webhooks in-process
@@ -71,7 +78,7 @@ class Command(BaseCommand):
                 self._seed()
         finally:
             celery_app.conf.task_always_eager = eager
-        self._print_logins()
+        self._print_logins(base_url=options["base_url"].rstrip("/"))
 
     # -- data ------------------------------------------------------------------------------
 
@@ -222,11 +229,11 @@ class Command(BaseCommand):
 
     # -- the answer ------------------------------------------------------------------------
 
-    def _print_logins(self) -> None:
-        lines = ["", "Demo logins (web: http://127.0.0.1:8000/login/):"]
+    def _print_logins(self, *, base_url: str) -> None:
+        lines = ["", f"Demo logins (web: {base_url}/login/):"]
         for username in ("manager", "associate"):
             lines.append(f"  {username} / {PASSWORD}")
-        lines.append("Merchant portal logins (web: http://127.0.0.1:8000/portal/):")
+        lines.append(f"Merchant portal logins (web: {base_url}/portal/):")
         for slug in CATALOG:
             # Created (or its password reset) on every run, so that a re-run prints working logins.
             tenancy.merchant_user_create(

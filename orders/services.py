@@ -605,8 +605,9 @@ FOR NO KEY UPDATE OF o
 """
 
 
-def _holdback_pg(rows, *, per_line: bool) -> list[tuple]:
-    """stock_reserve's holdback from the ahead column of _ORDER_WITH_LINES_SQL (see _holdback)."""
+def _ahead_pg(rows) -> list[tuple]:
+    """(order_id, {product_id: units}) of the backorders ahead, in queue order, from the ahead
+    column of _ORDER_WITH_LINES_SQL."""
     by_key: dict = {}
     for row in rows:
         product_id = row[8]
@@ -614,39 +615,38 @@ def _holdback_pg(rows, *, per_line: bool) -> list[tuple]:
             key, units = element.rsplit(" ", 1)
             wants = by_key.setdefault(key, {})
             wants[product_id] = wants.get(product_id, 0) + int(units)
-    return _holdback(((uuid.UUID(key[-36:]), wants) for key, wants in sorted(by_key.items())), per_line=per_line)
+    return [(uuid.UUID(key[-36:]), wants) for key, wants in sorted(by_key.items())]
 
 
-def _holdback(queue, *, per_line: bool) -> list[tuple]:
-    """stock_reserve's holdback from (order_id, {product_id: units}) of the backorders ahead, in
-    queue order (what they wait for of this order's products): one entry per order for
-    ship-complete tenants (an order ahead is served whole or not at all, so one still short of
-    anything it waits for keeps nothing back from the orders behind it; _waiting_elsewhere tells
-    stock_reserve what else it waits for); one per line for tenants that ship partially (each
-    line ships when it can)."""
-    if not per_line:
-        return list(queue)
-    return [
-        ((order_id, product_id), {product_id: units})
-        for order_id, wants in queue
-        for product_id, units in wants.items()
-    ]
+def _holdback_args(queue, *, per_line: bool, tenant_id, warehouse_id, product_ids) -> dict:
+    """stock_reserve's holdback and holdback_elsewhere from (order_id, {product_id: units}) of the
+    backorders ahead, in queue order (what they wait for of the order's ``product_ids``): one
+    entry per order for ship-complete tenants (an order ahead is served whole or not at all, so
+    one still short of anything it waits for keeps nothing back from the orders behind it;
+    _waiting_elsewhere tells stock_reserve what else it waits for); one per line for tenants
+    that ship partially (each line ships when it can)."""
+    if per_line:
+        return {
+            "holdback": [
+                ((order_id, product_id), {product_id: units})
+                for order_id, wants in queue
+                for product_id, units in wants.items()
+            ]
+        }
+    return {
+        "holdback": list(queue),
+        "holdback_elsewhere": _waiting_elsewhere(
+            tenant_id=tenant_id, warehouse_id=warehouse_id, product_ids=product_ids
+        ),
+    }
 
 
 # What else some backorders ahead wait for (lines of products the allocating order does not
-# have), each with what is free of that product now (the candidates' filters, nothing locked).
-# OFFSET 0 keeps the lines an order_id lookup rather than a filter over every waiting line.
-_ELSEWHERE_SQL = """
-SELECT l.order_id, l.product_id, l.backordered_quantity, (
-    SELECT COALESCE(sum(b.on_hand - b.allocated), 0)::int
-    FROM inventory_stockbalance b
-    JOIN inventory_location loc ON loc.id = b.location_id
-    JOIN inventory_lot lot ON lot.id = b.lot_id
-    JOIN inventory_product p ON p.id = b.product_id
-    WHERE b.product_id = l.product_id AND b.tenant_id = %(tenant)s AND loc.warehouse_id = %(warehouse)s
-      AND loc.is_sellable AND b.on_hand > b.allocated
-      AND (NOT p.expiry_tracked OR lot.expiry_date >= %(today)s::date + p.min_shelf_life_days)
-)
+# have), each with what is free of that product now (inventory's definition, nothing locked), in
+# one statement. OFFSET 0 keeps the lines an order_id lookup rather than a filter over every
+# waiting line.
+_ELSEWHERE_SQL = f"""
+SELECT l.order_id, l.product_id, l.backordered_quantity, {inventory.FREE_UNITS_SQL.format(product="l.product_id")}
 FROM (
     SELECT order_id, product_id, backordered_quantity FROM orders_orderline
     WHERE order_id = ANY(%(orders)s::uuid[]) OFFSET 0
@@ -658,21 +658,19 @@ WHERE l.backordered_quantity > 0 AND NOT (l.product_id = ANY(%(mine)s::uuid[]))
 def _waiting_elsewhere(*, tenant_id, warehouse_id, product_ids):
     """stock_reserve's holdback_elsewhere: for some backorders ahead, their waiting lines of
     products other than ``product_ids`` (the allocating order's), as (order_id, product_id,
-    units, free units of that product)."""
+    units, free units of that product: inventory.stock_free)."""
 
     def lines(order_ids) -> list[tuple]:
-        if settings.IS_POSTGRES:
+        if settings.IS_POSTGRES:  # the lines and what is free of them in one round trip
             with connection.cursor() as cursor:
-                cursor.execute(
-                    _ELSEWHERE_SQL,
-                    {
-                        "tenant": tenant_id,
-                        "warehouse": warehouse_id,
-                        "today": timezone.localdate(),
-                        "orders": list(order_ids),
-                        "mine": list(product_ids),
-                    },
-                )
+                params = {
+                    "tenant": tenant_id,
+                    "warehouse": warehouse_id,
+                    "today": timezone.localdate(),
+                    "orders": list(order_ids),
+                    "mine": list(product_ids),
+                }
+                cursor.execute(_ELSEWHERE_SQL, params)
                 return cursor.fetchall()
         rows = list(
             OrderLine.objects.filter(order_id__in=list(order_ids), backordered_quantity__gt=0)
@@ -819,7 +817,7 @@ def order_allocate(*, order_id) -> str:
     if not settings.IS_POSTGRES:
         return _order_allocate_orm(order_id=order_id)
     with connection.cursor() as cursor:
-        cursor.execute(_ORDER_WITH_LINES_SQL, {"order": order_id, "today": timezone.localdate()})
+        cursor.execute(_ORDER_WITH_LINES_SQL, {"order": order_id})
         rows = cursor.fetchall()
     if not rows:
         return "missing"
@@ -830,15 +828,13 @@ def order_allocate(*, order_id) -> str:
         return status
     lines = [row[7:11] for row in rows]
     needs = _needs(lines)
-    ahead = any(row[11] for row in rows)
     plan = inventory.stock_reserve(
         tenant_id=tenant_id,
         warehouse_id=warehouse_id,
         needs=needs,
-        holdback=_holdback_pg(rows, per_line=partial) if ahead else None,
-        holdback_elsewhere=None
-        if partial or not ahead
-        else _waiting_elsewhere(tenant_id=tenant_id, warehouse_id=warehouse_id, product_ids=list(needs)),
+        **_holdback_args(
+            _ahead_pg(rows), per_line=partial, tenant_id=tenant_id, warehouse_id=warehouse_id, product_ids=list(needs)
+        ),
         apply=False,
     )
     if plan is None and partial:
@@ -902,24 +898,25 @@ def _order_allocate_orm(*, order_id) -> str:
         return order.status if order else "missing"
     lines = _line_rows(order.pk)
     needs = _needs(lines)
+    partial = _partial_allowed(order.tenant_id)
     plan = inventory.stock_reserve(
         tenant_id=order.tenant_id,
         warehouse_id=order.warehouse_id,
         needs=needs,
-        **_waiting_ahead(order, product_ids=list(needs)),
+        **_waiting_ahead(order, product_ids=list(needs), per_line=partial),
     )
     if plan is None:  # nothing was reserved
-        return _allocate_and_split(order_id) if _partial_allowed(order.tenant_id) else _backorder(order_id)
+        return _allocate_and_split(order_id) if partial else _backorder(order_id)
     _create_allocations(order.tenant_id, _allocation_rows(lines, plan))
     OrderLine.objects.filter(order_id=order.pk).update(allocated_quantity=F("quantity"), backordered_quantity=0)
     _transition(order, Status.ALLOCATED, message="Stock allocated")
     return order.status
 
 
-def _waiting_ahead(order: Order, *, product_ids: list, per_line: bool | None = None) -> dict:
-    """stock_reserve's holdback and holdback_elsewhere for ``order``: what the backorders ahead
-    of it in its warehouse wait for of ``product_ids``, in queue order (_holdback); the ORM twin of
-    the subquery in _ORDER_WITH_LINES_SQL. ``per_line`` defaults to the tenant's rule."""
+def _waiting_ahead(order: Order, *, product_ids: list, per_line: bool) -> dict:
+    """stock_reserve's holdback and holdback_elsewhere for ``order`` (_holdback_args): what the
+    backorders ahead of it in its warehouse wait for of ``product_ids``, in queue order; the ORM
+    twin of the ahead column of _ORDER_WITH_LINES_SQL. ``per_line``: the tenant ships partially."""
     ahead = Q(order__priority__gt=order.priority) | Q(
         order__priority=order.priority, order__created_at__lt=order.created_at
     )
@@ -939,16 +936,13 @@ def _waiting_ahead(order: Order, *, product_ids: list, per_line: bool | None = N
     for order_id, product_id, units in rows:
         wants = queue.setdefault(order_id, {})
         wants[product_id] = wants.get(product_id, 0) + units
-    if not queue:
-        return {}
-    if per_line is None:
-        per_line = _partial_allowed(order.tenant_id)
-    return {
-        "holdback": _holdback(queue.items(), per_line=per_line),
-        "holdback_elsewhere": None
-        if per_line
-        else _waiting_elsewhere(tenant_id=order.tenant_id, warehouse_id=order.warehouse_id, product_ids=product_ids),
-    }
+    return _holdback_args(
+        queue.items(),
+        per_line=per_line,
+        tenant_id=order.tenant_id,
+        warehouse_id=order.warehouse_id,
+        product_ids=product_ids,
+    )
 
 
 def _partial_allowed(tenant_id) -> bool:

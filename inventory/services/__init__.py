@@ -46,6 +46,7 @@ from inventory.services.replenishment import (
     replenishment_run,
 )
 from inventory.services.stock import (
+    FREE_UNITS_SQL,
     SPECIAL_LOCATIONS,
     InsufficientStock,
     InventoryError,
@@ -65,6 +66,7 @@ from inventory.services.stock import (
 )
 
 __all__ = [
+    "FREE_UNITS_SQL",
     "AdjustmentStateError",
     "CountLineInput",
     "adjustment_approve",

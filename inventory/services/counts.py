@@ -133,9 +133,8 @@ def count_request(
     return existing, False
 
 
-@transaction.atomic
-def location_hold(*, location_id) -> bool:
-    """Take a location out of allocation until it is counted; whether it is held now.
+def location_hold(*, location_id) -> None:
+    """Take a location out of allocation until it is counted.
 
     The hold is the location's ``is_sellable`` switched off (allocation reads only sellable
     stock, so its hot path has nothing more to check), and ``held_since`` remembers that it was
@@ -145,18 +144,14 @@ def location_hold(*, location_id) -> bool:
     location row is the last lock a short pick takes, after its balances, as a count's close
     takes it after the location's balances, so the two cannot deadlock.
     """
-    now = timezone.now()
-    held = (
-        Location.objects.filter(pk=location_id, is_virtual=False)
-        .filter(Q(is_sellable=True, held_since__isnull=True) | Q(held_since__isnull=False))
-        .update(is_sellable=False, held_since=now)
-    )
-    return held == 1
+    Location.objects.filter(pk=location_id, is_virtual=False).filter(
+        Q(is_sellable=True, held_since__isnull=True) | Q(held_since__isnull=False)
+    ).update(is_sellable=False, held_since=timezone.now())
 
 
-def _settle_hold(count: CycleCount) -> bool:
-    """After ``count`` closed: give its location back to allocation when the count was made after
-    the hold began; whether it did.
+def _settle_hold(count: CycleCount) -> None:
+    """After ``count`` closed (_close): give its location back to allocation when the count was
+    made after the hold began.
 
     The backorders waiting for the products now free there are re-allocated (orders sits above
     us: a named task, after commit). A count submitted before the short pick that held the
@@ -174,10 +169,8 @@ def _settle_hold(count: CycleCount) -> bool:
         wanted = sorted({str(pk) for pk in product_ids})
         if wanted:
             enqueue("orders.tasks.reallocate_backorders", warehouse_id=str(count.warehouse_id), product_ids=wanted)
-        return True
-    if Location.objects.filter(pk=count.location_id, held_since__isnull=False).exists():
+    elif Location.objects.filter(pk=count.location_id, held_since__isnull=False).exists():
         _create_count(location=count.location, reason=CountReason.SHORT_PICK, today=timezone.localdate())
-    return False
 
 
 def _last_counted() -> dict[int, object]:
@@ -422,12 +415,15 @@ def _post_variances(count: CycleCount, lines: list[CycleCountLine], *, actor: st
 
 
 def _close(count: CycleCount, *, old: str, new: str, **fields) -> None:
+    """Move ``count`` from ``old`` to ``new``; a count that closes settles its location's hold."""
     updated = CycleCount.objects.filter(pk=count.pk, status=old).update(status=new, **fields)
     if updated != 1:  # the count row is locked: cannot happen; refuse rather than decide twice
         raise CountStateError("the count changed meanwhile", code="invalid_state")
     count.status = new
     for name, value in fields.items():
         setattr(count, name, value)
+    if new == CountStatus.CLOSED:
+        _settle_hold(count)
 
 
 @transaction.atomic
@@ -449,13 +445,11 @@ def count_submit(*, count_id, lines: list[CountLineInput], actor: str = "") -> C
     fields = {"has_variance": has_variance, "counted_by": actor[:100], "submitted_at": now}
     if not has_variance:
         _close(count, old=CountStatus.OPEN, new=CountStatus.CLOSED, closed_at=now, **fields)
-        _settle_hold(count)
         return count
     if all(within_tolerance(expected=x.expected_quantity, variance=x.variance) for x in saved):
         _close(count, old=CountStatus.OPEN, new=CountStatus.IN_REVIEW, **fields)
         if _post_variances(count, saved, actor=actor) == 0:
             _close(count, old=CountStatus.IN_REVIEW, new=CountStatus.CLOSED, closed_at=now)
-            _settle_hold(count)
         return count
     _close(count, old=CountStatus.OPEN, new=CountStatus.IN_REVIEW, **fields)
     return count
@@ -476,7 +470,6 @@ def count_approve(*, count_id, actor: Actor) -> CycleCount:
     lines = list(count.lines.select_related("product", "lot"))
     if _post_variances(count, lines, actor=actor.label) == 0:
         _close(count, old=CountStatus.IN_REVIEW, new=CountStatus.CLOSED, closed_at=timezone.now())
-        _settle_hold(count)
     return count
 
 

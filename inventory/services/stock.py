@@ -375,41 +375,50 @@ FOR NO KEY UPDATE OF b
 """
 
 
+# What is free to reserve of one product: the candidates' filters and the shelf-life rule
+# (_may_ship) in SQL, as a scalar subquery for statements that need it beside other rows (nothing
+# locked). ``{product}`` is the SQL expression of the product id; the statement binds %(tenant)s,
+# %(warehouse)s and %(today)s.
+FREE_UNITS_SQL = """(
+    SELECT COALESCE(sum(b.on_hand - b.allocated), 0)::int
+    FROM inventory_stockbalance b
+    JOIN inventory_location loc ON loc.id = b.location_id
+    JOIN inventory_lot lot ON lot.id = b.lot_id
+    JOIN inventory_product p ON p.id = b.product_id
+    WHERE b.product_id = {product} AND b.tenant_id = %(tenant)s AND loc.warehouse_id = %(warehouse)s
+      AND loc.is_sellable AND b.on_hand > b.allocated
+      AND (NOT p.expiry_tracked OR lot.expiry_date >= %(today)s::date + p.min_shelf_life_days)
+)"""
+
+
+def _candidate_query(*, tenant_id, warehouse_id, product_ids: list, exclude=()):
+    """The balances a reservation may draw on (before the shelf-life rule, _may_ship): the ORM
+    form of _CANDIDATES_SQL's filters, unordered and unlocked."""
+    return StockBalance.objects.filter(
+        tenant_id=tenant_id,
+        product_id__in=product_ids,
+        location__warehouse_id=warehouse_id,
+        location__is_sellable=True,
+        on_hand__gt=F("allocated"),
+    ).exclude(location_id__in=list(exclude))
+
+
 def _candidates(*, tenant_id, warehouse_id, product_ids: list, exclude: list) -> list[tuple]:
     if settings.IS_POSTGRES:
         with connection.cursor() as cursor:
             cursor.execute(_CANDIDATES_SQL, [tenant_id, product_ids, warehouse_id, exclude])
             return cursor.fetchall()
-    query = (
-        StockBalance.objects.filter(
-            tenant_id=tenant_id,
-            product_id__in=product_ids,
-            location__warehouse_id=warehouse_id,
-            location__is_sellable=True,
-            on_hand__gt=F("allocated"),
-        )
-        .exclude(location_id__in=exclude)
-        .order_by("location_id", "pk")
-    )
-    return list(query.select_for_update().values_list(*_CANDIDATE_COLUMNS))
+    query = _candidate_query(tenant_id=tenant_id, warehouse_id=warehouse_id, product_ids=product_ids, exclude=exclude)
+    return list(query.order_by("location_id", "pk").select_for_update().values_list(*_CANDIDATE_COLUMNS))
 
 
-def stock_free(*, tenant_id, warehouse_id, product_ids: list, exclude=()) -> dict:
-    """{product_id: units} free to reserve (the candidates' filters), read without locking."""
+def stock_free(*, tenant_id, warehouse_id, product_ids: list) -> dict:
+    """{product_id: units} free to reserve (what a reservation may draw on), read without locking
+    (the ORM twin of FREE_UNITS_SQL)."""
     today = timezone.localdate()
-    rows = (
-        StockBalance.objects.filter(
-            tenant_id=tenant_id,
-            product_id__in=product_ids,
-            location__warehouse_id=warehouse_id,
-            location__is_sellable=True,
-            on_hand__gt=F("allocated"),
-        )
-        .exclude(location_id__in=list(exclude))
-        .values_list(*_CANDIDATE_COLUMNS)
-    )
+    rows = _candidate_query(tenant_id=tenant_id, warehouse_id=warehouse_id, product_ids=product_ids)
     free: dict = defaultdict(int)
-    for row in rows:
+    for row in rows.values_list(*_CANDIDATE_COLUMNS):
         if _may_ship(row, today):
             free[row[1]] += row[4] - row[5]
     return dict(free)
@@ -441,8 +450,7 @@ def _held_back(rows, holdback, elsewhere) -> dict:
         for key, pid, units, free_units in elsewhere([key for key, _wants in queue]):
             more[key][pid] = more[key].get(pid, 0) + units
             free[pid] = free_units
-        if more:
-            queue = [(key, {**wants, **more.get(key, {})}) for key, wants in queue]
+        queue = [(key, {**wants, **more.get(key, {})}) for key, wants in queue]
     for _key, wants in queue:
         if all(free[pid] - left[pid] >= units for pid, units in wants.items()):
             for pid, units in wants.items():

@@ -3,9 +3,8 @@ out of put-away, shown on the count pages, given back when a count made after it
 
 import pytest
 from django.db import transaction
-from django.test import Client
 
-from fulfillment.tenancy.tests.factories import TenantFactory, staff_with_token
+from fulfillment.tenancy.tests.factories import TenantFactory, staff_client, staff_with_token
 from inventory import services
 from inventory.models import CountReason, CountStatus, CycleCount, Location, Receipt, StockBalance, StockMovement
 from inventory.selectors import stock_levels
@@ -15,7 +14,6 @@ from inventory.services.stock import InventoryError
 from inventory.tests import factories as inv
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "pass-word-123"
 
 
 @pytest.fixture
@@ -30,13 +28,6 @@ def shop():
 
 def location(wh, code="01-03-1"):
     return Location.objects.get(warehouse=wh, code=code)
-
-
-def login(username, role, wh) -> Client:
-    staff_with_token(username=username, role=role, warehouse=wh)
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 def reserve(tenant, wh, product, quantity):
@@ -130,7 +121,7 @@ def test_handheld_count_list_puts_held_locations_first_and_says_so(shop):
     tenant, wh, tee = shop
     scheduled = counts.count_create(warehouse_id=wh.pk, location_code="01-01-1")
     held, _ = counts.count_request(location_id=location(wh, "02-05-1").pk, hold=True)
-    client = login("al", "associate", wh)
+    client = staff_client("al", "associate", wh)
 
     listing = client.get("/handheld/count/").content.decode()
     page = client.get(f"/handheld/count/{held.pk}/").content.decode()
@@ -147,7 +138,7 @@ def test_manager_review_shows_the_hold_and_approving_says_it_ended(shop):
     tenant, wh, tee = shop
     count, _ = counts.count_request(location_id=location(wh).pk, hold=True)
     counts.count_submit(count_id=count.pk, lines=[CountLineInput(sku="TEE", counted_quantity=2)])
-    client = login("mia", "manager", wh)
+    client = staff_client("mia", "manager", wh)
 
     review = client.get("/inventory/counts/").content.decode()
     approved = client.post(f"/inventory/counts/{count.pk}/approve/", follow=True).content.decode()
@@ -166,7 +157,7 @@ def test_manager_rejecting_a_held_count_is_told_the_location_stays_held(shop):
     tenant, wh, tee = shop
     count, _ = counts.count_request(location_id=location(wh).pk, hold=True)
     counts.count_submit(count_id=count.pk, lines=[CountLineInput(sku="TEE", counted_quantity=0)])
-    client = login("mia", "manager", wh)
+    client = staff_client("mia", "manager", wh)
 
     rejected = client.post(f"/inventory/counts/{count.pk}/reject/", follow=True).content.decode()
 
@@ -183,7 +174,7 @@ def test_approving_a_count_made_before_the_short_says_the_location_stays_held(sh
     earlier = counts.count_create(warehouse_id=wh.pk, location_code="01-03-1")
     counts.count_submit(count_id=earlier.pk, lines=[CountLineInput(sku="TEE", counted_quantity=30)])
     counts.count_request(location_id=location(wh).pk, hold=True)  # a short after the count: keeps it in review
-    client = login("mia", "manager", wh)
+    client = staff_client("mia", "manager", wh)
 
     review = client.get("/inventory/counts/").content.decode()
     approved = client.post(f"/inventory/counts/{earlier.pk}/approve/", follow=True).content.decode()

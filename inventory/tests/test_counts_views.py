@@ -5,7 +5,7 @@ import re
 import pytest
 from django.test import Client
 
-from fulfillment.tenancy.tests.factories import TenantFactory, staff_with_token
+from fulfillment.tenancy.tests.factories import TenantFactory, staff_client, staff_with_token
 from inventory.models import Adjustment, AdjustmentStatus, CountStatus, CycleCount, ProductBarcode, StockBalance
 from inventory.services import adjustments, counts, ledger_differences
 from inventory.services.counts import CountLineInput
@@ -26,13 +26,6 @@ def shop():
     return tenant, wh, tee
 
 
-def login(username, role, wh) -> Client:
-    staff_with_token(username=username, role=role, warehouse=wh)
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
-
-
 def on_hand(product, code="01-01-1"):
     return StockBalance.objects.get(product=product, location__code=code).on_hand
 
@@ -40,7 +33,7 @@ def on_hand(product, code="01-01-1"):
 def test_handheld_blind_count_scan_location_then_units_and_cases_then_submit(shop):
     tenant, wh, tee = shop
     count = counts.count_create(warehouse_id=wh.pk, location_code="01-01-1")
-    client = login("al", "associate", wh)
+    client = staff_client("al", "associate", wh)
     listing = client.get("/handheld/count/")
     assert listing.status_code == 200
     assert f'data-count="{count.pk}"' in listing.content.decode()
@@ -71,7 +64,7 @@ def test_handheld_blind_count_scan_location_then_units_and_cases_then_submit(sho
 def test_handheld_wrong_location_scan_is_an_error_and_changes_nothing(shop):
     _, wh, tee = shop
     count = counts.count_create(warehouse_id=wh.pk, location_code="01-01-1")
-    client = login("al", "associate", wh)
+    client = staff_client("al", "associate", wh)
     response = client.post(f"/handheld/count/{count.pk}/", {"scan": "01-02-1"})
     assert response.status_code == 422
     assert 'data-error="1"' in response.content.decode()
@@ -85,7 +78,7 @@ def test_handheld_wrong_location_scan_is_an_error_and_changes_nothing(shop):
 def test_handheld_unknown_barcode_is_an_error(shop):
     _, wh, _ = shop
     count = counts.count_create(warehouse_id=wh.pk, location_code="01-01-1")
-    client = login("al", "associate", wh)
+    client = staff_client("al", "associate", wh)
     client.post(f"/handheld/count/{count.pk}/", {"scan": "01-01-1"})
     response = client.post(f"/handheld/count/{count.pk}/", {"scan": "99999999"})
     assert response.status_code == 422
@@ -95,7 +88,7 @@ def test_handheld_unknown_barcode_is_an_error(shop):
 def test_handheld_count_of_another_warehouse_is_404(shop):
     _, wh, _ = shop
     count = counts.count_create(warehouse_id=wh.pk, location_code="01-01-1")
-    client = login("olga", "associate", inv.warehouse("WEST"))
+    client = staff_client("olga", "associate", inv.warehouse("WEST"))
     assert client.get(f"/handheld/count/{count.pk}/").status_code == 404
     assert f'data-count="{count.pk}"' not in client.get("/handheld/count/").content.decode()
 
@@ -104,7 +97,7 @@ def test_manager_reviews_a_count_and_approves_it(shop):
     _, wh, tee = shop
     count = counts.count_create(warehouse_id=wh.pk, location_code="01-01-1")
     counts.count_submit(count_id=count.pk, lines=[CountLineInput(sku="TEE", counted_quantity=30)], actor="al")
-    client = login("mia", "manager", wh)
+    client = staff_client("mia", "manager", wh)
     page = client.get("/inventory/counts/").content.decode()
     assert f'data-count="{count.pk}"' in page
     assert '<td>40</td><td>30</td>\n              <td class="variance">-10</td>' in page
@@ -122,7 +115,7 @@ def test_manager_rejects_a_count_and_a_recount_is_opened(shop):
     _, wh, tee = shop
     count = counts.count_create(warehouse_id=wh.pk, location_code="01-01-1")
     counts.count_submit(count_id=count.pk, lines=[CountLineInput(sku="TEE", counted_quantity=30)], actor="al")
-    client = login("mia", "manager", wh)
+    client = staff_client("mia", "manager", wh)
     client.post(f"/inventory/counts/{count.pk}/reject/")
     assert sorted(CycleCount.objects.values_list("status", flat=True)) == ["cancelled", "open"]
     assert on_hand(tee) == 40
@@ -136,7 +129,7 @@ def test_manager_approves_and_rejects_pending_adjustments(shop):
         )
         for d in (-12, -15)
     )
-    client = login("mia", "manager", wh)
+    client = staff_client("mia", "manager", wh)
     page = client.get("/inventory/adjustments/").content.decode()
     assert f'data-adjustment="{first.pk}"' in page and f'data-adjustment="{second.pk}"' in page
     client.post(f"/inventory/adjustments/{first.pk}/approve/")
@@ -151,7 +144,7 @@ def test_associates_cannot_open_manager_pages_or_decide(shop):
     pending = adjustments.adjustment_create(
         tenant_id=tenant.pk, warehouse_id=wh.pk, sku="TEE", location_code="01-01-1", quantity_delta=-12, reason="lost"
     )
-    client = login("al", "associate", wh)
+    client = staff_client("al", "associate", wh)
     assert client.get("/inventory/counts/").status_code == 403
     assert client.get("/inventory/adjustments/").status_code == 403
     assert client.post(f"/inventory/adjustments/{pending.pk}/approve/").status_code == 403

@@ -1,38 +1,15 @@
 """PostgreSQL: concurrent receipts into the same lot and location add up, and the ledger stays balanced."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from fulfillment.tenancy.tests.factories import TenantFactory
 from inventory import services
 from inventory.models import InboundLine, Lot, Receipt, StockBalance
 from inventory.services import putaway
 from inventory.tests import factories as inv
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _run_together(jobs):
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-
-    def run(work):
-        try:
-            barrier.wait(timeout=30)
-            work()
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
 
 
 def test_concurrent_receipts_into_one_new_lot_and_location_sum_up():
@@ -61,7 +38,7 @@ def test_concurrent_receipts_into_one_new_lot_and_location_sum_up():
         return work
 
     jobs = [receive(asn, "01-01-1", 3) for asn in own] + [receive(shared, "", 2) for _ in range(6)]
-    errors = _run_together(jobs)
+    errors = run_together(jobs)
 
     assert errors == []
     assert Lot.objects.filter(tenant=tenant, code="LOT-1").count() == 1
@@ -91,7 +68,7 @@ def test_concurrent_put_aways_into_one_location_sum_up():
         return lambda: putaway.putaway_confirm(receipt_id=receipt.pk, location_barcode="02-02-2", quantity=5)
 
     # Each receipt twice at once: the second confirmation of the same receipt must be refused.
-    errors = _run_together([put(r) for r in receipts] * 2)
+    errors = run_together([put(r) for r in receipts] * 2)
 
     assert len(errors) == 8
     assert all(isinstance(e, services.InventoryError) for e in errors)
@@ -137,7 +114,7 @@ def test_receipts_put_aways_and_moves_on_one_lot_at_once_keep_the_ledger_balance
             product=tee, warehouse_id=wh.pk, from_code="01-01-1", to_code="02-01-1", quantity=2, lot="LOT-1"
         )
 
-    errors = _run_together([receive(a) for a in fresh] + [put(r) for r in waiting] + [move] * 6)
+    errors = run_together([receive(a) for a in fresh] + [put(r) for r in waiting] + [move] * 6)
 
     assert errors == []
     balances = {

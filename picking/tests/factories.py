@@ -1,14 +1,13 @@
-"""Set-ups for picking tests: allocated orders ready for a wave, what a wave wrote, full picks,
-and concurrent runs."""
+"""Set-ups for picking tests: allocated orders ready for a wave, what a wave wrote, full and
+short picks, and what they left in stock and orders (concurrent runs: tests.threads)."""
 
-import threading
-
-from django.db import connection
+from django.db.models import Sum
 
 from fulfillment.tenancy.tests.factories import TenantFactory, staff_with_token
 from inventory import services as inventory
+from inventory.models import StockBalance
 from inventory.tests import factories as inv
-from orders.models import OrderEvent, Status
+from orders.models import Order, OrderEvent, Status
 from orders.tests.factories import order
 from picking.models import PickList, PickTask, Wave
 from picking.services import pick_confirm
@@ -66,24 +65,27 @@ def pick_in_full(pick_list, task, *, user=None, actor=""):
     )
 
 
-def run_together(jobs, *, timeout=60) -> list[BaseException]:
-    """Run each job (a callable) in its own thread and database connection, all let go at once by
-    a barrier; answer what they raised."""
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
+def short(pick_list, task, *, picked=0, actor=""):
+    """Report ``task`` short at its location with ``picked`` units found (its product scanned only
+    if any were)."""
+    return pick_confirm(
+        pick_list=pick_list,
+        task_id=task.pk,
+        location_barcode=task.location.code,
+        product_barcode=task.product.sku if picked else "",
+        quantity=picked,
+        short=True,
+        actor=actor,
+    )
 
-    def run(job) -> None:
-        try:
-            barrier.wait(timeout=30)
-            job()
-        except BaseException as exc:  # answered to the caller, which asserts on it
-            errors.append(exc)
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
-    return errors
+def stock_at(code, product):
+    """(on hand, allocated) of a product at a location, over its lots."""
+    totals = StockBalance.objects.filter(location__code=code, product=product).aggregate(
+        on_hand=Sum("on_hand"), allocated=Sum("allocated")
+    )
+    return (totals["on_hand"] or 0, totals["allocated"] or 0)
+
+
+def order_status(o):
+    return Order.objects.get(pk=o.pk).status

@@ -224,12 +224,44 @@ def _take(page, live_server, pick_list) -> None:
     assert page.url == f"{live_server.url}/handheld/pick/{pick_list.pk}/"
 
 
-def _burst(page, codes, *, gap_ms=150) -> None:
-    """Scans ``gap_ms`` apart, whatever the server is doing, then wait until every one is answered."""
+class _SlowAnswer:
+    """A route handler for a slow network: while armed, the first scan sent (a fetch POST) is held
+    unanswered until ``release()``; everything else goes on at once. Sync Playwright runs the
+    handler only inside a Playwright call of the test, so the held route is kept, not waited on."""
+
+    def __init__(self, page):
+        self.page = page
+        self.armed = False
+        self.held = []
+
+    def __call__(self, route) -> None:
+        request = route.request
+        scan = request.method == "POST" and request.headers.get("x-requested-with") == "fetch"
+        if scan and self.armed:
+            self.armed = False
+            self.held.append(route)
+            return
+        route.continue_()
+
+    def release(self, timeout_ms=10_000) -> None:
+        for _ in range(timeout_ms // 10):
+            if self.held:
+                break
+            self.page.wait_for_timeout(10)  # lets Playwright hand the scan to the handler
+        assert self.held, "no scan was sent"
+        self.held.pop().continue_()
+
+
+def _burst(page, slow: _SlowAnswer, codes, *, gap_ms=150) -> None:
+    """Scans ``gap_ms`` apart while the first one's answer is held back (by ``slow``); once all
+    wait in the page's queue the answer comes, then wait until every one is answered."""
+    slow.armed = True
     for code in codes:
         page.keyboard.type(code)
         page.keyboard.press("Enter")
         page.wait_for_timeout(gap_ms)
+    page.wait_for_function("(n) => document.body.dataset.pending === String(n)", arg=len(codes))
+    slow.release()
     page.wait_for_function("() => !document.body.hasAttribute('data-pending')")
 
 
@@ -241,17 +273,13 @@ def test_fast_scans_over_a_slow_network_are_all_counted_in_order(live_server, pa
     _order, pick_list, task = _one_order_list(5)
     page.add_init_script(PLAIN_HTTP)
     page.add_init_script(WATCH_PENDING)
-
-    def slow(route):
-        if route.request.method == "POST" and route.request.headers.get("x-requested-with") == "fetch":
-            page.wait_for_timeout(400)  # 400 ms of latency for every scan's answer
-        route.continue_()
-
+    slow = _SlowAnswer(page)
     page.route("**/handheld/pick/**", slow)
     _take(page, live_server, pick_list)
 
-    # Location and three units, 150 ms apart: none of them waits for the previous answer.
-    _burst(page, ["01-03-1", BARCODES["TEE"], BARCODES["TEE"], BARCODES["TEE"]])
+    # Location and three units, 150 ms apart, typed before the first answer comes: none of them
+    # waits for the previous answer.
+    _burst(page, slow, ["01-03-1", BARCODES["TEE"], BARCODES["TEE"], BARCODES["TEE"]])
 
     assert shown(page)["counted"] == 3 and shown(page)["step"] == "count"
     assert page.evaluate("window.__maxPending") >= 2  # scans did queue behind answers in flight
@@ -262,7 +290,7 @@ def test_fast_scans_over_a_slow_network_are_all_counted_in_order(live_server, pa
     # Codes may break anywhere rather than widen the page; words break only between them.
     assert page.evaluate(STYLE, "#task-sku") == {"overflowWrap": "anywhere", "wordBreak": "normal"}
 
-    _burst(page, [BARCODES["TEE"], BARCODES["TEE"], task.tote])
+    _burst(page, slow, [BARCODES["TEE"], BARCODES["TEE"], task.tote])
 
     assert page.text_content("#list-done").strip().startswith("Pick list complete.")
     assert page.evaluate(STYLE, "#list-done .hh-mid") == {"overflowWrap": "normal", "wordBreak": "normal"}
@@ -280,18 +308,13 @@ def test_fast_scans_over_a_slow_network_are_all_counted_in_order(live_server, pa
 
 def test_scans_queued_behind_a_refused_scan_are_not_sent_and_are_named(live_server, page):
     _order, pick_list, task = _one_order_list(5)
-
-    def slow(route):
-        if route.request.method == "POST" and route.request.headers.get("x-requested-with") == "fetch":
-            page.wait_for_timeout(400)
-        route.continue_()
-
+    slow = _SlowAnswer(page)
     page.route("**/handheld/pick/**", slow)
     _take(page, live_server, pick_list)
 
     # A wrong location first: the two scans typed behind it were meant for a step that never came.
-    # Typed well inside the first answer's 400 ms, however slowly the machine types.
-    _burst(page, ["09-09-9", "01-03-1", BARCODES["TEE"]], gap_ms=30)
+    # Typed before the first answer comes, however slowly the machine types.
+    _burst(page, slow, ["09-09-9", "01-03-1", BARCODES["TEE"]], gap_ms=30)
 
     assert page.text_content("#scan-error") == "Wrong location 09-09-9: go to 01-03-1."
     assert page.text_content("#scan-offline") == f"2 more scans not sent (01-03-1, {BARCODES['TEE']}): scan again."

@@ -2,8 +2,9 @@
 send a picker back to the place just reported empty, and the waiting orders are allocated again
 when the count closes (posted within tolerance, approved, or the recount of a rejected count)."""
 
+from functools import partial
+
 import pytest
-from django.db.models import Sum
 
 from fulfillment.tenancy.actor import Actor
 from fulfillment.tenancy.tests.factories import TenantFactory
@@ -12,11 +13,12 @@ from inventory.selectors import stock_levels
 from inventory.services import counts, ledger_differences
 from inventory.services.counts import CountLineInput
 from inventory.tests import factories as inv
-from orders.models import Order, OrderAllocation, Status
+from orders.models import OrderAllocation, Status
 from orders.tests.factories import order
 from picking import services
 from picking.models import TaskStatus
-from picking.tests.factories import pick_in_full, run_together
+from picking.tests.factories import order_status, pick_in_full, short, stock_at
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -39,15 +41,7 @@ def shop(django_capture_on_commit_callbacks):
 def _short_nothing_found(capture, pick_list):
     task = pick_list.tasks.select_related("location").get()
     with capture(execute=True):
-        return services.pick_confirm(
-            pick_list=pick_list,
-            task_id=task.pk,
-            location_barcode=task.location.code,
-            product_barcode="",
-            quantity=0,
-            short=True,
-            actor="ana",
-        )
+        return short(pick_list, task, actor="ana")
 
 
 def _live_allocations(o):
@@ -57,10 +51,6 @@ def _live_allocations(o):
     )
 
 
-def _status(o):
-    return Order.objects.get(pk=o.pk).status
-
-
 def _location(wh, code="01-03-1"):
     return Location.objects.get(warehouse=wh, code=code)
 
@@ -68,13 +58,6 @@ def _location(wh, code="01-03-1"):
 def _held(wh, code="01-03-1"):
     location = _location(wh, code)
     return (location.is_sellable, location.held_since is not None)
-
-
-def _balance(code, product):
-    totals = StockBalance.objects.filter(location__code=code, product=product).aggregate(
-        on_hand=Sum("on_hand"), allocated=Sum("allocated")
-    )
-    return (totals["on_hand"] or 0, totals["allocated"] or 0)
 
 
 def _count(wh, code="01-03-1", **filters):
@@ -97,10 +80,10 @@ def test_short_picked_location_is_not_allocated_again_until_its_count_closes(sho
     # The order went back to backordered and was offered to allocation at once: the 8 units left
     # at 01-03-1 are not taken, since the picker just found none of the 2 expected there.
     assert task.status == TaskStatus.SHORT
-    assert _status(first) == Status.BACKORDERED
+    assert order_status(first) == Status.BACKORDERED
     assert _live_allocations(first) == []
     assert _held(wh) == (False, True)
-    assert _balance("01-03-1", tee) == (8, 0)
+    assert stock_at("01-03-1", tee) == (8, 0)
     count = _count(wh)
     assert (count.reason, count.status) == (CountReason.SHORT_PICK, CountStatus.OPEN)
     level = stock_levels(balances=StockBalance.objects.filter(product=tee))[(tee.pk, wh.pk)]
@@ -112,9 +95,9 @@ def test_short_picked_location_is_not_allocated_again_until_its_count_closes(sho
 
     assert closed.status == CountStatus.CLOSED
     assert _held(wh) == (True, False)
-    assert _status(first) == Status.ALLOCATED
+    assert order_status(first) == Status.ALLOCATED
     assert _live_allocations(first) == [("01-03-1", 2)]
-    assert _balance("01-03-1", tee) == (8, 2)
+    assert stock_at("01-03-1", tee) == (8, 2)
     assert ledger_differences() == []
 
 
@@ -133,22 +116,22 @@ def test_allocations_made_before_the_short_stay_and_are_picked_while_new_orders_
 
     assert _held(wh) == (False, True)
     assert _live_allocations(second) == [("01-03-1", 3)]  # already promised: the picker may still find it
-    assert _status(third) == Status.BACKORDERED  # 5 units free at 01-03-1, but it is held
-    assert _balance("01-03-1", tee) == (8, 3)
+    assert order_status(third) == Status.BACKORDERED  # 5 units free at 01-03-1, but it is held
+    assert stock_at("01-03-1", tee) == (8, 3)
     level = stock_levels(balances=StockBalance.objects.filter(product=tee))[(tee.pk, wh.pk)]
     assert (level["on_hand"], level["allocated"], level["available"]) == (8, 3, 0)
 
     with django_capture_on_commit_callbacks(execute=True):
         pick_in_full(second_list, second_list.tasks.get(), actor="ana")
 
-    assert _status(second) == Status.PICKED
-    assert _balance("01-03-1", tee) == (5, 0)
+    assert order_status(second) == Status.PICKED
+    assert stock_at("01-03-1", tee) == (5, 0)
     assert _held(wh) == (False, True)  # a pick is no count
 
     _submit(django_capture_on_commit_callbacks, _count(wh), 5)
 
     assert _held(wh) == (True, False)
-    assert (_status(first), _status(third)) == (Status.ALLOCATED, Status.ALLOCATED)
+    assert (order_status(first), order_status(third)) == (Status.ALLOCATED, Status.ALLOCATED)
     assert (_live_allocations(first), _live_allocations(third)) == ([("01-03-1", 2)], [("01-03-1", 1)])
     assert ledger_differences() == []
 
@@ -162,7 +145,7 @@ def test_short_that_finds_the_units_elsewhere_holds_only_the_short_location(shop
     assert _held(wh) == (False, True)
     assert _held(wh, "02-05-1") == (True, False)
     assert _live_allocations(first) == [("02-05-1", 2)]
-    assert _status(first) == Status.PICKING
+    assert order_status(first) == Status.PICKING
     assert ledger_differences() == []
 
 
@@ -173,13 +156,13 @@ def test_count_within_tolerance_posts_the_variance_and_ends_the_hold(shop, djang
     tenant, wh, tee, first, pick_list = shop
     inv.stock(tenant, tee, wh, "01-03-1", 40)
     _short_nothing_found(django_capture_on_commit_callbacks, pick_list)
-    assert _balance("01-03-1", tee) == (48, 0)
+    assert stock_at("01-03-1", tee) == (48, 0)
 
     closed = _submit(django_capture_on_commit_callbacks, _count(wh), 47)  # 1 of 48 less: within tolerance
 
     assert (closed.status, closed.has_variance) == (CountStatus.CLOSED, True)
     assert _held(wh) == (True, False)
-    assert _balance("01-03-1", tee) == (47, 2)
+    assert stock_at("01-03-1", tee) == (47, 2)
     assert _live_allocations(first) == [("01-03-1", 2)]
     assert ledger_differences() == []
 
@@ -192,14 +175,14 @@ def test_count_in_review_keeps_the_hold_until_a_manager_approves_it(shop, django
 
     assert reviewed.status == CountStatus.IN_REVIEW
     assert _held(wh) == (False, True)
-    assert _status(first) == Status.BACKORDERED
+    assert order_status(first) == Status.BACKORDERED
 
     with django_capture_on_commit_callbacks(execute=True):
         approved = counts.count_approve(count_id=reviewed.pk, actor=MANAGER)
 
     assert approved.status == CountStatus.CLOSED
     assert _held(wh) == (True, False)
-    assert _balance("01-03-1", tee) == (3, 2)
+    assert stock_at("01-03-1", tee) == (3, 2)
     assert _live_allocations(first) == [("01-03-1", 2)]
     assert ledger_differences() == []
 
@@ -216,8 +199,8 @@ def test_rejected_count_keeps_the_hold_for_its_recount(shop, django_capture_on_c
     assert CycleCount.objects.get(pk=reviewed.pk).status == CountStatus.CANCELLED
     assert (recount.status, recount.reason) == (CountStatus.OPEN, CountReason.SHORT_PICK)
     assert _held(wh) == (False, True)
-    assert _status(first) == Status.BACKORDERED
-    assert _balance("01-03-1", tee) == (8, 0)
+    assert order_status(first) == Status.BACKORDERED
+    assert stock_at("01-03-1", tee) == (8, 0)
 
     closed = _submit(django_capture_on_commit_callbacks, recount, 8)
 
@@ -242,7 +225,7 @@ def test_count_submitted_before_the_short_cannot_end_its_hold_and_a_new_count_is
 
     assert approved.status == CountStatus.CLOSED
     assert _held(wh) == (False, True)
-    assert _status(first) == Status.BACKORDERED
+    assert order_status(first) == Status.BACKORDERED
     fresh = _count(wh, status=CountStatus.OPEN)
     assert fresh.reason == CountReason.SHORT_PICK
 
@@ -264,70 +247,40 @@ def _open_counts(wh):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_short_and_the_approval_of_its_locations_count_at_once_end_held_with_a_new_count():
+def test_a_short_and_the_approval_of_its_locations_count_at_once_end_held_with_a_new_count(shop):
     """The short locks the balances, then the location; the approval the count, the balances, then
     the location: whichever goes first, neither waits for the other in a circle, and the hold ends
     only with a count made after the short."""
-    tenant = TenantFactory()
-    wh = inv.warehouse(aisles=4, bays=10, levels=1)
-    tee = inv.product(tenant, "TEE")
-    inv.stock(tenant, tee, wh, "01-03-1", 10)
-    first = order(tenant, external_id="R1", lines=[("TEE", 2)])
-    pick_list = services.wave_build(warehouse=wh, strategy="discrete", max_orders=1).pick_lists.get()
+    _, wh, tee, first, pick_list = shop
     task = pick_list.tasks.select_related("location").get()
     earlier = counts.count_create(warehouse_id=wh.pk, location_code="01-03-1")
     counts.count_submit(count_id=earlier.pk, lines=[CountLineInput(sku="TEE", counted_quantity=5)])
 
-    def short():
-        services.pick_confirm(
-            pick_list=pick_list,
-            task_id=task.pk,
-            location_barcode="01-03-1",
-            product_barcode="",
-            quantity=0,
-            short=True,
-            actor="ana",
-        )
-
-    errors = run_together([short, lambda: counts.count_approve(count_id=earlier.pk, actor=MANAGER)])
+    errors = run_together(
+        [partial(short, pick_list, task, actor="ana"), lambda: counts.count_approve(count_id=earlier.pk, actor=MANAGER)]
+    )
 
     assert errors == []
     assert CycleCount.objects.get(pk=earlier.pk).status == CountStatus.CLOSED
     assert _held(wh) == (False, True)
     assert _count(wh, status=CountStatus.OPEN).reason == CountReason.SHORT_PICK
-    assert _balance("01-03-1", tee) == (3, 0)
-    assert _status(first) == Status.BACKORDERED
+    assert stock_at("01-03-1", tee) == (3, 0)
+    assert order_status(first) == Status.BACKORDERED
     assert ledger_differences() == []
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("counted", [8, 10])
-def test_a_short_and_a_count_submitted_at_once_never_deadlock_and_a_held_location_keeps_a_count(counted):
-    tenant = TenantFactory()
-    wh = inv.warehouse(aisles=4, bays=10, levels=1)
-    tee = inv.product(tenant, "TEE")
-    inv.stock(tenant, tee, wh, "01-03-1", 10)
-    order(tenant, external_id="R2", lines=[("TEE", 2)])
-    pick_list = services.wave_build(warehouse=wh, strategy="discrete", max_orders=1).pick_lists.get()
-    task = pick_list.tasks.get()
+def test_a_short_and_a_count_submitted_at_once_never_deadlock_and_a_held_location_keeps_a_count(shop, counted):
+    _, wh, _, _, pick_list = shop
+    task = pick_list.tasks.select_related("location").get()
     count = counts.count_create(warehouse_id=wh.pk, location_code="01-03-1")
-
-    def short():
-        services.pick_confirm(
-            pick_list=pick_list,
-            task_id=task.pk,
-            location_barcode="01-03-1",
-            product_barcode="",
-            quantity=0,
-            short=True,
-            actor="ana",
-        )
 
     def submit():
         counts.count_submit(count_id=count.pk, lines=[CountLineInput(sku="TEE", counted_quantity=counted)])
 
-    errors = run_together([short, submit])
+    errors = run_together([partial(short, pick_list, task, actor="ana"), submit])
 
     assert errors == []
     assert CycleCount.objects.get(pk=count.pk).status in (CountStatus.CLOSED, CountStatus.IN_REVIEW)

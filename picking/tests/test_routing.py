@@ -1,7 +1,8 @@
 import pytest
 from hypothesis import given, settings
 
-from picking.routing import Layout, Stop, held_karp_length, optimal, optimal_length, route_length, s_shape
+from picking.heuristics import s_shape
+from picking.routing import Layout, Stop, held_karp_length, optimal, optimal_length, route_length
 from picking.tests.strategies import layouts_and_stops
 
 # Held-Karp checks every route: up to 9 stops keep it quick.

@@ -10,24 +10,19 @@ from fulfillment.tenancy.authentication import actor_for_user
 from fulfillment.tenancy.tests.factories import TenantFactory, staff_with_token, tenant_with_key
 from inventory.models import ProductBarcode, StockBalance, StockMovement
 from inventory.services import ledger_differences
+from inventory.services.catalog import gtin_check_digit
 from inventory.tests import factories as inv
 from orders import services as order_services
 from orders.models import Order, Status
 from orders.tests.factories import order
 from picking import services
 from picking.models import PickList, PickListStatus, PickScan, PickTask, TaskStatus
-from picking.tests.factories import run_together
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
 TEE_UPC = "0012345678905"
 TEE_GTIN14 = "00012345678905"
-
-
-def gtin_with_check_digit(body: str) -> str:
-    """``body`` (13 digits for a GTIN-14) with its GS1 mod-10 check digit."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return body + str((10 - total % 10) % 10)
 
 
 def _floor(capture, *, quantity=3, strategy="discrete", orders=1, stock=None, lot_tracked=False, lot=""):
@@ -138,7 +133,7 @@ def test_the_first_accepted_scan_takes_and_starts_the_list(floor):
 
 def test_a_case_barcode_counts_its_pack(django_capture_on_commit_callbacks):
     f = _floor(django_capture_on_commit_callbacks, quantity=8)
-    case = gtin_with_check_digit("1001234567890")
+    case = "1001234567890" + str(gtin_check_digit("1001234567890"))
     ProductBarcode.objects.create(tenant=f.tenant, product=f.tee, code=case, quantity=6)
     scan(f, "01-03-1")
     assert scan(f, case).state.counted == 6
@@ -725,14 +720,14 @@ def test_api_scans_walk_the_steps_and_answer_the_state(floor, api_as):
     f = floor
     staff = api_as(f.token)
     task = task_of(f)
-    location = _post_scan(staff, f.pick_list, code="01-03-1", task=str(task.pk))
+    location = _post_scan(staff, f.pick_list, code="01-03-1", task=str(task.pk), scan_id="s-1")
     assert location.status_code == 200, location.content
     body = location.json()
     assert (body["step"], body["done"], body["counted"], body["remaining"]) == ("product", False, 0, 3)
     assert body["task"]["id"] == str(task.pk) and body["task"]["location"] == "01-03-1"
     assert body["remaining_distance_m"] == 2.5  # at 01-03-1: 2.5 m back down aisle 1 to the depot
     assert body["scan"] == {
-        "scan_id": location.json()["scan"]["scan_id"],
+        "scan_id": "s-1",
         "kind": "location",
         "accepted": True,
         "error_code": "",

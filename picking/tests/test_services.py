@@ -7,9 +7,10 @@ from inventory.tests import factories as inv
 from orders.models import Order, Status
 from orders.tests.factories import order
 from picking import services
+from picking.heuristics import s_shape
 from picking.models import PickTask, TaskStatus
-from picking.routing import Layout, Stop, s_shape
-from picking.tests.factories import allocated_orders
+from picking.routing import Layout, Stop
+from picking.tests.factories import allocated_orders, short
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +99,7 @@ def test_short_pick_moves_the_task_to_another_location_with_stock(django_capture
     pick_list = services.wave_build(warehouse=wh, strategy="discrete", max_orders=1).pick_lists.get()
     task = pick_list.tasks.get()
     first_location = task.location.code
-    services.pick_confirm(pick_list=pick_list, task_id=task.pk, location_barcode=first_location, quantity=0, short=True)
+    short(pick_list, task)
     replacement = pick_list.tasks.get(status=TaskStatus.OPEN)
     assert replacement.location.code != first_location
     assert replacement.quantity == 2
@@ -118,14 +119,7 @@ def test_short_pick_without_other_stock_backorders_the_rest(django_capture_on_co
     pick_list = services.wave_build(warehouse=wh, strategy="discrete", max_orders=1).pick_lists.get()
     task = pick_list.tasks.get()
     with django_capture_on_commit_callbacks(execute=True):
-        services.pick_confirm(
-            pick_list=pick_list,
-            task_id=task.pk,
-            location_barcode="01-03-1",
-            product_barcode="TEE",
-            quantity=1,
-            short=True,
-        )
+        short(pick_list, task, picked=1)
     assert _status(order) == Status.BACKORDERED
     line = order.lines.get()
     assert (line.picked_quantity, line.allocated_quantity, line.backordered_quantity) == (1, 1, 1)

@@ -7,10 +7,9 @@ from functools import partial
 
 import pytest
 from django.db.models import F, Sum
-from django.test import Client
 from django.utils import timezone
 
-from fulfillment.tenancy.tests.factories import TenantFactory, staff_with_token
+from fulfillment.tenancy.tests.factories import TenantFactory, staff_client
 from fulfillment.webhooks.models import OutboxEvent
 from inventory import services as inventory
 from inventory.models import CountStatus, CycleCount, Location, Lot, StockBalance, Zone
@@ -20,24 +19,13 @@ from orders.models import Order, OrderAllocation, OrderEvent, OrderLine, Status
 from orders.tests.factories import order
 from picking import services
 from picking.models import PickList, PickTask, TaskStatus
-from picking.tests.factories import pick_in_full, run_together
+from picking.tests.factories import order_status, pick_in_full, short, stock_at
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def _balance(code, product):
-    """(on hand, allocated) of a product at a location, over its lots."""
-    totals = StockBalance.objects.filter(location__code=code, product=product).aggregate(
-        on_hand=Sum("on_hand"), allocated=Sum("allocated")
-    )
-    return (totals["on_hand"] or 0, totals["allocated"] or 0)
-
-
-def _status(o):
-    return Order.objects.get(pk=o.pk).status
 
 
 def _lines(o):
@@ -64,18 +52,6 @@ def _listed(capture, tenant, wh, external_id, lines):
 
 def _task(pick_list, code, **filters):
     return pick_list.tasks.select_related("location").get(location__code=code, **filters)
-
-
-def _short(pick_list, task, *, picked=0):
-    return services.pick_confirm(
-        pick_list=pick_list,
-        task_id=task.pk,
-        location_barcode=task.location.code,
-        product_barcode=task.product.sku if picked else "",
-        quantity=picked,
-        short=True,
-        actor="ana",
-    )
 
 
 def _pick(pick_list, task):
@@ -134,7 +110,7 @@ def test_short_pick_finds_the_units_at_another_location_and_requests_a_count(sho
     o, pick_list = _listed(django_capture_on_commit_callbacks, tenant, wh, "F1", [("TEE", 2)])
     assert float(pick_list.distance_m) == 5.0  # depot, 01-03-1 (2.5 m up aisle 1) and back
 
-    _short(pick_list, _task(pick_list, "01-03-1"))
+    short(pick_list, _task(pick_list, "01-03-1"), actor="ana")
 
     assert _route(pick_list) == [("01-03-1", 0, TaskStatus.SHORT), ("02-05-1", 2, TaskStatus.OPEN)]
     replacement = _task(pick_list, "02-05-1")
@@ -146,18 +122,18 @@ def test_short_pick_finds_the_units_at_another_location_and_requests_a_count(sho
     assert _short_events(o) == ["2 x TEE missing at 01-03-1: found at 02-05-1 (2). Count of 01-03-1 requested."]
     (count,) = CycleCount.objects.all()
     assert (count.location.code, count.reason, count.status) == ("01-03-1", "short_pick", CountStatus.OPEN)
-    assert _balance("01-03-1", tee) == (0, 0)  # written off until the count finds them
-    assert _balance("02-05-1", tee) == (2, 2)
-    assert _status(o) == Status.PICKING
+    assert stock_at("01-03-1", tee) == (0, 0)  # written off until the count finds them
+    assert stock_at("02-05-1", tee) == (2, 2)
+    assert order_status(o) == Status.PICKING
     # depot -> 01-03-1 (2.5) -> 02-05-1 (2.5 + 3 + 4.5, by the front) -> depot (4.5 + 3)
     assert float(PickList.objects.get(pk=pick_list.pk).distance_m) == 20.0
     assert ledger_differences() == []
 
     _pick(pick_list, replacement)
 
-    assert _status(o) == Status.PICKED
+    assert order_status(o) == Status.PICKED
     assert _lines(o) == [("TEE", 2, 2, 2, 0)]
-    assert _balance("PACKING", tee) == (2, 0)
+    assert stock_at("PACKING", tee) == (2, 0)
     assert PickList.objects.get(pk=pick_list.pk).status == "done"
     assert ledger_differences() == []
 
@@ -172,7 +148,7 @@ def test_replacement_goes_into_the_same_tote_of_a_batch(shop, django_capture_on_
     pick_list = _wave(wh, strategy="batch", max_orders=2)
     shorted = _task(pick_list, "01-03-1", order=second)
 
-    _short(pick_list, shorted)
+    short(pick_list, shorted, actor="ana")
 
     replacement = _task(pick_list, "02-05-1")
     assert (replacement.order_id, replacement.tote) == (second.pk, shorted.tote)
@@ -180,10 +156,10 @@ def test_replacement_goes_into_the_same_tote_of_a_batch(shop, django_capture_on_
     assert _route(pick_list)[-2:] == [("01-03-1", 2, TaskStatus.OPEN), ("02-05-1", 2, TaskStatus.OPEN)]
     assert other.sequence < replacement.sequence
     # Only the missing units were written off: the first order's two are still there.
-    assert _balance("01-03-1", tee) == (2, 2)
+    assert stock_at("01-03-1", tee) == (2, 2)
     _pick(pick_list, other)
     _pick(pick_list, replacement)
-    assert (_status(first), _status(second)) == (Status.PICKED, Status.PICKED)
+    assert (order_status(first), order_status(second)) == (Status.PICKED, Status.PICKED)
     assert ledger_differences() == []
 
 
@@ -201,7 +177,7 @@ def test_missing_units_are_spread_over_lots_first_expiring_first_and_never_under
     o, pick_list = _listed(django_capture_on_commit_callbacks, tenant, wh, "M1", [("MILK", 3)])
     assert _route(pick_list) == [("01-03-1", 3, TaskStatus.OPEN)]
 
-    _short(pick_list, _task(pick_list, "01-03-1"))
+    short(pick_list, _task(pick_list, "01-03-1"), actor="ana")
 
     assert _short_events(o) == [
         "3 x MILK missing at 01-03-1: found at 03-02-1 (1), 02-05-1 (2). Count of 01-03-1 requested."
@@ -216,10 +192,10 @@ def test_missing_units_are_spread_over_lots_first_expiring_first_and_never_under
         ("03-02-1", 1, TaskStatus.OPEN),
     ]
     assert float(PickList.objects.get(pk=pick_list.pk).distance_m) == 29.0
-    assert _balance("04-01-1", milk) == (5, 0)
+    assert stock_at("04-01-1", milk) == (5, 0)
     for task in pick_list.tasks.filter(status=TaskStatus.OPEN):
         _pick(pick_list, task)
-    assert _status(o) == Status.PICKED
+    assert order_status(o) == Status.PICKED
     assert _lines(o) == [("MILK", 3, 3, 3, 0)]
     assert ledger_differences() == []
 
@@ -234,7 +210,7 @@ def test_replacement_is_inserted_where_the_route_grows_least_not_appended(django
     _, pick_list = _listed(django_capture_on_commit_callbacks, tenant, wh, "R1", [("A", 1), ("B", 1)])
     _walks(pick_list, "01-02-1", "03-05-1")  # A, then B
 
-    _short(pick_list, _task(pick_list, "01-02-1"))
+    short(pick_list, _task(pick_list, "01-02-1"), actor="ana")
 
     # Up aisle 1 from 01-02-1 to 01-06-1 on the way, then B: 1.5 + 4 + 16 + 10.5 = 32 m; appending
     # 01-06-1 after B would walk 1.5 + 12 + 16 + 5.5 = 35 m.
@@ -259,7 +235,7 @@ def test_replacement_off_the_grid_goes_last(shop, django_capture_on_commit_callb
     _, pick_list = _listed(django_capture_on_commit_callbacks, tenant, wh, "G1", [("TEE", 2), ("MUG", 1)])
     _walks(pick_list, "01-02-1", "03-05-1")
 
-    _short(pick_list, _task(pick_list, "01-02-1"))
+    short(pick_list, _task(pick_list, "01-02-1"), actor="ana")
 
     assert _route(pick_list) == [
         ("01-02-1", 0, TaskStatus.SHORT),
@@ -283,32 +259,32 @@ def test_ship_complete_short_backorders_the_order_and_the_next_wave_picks_only_t
     o, pick_list = _listed(django_capture_on_commit_callbacks, tenant, wh, "S1", [("TEE", 4)])
 
     with django_capture_on_commit_callbacks(execute=True):
-        _short(pick_list, _task(pick_list, "01-03-1"), picked=1)
+        short(pick_list, _task(pick_list, "01-03-1"), picked=1, actor="ana")
 
     assert _route(pick_list) == [("01-03-1", 1, TaskStatus.SHORT)]
     assert _short_events(o) == [
         "3 x TEE missing at 01-03-1: none elsewhere; backordered, the order waits for it (ship complete)."
         " Count of 01-03-1 requested."
     ]
-    assert _status(o) == Status.BACKORDERED
+    assert order_status(o) == Status.BACKORDERED
     assert _lines(o) == [("TEE", 4, 1, 1, 3)]
-    assert _balance("PACKING", tee) == (1, 0)  # the picked unit waits at packing
-    assert _balance("02-05-1", tee) == (1, 0)
+    assert stock_at("PACKING", tee) == (1, 0)  # the picked unit waits at packing
+    assert stock_at("02-05-1", tee) == (1, 0)
     assert not Order.objects.filter(parent=o).exists()
     assert ledger_differences() == []
 
     with django_capture_on_commit_callbacks(execute=True):
         inv.stock(tenant, tee, wh, "03-01-1", 2)
 
-    assert _status(o) == Status.ALLOCATED
+    assert order_status(o) == Status.ALLOCATED
     assert _lines(o) == [("TEE", 4, 4, 1, 0)]
     second = _wave(wh)
     assert sorted((code, qty) for code, qty, _ in _route(second)) == [("02-05-1", 1), ("03-01-1", 2)]
     for task in second.tasks.all():
         _pick(second, task)
-    assert _status(o) == Status.PICKED
+    assert order_status(o) == Status.PICKED
     assert _lines(o) == [("TEE", 4, 4, 4, 0)]
-    assert _balance("PACKING", tee) == (4, 0)
+    assert stock_at("PACKING", tee) == (4, 0)
     assert ledger_differences() == []
 
 
@@ -321,13 +297,13 @@ def test_partial_shipments_short_splits_the_missing_units_off_when_the_order_is_
     inv.stock(tenant, mug, wh, "01-04-1", 1)
     o, pick_list = _listed(django_capture_on_commit_callbacks, tenant, wh, "P1", [("TEE", 3), ("MUG", 1)])
 
-    _short(pick_list, _task(pick_list, "01-03-1"), picked=1)
+    short(pick_list, _task(pick_list, "01-03-1"), picked=1, actor="ana")
 
     assert _short_events(o) == [
         "2 x TEE missing at 01-03-1: none elsewhere; backordered (partial shipments: the rest of the order may"
         " ship first). Count of 01-03-1 requested."
     ]
-    assert _status(o) == Status.PICKING
+    assert order_status(o) == Status.PICKING
     with django_capture_on_commit_callbacks(execute=True):
         _pick(pick_list, _task(pick_list, "01-04-1"))
 
@@ -356,7 +332,7 @@ def test_partial_shipments_short_splits_the_missing_units_off_when_the_order_is_
 
     with django_capture_on_commit_callbacks(execute=True):
         inv.stock(tenant, tee, wh, "02-01-1", 2)
-    assert _status(split) == Status.ALLOCATED
+    assert order_status(split) == Status.ALLOCATED
     assert _lines(split) == [("TEE", 2, 2, 0, 0)]
 
 
@@ -369,7 +345,7 @@ def test_partial_shipments_short_takes_what_is_elsewhere_and_splits_only_the_res
     inv.stock(tenant, tee, wh, "02-05-1", 1)
     o, pick_list = _listed(django_capture_on_commit_callbacks, tenant, wh, "P2", [("TEE", 3)])
 
-    _short(pick_list, _task(pick_list, "01-03-1"), picked=1)
+    short(pick_list, _task(pick_list, "01-03-1"), picked=1, actor="ana")
 
     assert _short_events(o) == [
         "2 x TEE missing at 01-03-1: found at 02-05-1 (1); 1 backordered (partial shipments)."
@@ -378,7 +354,7 @@ def test_partial_shipments_short_takes_what_is_elsewhere_and_splits_only_the_res
     assert _lines(o) == [("TEE", 3, 2, 1, 1)]
     with django_capture_on_commit_callbacks(execute=True):
         _pick(pick_list, _task(pick_list, "02-05-1"))
-    assert _status(o) == Status.PICKED
+    assert order_status(o) == Status.PICKED
     assert _lines(o) == [("TEE", 2, 2, 2, 0)]
     assert _lines(Order.objects.get(parent=o)) == [("TEE", 1, 0, 0, 1)]
     assert ledger_differences() == []
@@ -395,10 +371,10 @@ def test_partial_shipments_order_with_nothing_picked_waits_unsplit_and_splits_la
     mug_line = OrderLine.objects.get(order=o, sku="MUG")
 
     with django_capture_on_commit_callbacks(execute=True):
-        _short(pick_list, _task(pick_list, "01-03-1"))
-        _short(pick_list, _task(pick_list, "01-04-1"))
+        short(pick_list, _task(pick_list, "01-03-1"), actor="ana")
+        short(pick_list, _task(pick_list, "01-04-1"), actor="ana")
 
-    assert _status(o) == Status.BACKORDERED
+    assert order_status(o) == Status.BACKORDERED
     assert not Order.objects.filter(parent=o).exists()
     assert _lines(o) == [("MUG", 1, 0, 0, 1), ("TEE", 2, 0, 0, 2)]
     assert OrderAllocation.objects.filter(line__order=o, released=False).count() == 0
@@ -409,7 +385,7 @@ def test_partial_shipments_order_with_nothing_picked_waits_unsplit_and_splits_la
     with django_capture_on_commit_callbacks(execute=True):
         inv.stock(tenant, tee, wh, "02-01-1", 2)
 
-    assert _status(o) == Status.ALLOCATED
+    assert order_status(o) == Status.ALLOCATED
     assert _lines(o) == [("TEE", 2, 2, 0, 0)]
     split = Order.objects.get(parent=o)
     assert (split.status, list(split.lines.values_list("pk", flat=True))) == (Status.BACKORDERED, [mug_line.pk])
@@ -423,13 +399,6 @@ def test_partial_shipments_order_with_nothing_picked_waits_unsplit_and_splits_la
 # -- the count of the short location ---------------------------------------------------------
 
 
-def _login(username, role, wh) -> Client:
-    staff_with_token(username=username, role=role, warehouse=wh)
-    client = Client()
-    assert client.login(username=username, password="pass-word-123")
-    return client
-
-
 def test_two_shorts_at_one_location_request_one_count_that_the_nightly_schedule_does_not_repeat(
     shop, django_capture_on_commit_callbacks
 ):
@@ -440,8 +409,8 @@ def test_two_shorts_at_one_location_request_one_count_that_the_nightly_schedule_
         second = order(tenant, external_id="C1", lines=[("TEE", 2)])
     pick_list = _wave(wh, strategy="batch", max_orders=2)
 
-    _short(pick_list, _task(pick_list, "01-03-1", order=first))
-    _short(pick_list, _task(pick_list, "01-03-1", order=second))
+    short(pick_list, _task(pick_list, "01-03-1", order=first), actor="ana")
+    short(pick_list, _task(pick_list, "01-03-1", order=second), actor="ana")
 
     (count,) = CycleCount.objects.all()
     assert (count.location.code, count.reason, count.status) == ("01-03-1", "short_pick", CountStatus.OPEN)
@@ -452,10 +421,10 @@ def test_two_shorts_at_one_location_request_one_count_that_the_nightly_schedule_
     assert CycleCount.objects.filter(location__code="01-03-1").count() == 1
 
     # Like any count: on the handheld list, counted blind, then reviewed by a manager.
-    listing = _login("al", "associate", wh).get("/handheld/count/").content.decode()
+    listing = staff_client("al", "associate", wh).get("/handheld/count/").content.decode()
     assert f'data-count="{count.pk}"' in listing
     counts.count_submit(count_id=count.pk, lines=[counts.CountLineInput(sku="TEE", counted_quantity=3)], actor="al")
-    review = _login("mia", "manager", wh).get("/inventory/counts/").content.decode()
+    review = staff_client("mia", "manager", wh).get("/inventory/counts/").content.decode()
     assert f'data-count="{count.pk}"' in review
     assert "Short Pick · counted by al" in review
     assert "01-03-1" not in [c.location.code for c in counts.cycle_counts_schedule()]
@@ -471,7 +440,7 @@ def test_a_short_at_a_location_with_an_open_count_keeps_that_count(shop, django_
     manual = counts.count_create(warehouse_id=wh.pk, location_code="01-03-1")
     pick_list = _wave(wh)
 
-    task = _short(pick_list, _task(pick_list, "01-03-1"))
+    task = short(pick_list, _task(pick_list, "01-03-1"), actor="ana")
 
     assert task.status == TaskStatus.SHORT
     assert list(CycleCount.objects.values_list("pk", "reason")) == [(manual.pk, "manual")]
@@ -520,7 +489,7 @@ def test_two_pickers_short_picking_one_product_at_once_never_double_allocate_the
     }
     assert (tasks[first.pk].location.code, tasks[second.pk].location.code) == ("01-01-1", "02-01-1")
 
-    def short(task: PickTask) -> None:
+    def report_short(task: PickTask) -> None:
         services.pick_confirm(
             pick_list=task.pick_list,
             task_id=task.pk,
@@ -531,7 +500,7 @@ def test_two_pickers_short_picking_one_product_at_once_never_double_allocate_the
             actor="picker",
         )
 
-    errors = run_together([partial(short, t) for t in tasks.values()])
+    errors = run_together([partial(report_short, t) for t in tasks.values()])
 
     assert errors == []
     replacements = PickTask.objects.filter(status=TaskStatus.OPEN)

@@ -19,7 +19,8 @@ from picking.models import PickList, PickTask, Wave, WaveSchedule
 from picking.routing import Layout
 from picking.services import PickingError
 from picking.services import waves as services
-from picking.tests.factories import main_floor, pick_in_full, run_together, wave_rows
+from picking.tests.factories import main_floor, pick_in_full, wave_rows
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -591,9 +592,10 @@ def test_the_beat_task_releases_every_due_schedule_and_running_it_twice_changes_
     a_minute_ago = local - timedelta(minutes=1)
     if a_minute_ago.date() != local.date():
         pytest.skip("runs within a minute of midnight, warehouse time: nothing can be due today")
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    # Released last just before midnight: today's times from 00:00 on are due (a minute ago may be 00:00).
+    before_today = local.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(seconds=1)
     for name in ("Morning", "Second"):
-        _schedule(wh, [a_minute_ago.strftime("%H:%M")], name=name, last_released_at=midnight, max_orders=1)
+        _schedule(wh, [a_minute_ago.strftime("%H:%M")], name=name, last_released_at=before_today, max_orders=1)
     assert tasks.release_scheduled_waves.delay().get() == 2
     assert tasks.release_scheduled_waves.delay().get() == 0
     assert sorted(Wave.objects.values_list("schedule__name", "order_count")) == [("Morning", 1), ("Second", 1)]

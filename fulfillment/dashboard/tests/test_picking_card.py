@@ -11,7 +11,7 @@ from fulfillment.tenancy.authentication import actor_for_user
 from fulfillment.tenancy.tests.factories import staff_with_token
 from inventory.tests import factories as inv
 from picking.selectors_performance import local_today
-from picking.tests.test_performance import make_floor, pick, picking_day
+from picking.tests.test_performance import _login, make_floor, pick, picking_day
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +33,6 @@ def _card_rows(html: str) -> list[list[str]]:
         [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
         for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
     ]
-
-
-def _login(client, username: str):
-    client.force_login(get_user_model().objects.get(username=username))
-    return client
 
 
 def test_card_shows_todays_rates_and_accuracy_per_associate(client, picking_floor):

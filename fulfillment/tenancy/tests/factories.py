@@ -1,4 +1,5 @@
 import factory
+from django.test import Client
 
 from fulfillment.tenancy import services
 from fulfillment.tenancy.models import Tenant
@@ -25,3 +26,11 @@ def staff_with_token(*, username: str, role: str = "manager", warehouse=None):
     if warehouse is not None:
         warehouse.staff.add(user)
     return user, raw
+
+
+def staff_client(username: str, role: str, warehouse) -> Client:
+    """A test client logged in as a new staff user of ``warehouse`` (see staff_with_token)."""
+    staff_with_token(username=username, role=role, warehouse=warehouse)
+    client = Client()
+    assert client.login(username=username, password="pass-word-123")
+    return client

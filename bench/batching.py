@@ -30,7 +30,6 @@ import argparse
 import os
 import random
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +39,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fulfillment.test_settings")
 import django  # noqa: E402
 
 django.setup()  # picking.planning imports models; nothing here touches a database
+
+from common import timed  # noqa: E402
 
 from picking import planning  # noqa: E402
 from picking.batching import BatchOrder, Cart, batch, clarke_wright, fcfs, total_length  # noqa: E402
@@ -99,10 +100,9 @@ def problems(batches: list[list[BatchOrder]], given: list[BatchOrder]) -> list[s
     return found
 
 
-def timed(function, *args, **kwargs):
-    started = time.perf_counter()
-    result = function(*args, **kwargs)
-    return result, time.perf_counter() - started
+def position_sets(given: list[BatchOrder]) -> int:
+    """How many distinct sets of positions the orders visit (identical orders route alike)."""
+    return len({frozenset((s.aisle, s.bay) for s in o.stops) for o in given})
 
 
 def mean(values) -> float:
@@ -123,6 +123,13 @@ def main() -> int:
         f"cart {CART.totes} totes, one per order; ours at the planner's budget ({planning.BUDGET_PER_ORDER_S * 1e3:g} ms "
         f"per order, {planning.MIN_BUDGET_S:g}-{planning.MAX_BUDGET_S:g} s) and with {args.budget:g} s"
     )
+    print(
+        f"distinct position sets of the orders, seeds 1-{args.seeds}: "
+        + "; ".join(
+            f"{n:,} orders: " + ", ".join(str(position_sets(orders(n, seed))) for seed in range(1, args.seeds + 1))
+            for n in args.sizes
+        )
+    )
     print()
     print(
         "| layout | orders | seed | FCFS m | C&W(ii) m | ours m | ours/C&W | ours/FCFS | C&W s | ours s (budget) "
@@ -136,11 +143,11 @@ def main() -> int:
             for seed in range(1, args.seeds + 1):
                 given = orders(n, seed)
                 first = fcfs(given, CART)
-                savings, savings_s = timed(clarke_wright, given, CART, layout)
+                savings, savings_s, _ = timed(clarke_wright, given, CART, layout)
                 budget = planner_budget(n)
                 trace: list = []
-                mine, ours_s = timed(ours, given, layout, budget, trace=trace)
-                more, more_s = timed(ours, given, layout, args.budget)
+                mine, ours_s, _ = timed(ours, given, layout, budget, trace=trace)
+                more, more_s, _ = timed(ours, given, layout, args.budget)
                 for label, result in (("fcfs", first), ("clarke_wright", savings), ("batch", mine), ("batch", more)):
                     failures += [f"{name}, {n} orders, seed {seed}, {label}: {p}" for p in problems(result, given)]
                 f, c, o, m = (total_length(b, layout) for b in (first, savings, mine, more))
@@ -179,23 +186,30 @@ def main() -> int:
             "| layout | orders | FCFS m | C&W(ii) m | ours m | ours/C&W | ours/FCFS | C&W s | ours s (budget) | carts F/C/o |"
         )
         print("|---|---|---|---|---|---|---|---|---|---|")
+        after_savings = []
         for name, layout in LAYOUTS.items():
             given = orders(args.large, 1)
             first = fcfs(given, CART)
             budget = planner_budget(args.large)
-            mine, ours_s = timed(ours, given, layout, budget)
-            savings, savings_s = (None, 0.0) if args.no_large_cw else timed(clarke_wright, given, CART, layout)
+            trace = []
+            mine, ours_s, _ = timed(ours, given, layout, budget, trace=trace)
+            savings, savings_s, _ = (None, 0.0, 0.0) if args.no_large_cw else timed(clarke_wright, given, CART, layout)
             for label, result in (("fcfs", first), ("batch", mine), ("clarke_wright", savings or [])):
                 if result:
                     failures += [f"{name}, {args.large} orders, {label}: {p}" for p in problems(result, given)]
             f, o = total_length(first, layout), total_length(mine, layout)
             c = total_length(savings, layout) if savings else None
+            if c:
+                after_savings += [f"{name} {length / c:.3f}" for step, length, _ in trace if step == "savings"]
             print(
                 f"| {name} | {args.large:,} | {f:,.0f} | {f'{c:,.0f}' if c else '-'} | {o:,.0f} "
                 f"| {f'{o / c:.3f}' if c else '-'} | {o / f:.3f} | {f'{savings_s:.2f}' if c else '-'} "
                 f"| {ours_s:.2f} ({budget:g}) | {len(first)}/{len(savings) if savings else '-'}/{len(mine)} |",
                 flush=True,
             )
+        if after_savings:
+            print()
+            print(f"ours after its savings alone / C&W(ii), {args.large:,} orders: " + ", ".join(after_savings))
     print()
     if failures:
         print("FAILED:")

@@ -1,8 +1,9 @@
-"""What the PostgreSQL benchmarks share: Django set up from the environment, and a database of
-their own (Django's test database for DATABASE_URL: ``test_<name>``, created from the migrations
-at start and dropped at the end, so no other database is touched).
+"""What the benchmarks share: `timed` (every benchmark), and for the PostgreSQL ones Django set
+up from the environment and a database of their own (Django's test database for DATABASE_URL:
+``test_<name>``, created from the migrations at start and dropped at the end, so no other
+database is touched).
 
-    from common import bench_database, postgres_missing, setup_django
+    from common import bench_database, postgres_missing, setup_django, timed
 
     setup_django(database="fulfillment_bench")  # before anything imports a model
     ...
@@ -17,11 +18,19 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def timed(function: Callable, *args, **kwargs) -> tuple[object, float, float]:
+    """(what ``function(*args, **kwargs)`` answers, its wall-clock seconds, the CPU seconds of this
+    process meanwhile): the machine is shared, so both."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
 def setup_django(*, database: str, redis_url: str | None = None) -> None:

@@ -31,11 +31,12 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from common import timed  # noqa: E402
 
 from picking import heuristics  # noqa: E402
 from picking.routing import (  # noqa: E402
@@ -138,13 +139,6 @@ def percentiles_ms(seconds: list[float]) -> tuple[float, float, float]:
     ordered = sorted(seconds)
     p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
     return statistics.median(ordered) * 1000, p95 * 1000, ordered[-1] * 1000
-
-
-def timed(function: Callable, *args) -> tuple[object, float, float]:
-    """(result, wall-clock seconds, CPU seconds of this process): the machine is shared, so both."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = function(*args)
-    return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
 def one_layout(name: str, layout: Layout, lists: int, seed: int) -> bool:

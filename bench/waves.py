@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from datetime import time as clock
 from zoneinfo import ZoneInfo
 
-from common import bench_database, postgres_missing, setup_django
+from common import bench_database, postgres_missing, setup_django, timed
 
 setup_django(database="fulfillment_bench")
 
@@ -299,14 +299,11 @@ def undo(wave: Wave) -> None:
 def _timed(call, *, profile: bool, title: str, lines: int):
     """(what ``call()`` answers, its wall-clock seconds); with ``profile``, its cProfile is printed."""
     profiler = cProfile.Profile() if profile else None
-    started = time.perf_counter()
     if profiler:
         profiler.enable()
-    result = call()
+    result, seconds, _cpu = timed(call)
     if profiler:
         profiler.disable()
-    seconds = time.perf_counter() - started
-    if profiler:
         print(f"\n--- profile of {title} ---")
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(lines)
     return result, seconds

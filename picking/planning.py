@@ -53,7 +53,7 @@ from decimal import Decimal, InvalidOperation
 from orders.models import PRIORITY
 from picking import batching
 from picking.models import Strategy
-from picking.routing import EXACT_MAX_BLOCKS, Layout, Stop, optimal_length, route
+from picking.routing import Layout, Stop, route, shortest_length
 
 logger = logging.getLogger(__name__)
 
@@ -92,10 +92,6 @@ class WaveParams:
     tote_volume_l: float = 40.0
     cart_volume_l: float | None = None
     singles_per_tote: int = SINGLES_PER_TOTE
-
-    @property
-    def cart_capacity_l(self) -> float:
-        return self.cart_volume_l if self.cart_volume_l is not None else self.totes_per_cart * self.tote_volume_l
 
 
 def _positive_int(value, *, label: str, top: int, optional: bool = False) -> str | None:
@@ -179,15 +175,16 @@ class Candidate:
 
     @property
     def lines(self) -> int:
-        return len({p.line_id for p in self.picks})
+        return _line_count(self.picks)
 
     @property
     def units(self) -> int:
         return sum(p.quantity for p in self.picks)
 
-    @property
-    def volume_l(self) -> float:
-        return sum(p.volume_l for p in self.picks)
+
+def _line_count(picks: Sequence[Pick]) -> int:
+    """The order lines the picks are of (a line allocated from several lots or locations is several picks)."""
+    return len({p.line_id for p in picks})
 
 
 def sort_key(order: Candidate) -> tuple:
@@ -280,13 +277,14 @@ class Plan:
     def order_count(self) -> int:
         return len(self.orders)
 
+    # `choose` adds every order taken (``orders``) to the lines and units of its one cut-off group.
     @property
     def line_count(self) -> int:
-        return sum(o.lines for o in self.orders)
+        return sum(g.lines for g in self.groups)
 
     @property
     def unit_count(self) -> int:
-        return sum(o.units for o in self.orders)
+        return sum(g.units for g in self.groups)
 
     @property
     def tasks_count(self) -> int:
@@ -408,7 +406,7 @@ class _Part:
 
     @property
     def lines(self) -> int:
-        return len({p.line_id for p in self.picks})
+        return _line_count(self.picks)
 
     def stops(self) -> tuple[Stop, ...]:
         return tuple(Stop(p.aisle, p.bay) for p in self.picks if p.on_grid)
@@ -453,10 +451,7 @@ class _Carts:
         return part.totes > p.totes_per_cart or (p.cart_volume_l is not None and part.volume_l > p.cart_volume_l + 1e-9)
 
     def _length(self, parts: Sequence[_Part]) -> float:
-        stops = [s for part in parts for s in part.stops()]
-        if self.layout.blocks <= EXACT_MAX_BLOCKS:
-            return optimal_length(stops, self.layout)
-        return route(stops, self.layout)[1]
+        return shortest_length([s for part in parts for s in part.stops()], self.layout)
 
     def batch(self, parts: list[_Part], *, single: bool) -> list[list[_Part]]:
         if not parts:

@@ -12,6 +12,8 @@ aisles and cross aisles, and start and end at the depot, on the front cross aisl
 - `route_length`: the length of visiting stops in a given order by shortest walks;
   `held_karp_length`: the exact optimum by Held-Karp over the same metric, to check `optimal`
   on small lists; `distance`: the shortest walk between two points.
+- `route`: the tour the planner walks, `optimal` up to EXACT_MAX_BLOCKS blocks and past that
+  picking.heuristics.best_route; `shortest_length`: its length alone.
 """
 
 from __future__ import annotations
@@ -465,6 +467,14 @@ def route(stops: list[Stop], layout: Layout) -> tuple[list[Stop], float]:
     return best_route(stops, layout)
 
 
+def shortest_length(stops: list[Stop], layout: Layout) -> float:
+    """The length in metres of `route`'s tour, without the walking order: `optimal_length` up to
+    EXACT_MAX_BLOCKS blocks, else the heuristic route's (as pick lists walk it)."""
+    if layout.blocks <= EXACT_MAX_BLOCKS:
+        return optimal_length(stops, layout)
+    return route(stops, layout)[1]
+
+
 # -- heuristics, for comparison -------------------------------------------------------------------
 
 
@@ -473,9 +483,8 @@ def location_order(stops: list[Stop]) -> list[Stop]:
     return sorted(stops, key=lambda s: (s.aisle, s.bay))
 
 
-def s_shape(stops: list[Stop], layout: Layout) -> tuple[list[Stop], float]:
-    """The S-shape (traversal) heuristic, for any number of blocks and any depot aisle:
-    (stops in walking order, length in metres of the walk). See picking.heuristics.s_shape."""
-    from picking.heuristics import s_shape as general  # the heuristics build on this module
-
-    return general(stops, layout)
+def location_stop(location, *, key=None) -> Stop | None:
+    """The stop of a location (its aisle and bay); None for a location off the grid (no aisle or bay)."""
+    if location.aisle and location.bay:
+        return Stop(aisle=location.aisle, bay=location.bay, key=key)
+    return None

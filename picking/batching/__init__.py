@@ -32,7 +32,7 @@ from picking.batching.lengths import Sweep
 from picking.batching.problem import BatchOrder, Cart, Problem
 from picking.batching.savings import merge, neighbours
 from picking.batching.search import Search
-from picking.routing import EXACT_MAX_BLOCKS, Layout, optimal_length, route
+from picking.routing import Layout, shortest_length
 
 __all__ = ["BatchOrder", "Cart", "batch", "batch_length", "clarke_wright", "fcfs", "total_length"]
 
@@ -46,12 +46,9 @@ _MERGE_S = 5e-4
 
 
 def batch_length(orders: Sequence[BatchOrder], layout: Layout) -> float:
-    """The route length of one cart: the optimum up to EXACT_MAX_BLOCKS blocks, past that
-    routing's heuristic route, as pick lists walk it."""
-    stops = [s for o in orders for s in o.stops]
-    if layout.blocks <= EXACT_MAX_BLOCKS or not stops:
-        return optimal_length(stops, layout)
-    return route(stops, layout)[1]
+    """The route length of one cart (`routing.shortest_length`): the optimum up to EXACT_MAX_BLOCKS
+    blocks, past that routing's heuristic route, as pick lists walk it."""
+    return shortest_length([s for o in orders for s in o.stops], layout)
 
 
 def total_length(batches: Sequence[Sequence[BatchOrder]], layout: Layout) -> float:

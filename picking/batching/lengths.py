@@ -17,9 +17,11 @@ parity and a component). The states and moves here are routing's own (`routing.c
   array; the cover costs of every sub-aisle (first and last pick, largest gap) come from table
   look-ups on 16-bit pieces of the masks.
 
-One-block carts cost about 3-4 us each this way, two-block ones 13-30 us, against 60-90 us and
-300-600 us for one `optimal_length` call, which also has 0.1-0.3 ms of fixed overhead: callers
-ask for lengths in bulk.
+One-block carts cost about 5 us each this way, two-block ones 15-30 us (10-20 aisles) and
+three-block ones 170 us (20 aisles), against 40-130 us and 190-620 us for one `optimal_length`
+call of 1-30 picks, which also has 0.1-0.3 ms of fixed overhead: callers ask for lengths in bulk.
+(Development measurements with a one-off timer, as in bench/README.md; `make bench` does not
+print them.)
 
 The compiled programmes and the bit tables are shared by every thread: each is built into
 locals and published with one assignment, so a thread sees either nothing (and builds its own)
@@ -281,13 +283,10 @@ class Sweep:
             return out
         if not self.vector:
             self.spent += n * 5e-4 * self.layout.blocks
-            exact = self.layout.blocks <= EXACT_MAX_BLOCKS
             for row in range(n):
                 stops = self._stops(masks[row])
                 if stops:
-                    out[row] = (
-                        routing.optimal_length(stops, self.layout) if exact else routing.route(stops, self.layout)[1]
-                    )
+                    out[row] = routing.shortest_length(stops, self.layout)
             return out
         program = self.program
         occupied = (masks != 0).any(axis=2)

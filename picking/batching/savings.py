@@ -166,8 +166,7 @@ class _Bounds:
         self.cover[ids] = cheapest.reshape(-1, len(masks)).T
         self.total[ids] = self.cover[ids].reshape(len(masks), -1, self.blocks).sum(axis=1)
         # FRONT is twice the last pick's depth inside its block.
-        start = np.array(p.layout.lines[:-1])[None, :, None]
-        self.deep[ids] = np.where(picks, covers[:, :, FRONT] / 2 + start, 0.0).max(axis=(0, 1))
+        self.deep[ids] = np.where(picks, covers[:, :, FRONT] / 2 + self.line[None, :, None], 0.0).max(axis=(0, 1))
         aisles = np.arange(1, masks.shape[1] + 1)[:, None]
         occupied = picks.any(axis=1)
         depot = p.layout.depot_aisle

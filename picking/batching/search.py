@@ -43,9 +43,6 @@ class Search:
         n = len(problem.orders)
         self.members: list[list[int]] = [sorted(g) for g in groups if g]
         nb = len(self.members)
-        self.where = np.empty(n, dtype=np.int64)
-        for b, m in enumerate(self.members):
-            self.where[m] = b
         self.bmask = np.zeros((nb, *problem.masks.shape[1:]), dtype=problem.masks.dtype)
         self.blen = np.zeros(nb)
         self.btotes = np.zeros(nb, dtype=np.int64)
@@ -236,6 +233,13 @@ class Search:
                 int(qq[row]),
             )
 
+    def _restore(self, undo: dict[int, tuple[list[int], float]], batches) -> None:
+        """Put these batches back to their members in ``undo`` (as before the round), and refresh them."""
+        for b in batches:
+            self.members[b] = undo[b][0]
+        self.refresh(batches)
+        self.forget(batches)
+
     def forget(self, batches) -> None:
         for b in batches:
             for pair in list(self.table_of[b]):
@@ -255,9 +259,6 @@ class Search:
             self.links.append((a, b))
         self.members[a] = sorted(new_a)
         self.members[b] = sorted(new_b)
-        self.where[o] = b
-        if q >= 0:
-            self.where[q] = a
         return True
 
     # -- descent and iterated local search ----------------------------------------------------
@@ -321,11 +322,7 @@ class Search:
         if not self.members[x] and self.total() < before - _EPS:
             return set(undo)
         if undo:
-            for b, (m, _) in undo.items():
-                self.members[b] = m
-                self.where[m] = b
-            self.refresh(undo)
-            self.forget(undo)
+            self._restore(undo, undo)
         return set()
 
     def dissolve(self) -> None:
@@ -406,11 +403,7 @@ class Search:
             if float(self.blen[group].sum()) < sum(undo[b][1] for b in group) - _EPS:
                 kept += 1
                 continue
-            for b in group:
-                self.members[b] = undo[b][0]
-                self.where[undo[b][0]] = b
-                back.append(b)
+            back.extend(group)
         if back:
-            self.refresh(back)
-            self.forget(back)
+            self._restore(undo, back)
         return kept

@@ -117,6 +117,10 @@ class TaskStatus(models.TextChoices):
     CANCELLED = "cancelled"
 
 
+# A confirmed task: picked in full, or short (a short pick is a confirmed line too).
+CONFIRMED_STATUSES = (TaskStatus.PICKED, TaskStatus.SHORT)
+
+
 class PickTask(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.PROTECT, related_name="+")

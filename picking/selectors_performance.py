@@ -47,16 +47,16 @@ from django.utils.dateparse import parse_datetime
 
 from inventory.models import Warehouse
 from inventory.selectors import warehouses_for
-from picking.models import PickScan, PickTask, TaskStatus
+from picking.models import CONFIRMED_STATUSES, PickScan, PickTask, TaskStatus
 
 IDLE_GAP_CAP_SECONDS = 300
+IDLE_GAP_CAP_MINUTES = IDLE_GAP_CAP_SECONDS // 60
 # Refusals that are a picker's mistake (the error codes of picking.services.scans and pick_confirm).
 # The others are prompts or the list moving on: a step out of order ("location_first",
 # "product_first", "tote_required"), a label without its lot ("lot_required"), an unreadable
 # barcode ("invalid_scan"), another device or a cancelled order ("stale_task", "order_not_picking",
 # "assigned_elsewhere", "list_done"); they are listed with the refused scans but keep accuracy.
 PICKER_ERRORS = frozenset({"wrong_location", "wrong_product", "wrong_lot", "wrong_tote", "over_count"})
-CONFIRMED = (TaskStatus.PICKED, TaskStatus.SHORT)
 
 
 @dataclass
@@ -125,8 +125,6 @@ class Performance:
     rows: list[AssociateFigures]
     totals: AssociateFigures
     hours: list[HourFigures]
-    refusal_reasons: list[str]  # every error code in the rows, for the table's columns
-    idle_gap_cap_seconds: int = IDLE_GAP_CAP_SECONDS
 
 
 def local_today(warehouse: Warehouse, *, now: datetime | None = None) -> date:
@@ -240,7 +238,7 @@ def _figures(*, actor, windows: Windows, reasons: bool) -> list[AssociateFigures
         PickTask.objects.filter(
             _period_q("picked_at", windows),
             pick_list__warehouse__in=visible,
-            status__in=CONFIRMED,
+            status__in=CONFIRMED_STATUSES,
             # A confirmation is itself a scan: this keeps the tasks read to those scanned in the
             # period (an index range) instead of every task the warehouse ever had. The minute of
             # slack keeps a confirmation whose scan row is written just after midnight.
@@ -260,7 +258,7 @@ def _figures(*, actor, windows: Windows, reasons: bool) -> list[AssociateFigures
     # Lines with a picker's error, found from the period's refused scans (a few per cent of them)
     # rather than by probing every line's scans.
     lines_with_refusal = (
-        scans.filter(_period_q("task__picked_at", windows), accepted=False, task__status__in=CONFIRMED)
+        scans.filter(_period_q("task__picked_at", windows), accepted=False, task__status__in=CONFIRMED_STATUSES)
         .filter(task__picked_by=F("actor"))
         .filter(error_code__in=PICKER_ERRORS)
         .values(wh=F("pick_list__warehouse_id"), who=F("actor"))
@@ -338,7 +336,7 @@ def picking_performance(*, actor, warehouse: Warehouse, start: date, end: date |
         PickTask.objects.filter(
             _period_q("picked_at", windows),
             pick_list__warehouse__in=warehouses_for(actor).values("pk"),
-            status__in=CONFIRMED,
+            status__in=CONFIRMED_STATUSES,
         )
         .exclude(picked_by="")
         .annotate(hour=ExtractHour("picked_at", tzinfo=ZoneInfo(warehouse.timezone)))
@@ -355,7 +353,6 @@ def picking_performance(*, actor, warehouse: Warehouse, start: date, end: date |
         rows=_own_rows_only(actor, every_row),
         totals=totals,
         hours=[HourFigures(hour=h["hour"], lines=h["n"], units=h["units"], associates=h["who"]) for h in hours],
-        refusal_reasons=sorted(totals.refused_by_reason),
     )
 
 

@@ -11,8 +11,9 @@ from django.db.models.functions import Coalesce
 
 from inventory.models import Location, ZoneKind
 from orders.models import Order, OrderAllocation, Status
-from picking.models import PickList, PickListStatus, PickTask, TaskStatus, Wave, WaveSchedule
+from picking.models import CONFIRMED_STATUSES, PickList, PickListStatus, PickTask, TaskStatus, Wave, WaveSchedule
 from picking.planning import Candidate, Pick, priority_label
+from picking.selectors import with_task_progress
 
 _MM3_PER_LITRE = 1_000_000
 
@@ -163,9 +164,7 @@ def wave_list(*, actor, warehouse_code: str = "", status: str = ""):
         lists_total=_count(lists, wave_id=OuterRef("pk")),
         lists_done=_count(lists.filter(status=PickListStatus.DONE), wave_id=OuterRef("pk")),
         picks_total=_count(tasks, pick_list__wave_id=OuterRef("pk")),
-        picks_done=_count(
-            tasks.filter(status__in=[TaskStatus.PICKED, TaskStatus.SHORT]), pick_list__wave_id=OuterRef("pk")
-        ),
+        picks_done=_count(tasks.filter(status__in=CONFIRMED_STATUSES), pick_list__wave_id=OuterRef("pk")),
     ).order_by("-created_at", "-pk")
 
 
@@ -177,11 +176,9 @@ def wave_pick_lists(*, wave: Wave):
     """The wave's lists in release order with their progress, orders and units."""
     live = ~Q(tasks__status=TaskStatus.CANCELLED)
     return (
-        PickList.objects.filter(wave=wave)
+        with_task_progress(PickList.objects.filter(wave=wave))
         .select_related("assigned_to")
         .annotate(
-            tasks_total=Count("tasks", filter=live),
-            tasks_done=Count("tasks", filter=Q(tasks__status__in=[TaskStatus.PICKED, TaskStatus.SHORT])),
             tasks_short=Count("tasks", filter=Q(tasks__status=TaskStatus.SHORT)),
             order_count=Count("tasks__order", distinct=True),
             units=Coalesce(Sum("tasks__quantity", filter=live), 0),
@@ -196,6 +193,11 @@ def wave_pick_lists(*, wave: Wave):
 
 def schedules_for(*, actor):
     return WaveSchedule.objects.visible_to(actor).select_related("warehouse").order_by("warehouse__code", "name")
+
+
+def default_schedule(*, warehouse_id) -> WaveSchedule | None:
+    """The warehouse's first enabled schedule, by name: its caps are a new wave's defaults."""
+    return WaveSchedule.objects.filter(warehouse_id=warehouse_id, enabled=True).order_by("name").first()
 
 
 def local_release_times(schedule: WaveSchedule, *, day) -> list[datetime]:

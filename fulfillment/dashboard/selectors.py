@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from fulfillment.tenancy.actor import Actor
 from inventory.models import AlertKind, Warehouse
+from inventory.selectors import warehouses_for
 from inventory.selectors_replenishment import open_alerts
 from orders.models import Order, Status
 from picking import selectors_performance as performance
@@ -39,12 +40,7 @@ def recent_orders(*, actor: Actor | None, limit: int = 20) -> list[Order]:
 
 def assigned_warehouses(*, actor: Actor | None) -> list[Warehouse]:
     """The warehouses whose orders a staff actor sees (operator admins see every warehouse), by code."""
-    if actor is None or not actor.is_staff:
-        return []
-    warehouses = Warehouse.objects.order_by("code")
-    if not actor.sees_all_warehouses:
-        warehouses = warehouses.filter(staff__id=actor.user_id)
-    return list(warehouses)
+    return list(warehouses_for(actor))
 
 
 def assigned_warehouse_codes(*, actor: Actor | None) -> list[str]:
@@ -52,7 +48,6 @@ def assigned_warehouse_codes(*, actor: Actor | None) -> list[str]:
     return [w.code for w in assigned_warehouses(actor=actor)]
 
 
-PICKING_IDLE_MINUTES = performance.IDLE_GAP_CAP_SECONDS // 60
 PICKING_CACHE_SECONDS = 60
 
 

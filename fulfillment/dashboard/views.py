@@ -12,6 +12,7 @@ from fulfillment.dashboard import selectors
 from fulfillment.tenancy.authentication import actor_for_user, merchant_actor_for_user
 from fulfillment.tenancy.portal import PORTAL_HOME, login_redirect
 from orders.models import Status
+from picking.selectors_performance import IDLE_GAP_CAP_MINUTES
 
 RECENT_ORDERS = 20
 REFRESH_SECONDS = 15
@@ -39,6 +40,14 @@ def staff_required(view):
     return wrapper
 
 
+def _age(seconds: int) -> str:
+    """How old a cached figure may be, in words: "a minute", "2 minutes", "30 seconds"."""
+    if seconds % 60:
+        return f"{seconds} seconds"
+    minutes = seconds // 60
+    return "a minute" if minutes == 1 else f"{minutes} minutes"
+
+
 def _count_rows(counts: dict[str, int]) -> list[dict]:
     return [{"status": status, "label": Status(status).label, "count": n} for status, n in counts.items()]
 
@@ -61,7 +70,8 @@ def home(request, *, actor):
         "warehouse_codes": [w.code for w in warehouses],
         "picking_rows": selectors.picking_today(actor=actor, warehouses=warehouses),
         "picking_several_warehouses": len(warehouses) > 1,
-        "picking_idle_minutes": selectors.PICKING_IDLE_MINUTES,
+        "picking_idle_minutes": IDLE_GAP_CAP_MINUTES,
+        "picking_cache_age": _age(selectors.PICKING_CACHE_SECONDS),
         "is_manager": actor.is_manager,
     }
     return render(request, "dashboard/home.html", context)

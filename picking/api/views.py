@@ -16,10 +16,15 @@ from picking.models import PickList, PickTask, Wave
 from picking.services import waves
 
 
+def _errors(exc: services.PickingError) -> list[dict]:
+    """The problem answer's ``errors`` for a service's refusal."""
+    return [{"field": exc.field, "code": exc.code, "message": str(exc)}]
+
+
 def _refused(exc: services.PickingError):
     if exc.status == 409:
         # The code tells a client which conflict it is (task_done, order_not_picking, ...), as /scans/ does.
-        return Conflict(str(exc), extra={"errors": [{"field": exc.field, "code": exc.code, "message": str(exc)}]})
+        return Conflict(str(exc), extra={"errors": _errors(exc)})
     return field_error(str(exc), field=exc.field, code=exc.code)
 
 
@@ -186,10 +191,9 @@ class PickListViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ScopedVi
                 )
             except services.ScanRefused as exc:
                 # A refused scan answers with what it logged and the unchanged state.
-                errors = [{"field": exc.field, "code": exc.code, "message": str(exc)}]
                 outcome = s.PickScanOutcomeSerializer(services.ScanResult(scan=exc.scan, state=exc.state)).data
                 extra = {"scan": outcome, "state": s.PickStateSerializer(exc.state).data}
-                return problem_response(exc.status, str(exc), errors=errors, extra=extra)
+                return problem_response(exc.status, str(exc), errors=_errors(exc), extra=extra)
         return Response(s.PickScanAnswerSerializer(result).data)
 
     @extend_schema(responses={200: s.PickStateSerializer})

@@ -23,7 +23,7 @@ from inventory import scanning
 from inventory.models import Lot, StockBalance
 from orders.models import Order, Status
 from picking.models import PickList, PickScan, PickTask, ScanKind, TaskStatus
-from picking.routing import Layout, Stop, path_length
+from picking.routing import Layout, location_stop, path_length
 from picking.services.common import PickingError
 from picking.services.picks import apply_pick, assigned_elsewhere, cancel_dead_task, lock_list, log_scan, mark_started
 
@@ -53,6 +53,13 @@ class ScanRefused(PickingError):
         super().__init__(message, field=field, code=code, status=409 if code in CONFLICTS else 422)
         self.scan = scan
         self.state = state
+
+    @classmethod
+    def from_scan(cls, scan: PickScan, state: PickState) -> ScanRefused:
+        """The refusal a stored refused scan answers with."""
+        return cls(
+            scan.message, code=scan.error_code, field=_FIELDS.get(scan.error_code, "code"), scan=scan, state=state
+        )
 
 
 @dataclass(frozen=True)
@@ -110,12 +117,6 @@ class _Outcome:
 # -- reading the state ---------------------------------------------------------------------
 
 
-def _stop(location) -> Stop | None:
-    if location.aisle and location.bay:
-        return Stop(aisle=location.aisle, bay=location.bay, key=location.pk)
-    return None
-
-
 def _carried_location(pick_list: PickList, task: PickTask) -> bool:
     """The picker already stands at the task's location: the list's last confirmation was there.
 
@@ -143,16 +144,19 @@ def _step(task: PickTask, *, carried: bool) -> str:
 def _remaining_distance(pick_list: PickList, tasks: list[PickTask], current: PickTask | None, *, here: bool) -> float:
     """Metres from where the picker is (the current location once scanned, else the last pick, else the
     depot) through the open tasks in sequence and back to the depot; locations off the grid are left out."""
-    open_stops = [s for s in (_stop(t.location) for t in tasks if t.status == TaskStatus.OPEN) if s]
+    open_stops = [
+        s for s in (location_stop(t.location, key=t.location.pk) for t in tasks if t.status == TaskStatus.OPEN) if s
+    ]
     if not open_stops:
         return 0.0
     start = None
     if current is not None and here:
-        start = _stop(current.location)
+        start = location_stop(current.location, key=current.location.pk)
     else:
         picked = [t for t in tasks if t.picked_at is not None]
         if picked:
-            start = _stop(max(picked, key=lambda t: t.picked_at).location)
+            last = max(picked, key=lambda t: t.picked_at).location
+            start = location_stop(last, key=last.pk)
     layout = Layout.of(pick_list.warehouse, stops=[*open_stops, *([start] if start else [])])
     return round(path_length(start, open_stops, layout), 1)
 
@@ -442,8 +446,7 @@ def _replay(previous: PickScan, *, code: str, pick_list: PickList) -> ScanResult
         )
     state = pick_state(pick_list=pick_list)
     if not previous.accepted:
-        field_name = _FIELDS.get(previous.error_code, "code")
-        raise ScanRefused(previous.message, code=previous.error_code, field=field_name, scan=previous, state=state)
+        raise ScanRefused.from_scan(previous, state)
     return ScanResult(scan=previous, state=state, replayed=True)
 
 
@@ -499,14 +502,7 @@ def pick_scan(
             raise
         return _replay(previous, code=code, pick_list=pick_list)
     if not result.scan.accepted:
-        scan = result.scan
-        raise ScanRefused(
-            scan.message,
-            code=scan.error_code,
-            field=_FIELDS.get(scan.error_code, "code"),
-            scan=scan,
-            state=result.state,
-        )
+        raise ScanRefused.from_scan(result.scan, result.state)
     return result
 
 

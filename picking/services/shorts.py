@@ -12,7 +12,7 @@ from decimal import Decimal
 from inventory.models import Location
 from orders import services as orders
 from picking.models import PickList, PickTask, TaskStatus
-from picking.routing import Layout, Stop, distance, path_length, route_length
+from picking.routing import Layout, Stop, distance, location_stop, path_length, route_length
 
 
 def task_short_lock(*, task: PickTask) -> None:
@@ -77,12 +77,9 @@ def task_short(*, task: PickTask, pick_list: PickList, actor: str = "") -> list[
     return new
 
 
-def _on_grid(task: PickTask) -> bool:
-    return bool(task.location.aisle and task.location.bay)
-
-
-def _stop(task: PickTask) -> Stop:
-    return Stop(aisle=task.location.aisle, bay=task.location.bay, key=task)
+def _stops(tasks) -> list[Stop]:
+    """The stops of the tasks on the grid, in the tasks' order, each keyed by its task."""
+    return [stop for stop in (location_stop(t.location, key=t) for t in tasks) if stop is not None]
 
 
 def _leg(a: Stop | None, b: Stop | None, layout: Layout) -> float:
@@ -102,13 +99,9 @@ def _reroute(
 
     ``done``: visited, in order, the last being where the picker stands; ``ahead``: open, in order.
     """
-    visited = [_stop(t) for t in done if _on_grid(t)]
-    walk: list[Stop | None] = [
-        visited[-1] if visited else None,
-        *(_stop(t) for t in ahead if _on_grid(t)),
-        None,
-    ]
-    inserted = [_stop(t) for t in new if _on_grid(t)]
+    visited = _stops(done)
+    walk: list[Stop | None] = [visited[-1] if visited else None, *_stops(ahead), None]
+    inserted = _stops(new)
     layout = Layout.of(pick_list.warehouse, stops=[*visited, *walk[1:-1], *inserted])
     for stop in inserted:
         costs = [
@@ -118,7 +111,9 @@ def _reroute(
         at = costs.index(min(costs))
         walk.insert(at + 1, stop)
     route = [s for s in walk[1:-1] if s is not None]
-    off_grid = sorted((t for t in [*ahead, *new] if not _on_grid(t)), key=lambda t: (t.location.code, t.sequence))
+    off_grid = sorted(
+        (t for t in [*ahead, *new] if location_stop(t.location) is None), key=lambda t: (t.location.code, t.sequence)
+    )
     # visited ends where the picker stands, and the walk ahead starts there: counted once.
     planned = route_length([*visited, *route], layout)
     return [s.key for s in route] + off_grid, planned

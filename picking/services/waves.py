@@ -43,6 +43,17 @@ class Release:
     plan: Plan
     left_out: int = 0
 
+    @property
+    def capped(self) -> int:
+        """Of the orders left out, those still allocated: planned, and left out by the caps (they
+        wait for a later wave)."""
+        return min(self.plan.left_waiting, self.left_out)
+
+    @property
+    def changed(self) -> int:
+        """Of the orders left out, those no longer allocated (they changed meanwhile)."""
+        return self.left_out - self.capped
+
 
 class ScheduleError(PickingError):
     """Schedule input that cannot work; ``errors`` has a message per field."""
@@ -388,12 +399,10 @@ def wave_schedule_save(
 
 
 @transaction.atomic
-def wave_schedule_set_enabled(*, schedule_id, enabled: bool, warehouse_ids=None) -> WaveSchedule | None:
+def wave_schedule_set_enabled(*, schedule_id, enabled: bool) -> WaveSchedule | None:
     """Switch a schedule on or off (compare-and-set; a repeat changes nothing). Switched on, it
-    releases from the next time to come. None when there is no such schedule (in ``warehouse_ids``)."""
+    releases from the next time to come. None when there is no such schedule."""
     query = WaveSchedule.objects.filter(pk=schedule_id)
-    if warehouse_ids is not None:
-        query = query.filter(warehouse_id__in=list(warehouse_ids))
     changes = {"enabled": enabled}
     if enabled:
         changes["last_released_at"] = timezone.now()
@@ -423,8 +432,6 @@ def schedule_release(*, schedule_id, now: datetime | None = None) -> list[Wave]:
     last = schedule.last_released_at
     for moment in selectors.due_release_times(schedule, now=now):
         claimed = WaveSchedule.objects.filter(pk=schedule.pk, enabled=True, last_released_at=last)
-        if last is None:
-            claimed = WaveSchedule.objects.filter(pk=schedule.pk, enabled=True, last_released_at__isnull=True)
         if not claimed.update(last_released_at=moment):
             break  # another beat released it
         last = moment

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from fulfillment.tenancy.portal import staff_actor
 from picking import selectors, services
 from picking.models import PickList
+from picking.services.picks import assigned_elsewhere
 
 
 @login_required
@@ -49,7 +50,7 @@ def _render(request, state, *, actor, error: str = "", status: int = 200, short:
         "task": task,
         "error": error,
         "short": short and task is not None and state.step != "location",
-        "mine": holder is None or holder.pk == request.user.pk,
+        "mine": not assigned_elsewhere(state.pick_list, request.user),
         "holder": holder,
         "can_take_over": actor.is_manager and holder is not None and holder.pk != request.user.pk,
         # One id per form: a form submitted twice is one scan. Without JavaScript these are the ids;

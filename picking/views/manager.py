@@ -58,7 +58,9 @@ def _litres(label: str, **kwargs) -> forms.DecimalField:
     )
 
 
-class WaveForm(forms.Form):
+class _WaveParamsForm(forms.Form):
+    """The warehouse (one of ``warehouses``) and the wave parameters (services.PARAM_FIELDS)."""
+
     warehouse = forms.ChoiceField()
     strategy = forms.ChoiceField(choices=Strategy.choices, initial=Strategy.WAVE)
     max_orders = _number("Max orders", min_value=1, max_value=planning.MAX_WAVE_ORDERS, initial=200)
@@ -66,6 +68,14 @@ class WaveForm(forms.Form):
     totes_per_cart = _number("Totes per cart", min_value=1, max_value=planning.MAX_TOTES_PER_CART, initial=8)
     tote_volume_l = _litres("Tote volume (L)", initial=40)
     cart_volume_l = _litres("Cart volume (L)", required=False)
+
+    def __init__(self, data=None, *, warehouses, **kwargs):
+        super().__init__(data, **kwargs)
+        self.warehouses = {wh.code: wh for wh in warehouses}
+        self.fields["warehouse"].choices = [(code, code) for code in self.warehouses]
+
+
+class WaveForm(_WaveParamsForm):
     ship_by_until = forms.CharField(
         label="Only orders shipping by",
         required=False,
@@ -73,11 +83,6 @@ class WaveForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="Warehouse time; empty: every cut-off.",
     )
-
-    def __init__(self, data=None, *, warehouses, **kwargs):
-        super().__init__(data, **kwargs)
-        self.warehouses = {wh.code: wh for wh in warehouses}
-        self.fields["warehouse"].choices = [(code, code) for code in self.warehouses]
 
     def clean(self):
         data = super().clean()
@@ -153,9 +158,7 @@ def wave_detail(request, wave_id):
 def _initial(warehouse) -> dict:
     """Defaults for a new wave: the caps of the warehouse's first enabled schedule, if it has one."""
     initial = {"warehouse": warehouse.code} if warehouse else {}
-    schedule = (
-        WaveSchedule.objects.filter(warehouse=warehouse, enabled=True).order_by("name").first() if warehouse else None
-    )
+    schedule = selectors.default_schedule(warehouse_id=warehouse.pk) if warehouse else None
     if schedule is not None:
         initial.update({name: getattr(schedule, name) for name in services.PARAM_FIELDS})
     return initial
@@ -219,8 +222,7 @@ def _release(request):
     plan = release.plan
     # Of the previewed orders not taken: those still allocated were planned and left out by the
     # caps (they wait for a later wave); the others were no longer there to take.
-    capped = min(plan.left_waiting, release.left_out)
-    changed = release.left_out - capped
+    capped, changed = release.capped, release.changed
     if release.wave is None:
         if capped:
             messages.error(request, "None of the previewed orders fits these caps: nothing was released.")
@@ -258,26 +260,19 @@ def _query(data) -> str:
 # -- schedules -----------------------------------------------------------------------------------
 
 
-class ScheduleForm(forms.Form):
-    warehouse = forms.ChoiceField()
+class ScheduleForm(_WaveParamsForm):
     name = forms.CharField(max_length=100)
     enabled = forms.BooleanField(required=False, initial=True, label="Enabled")
-    strategy = forms.ChoiceField(choices=Strategy.choices, initial=Strategy.WAVE)
     release_times = forms.CharField(
         label="Release times",
         max_length=400,
         help_text='Warehouse time, 24-hour, separated by commas, e.g. "09:00, 11:30, 14:00".',
     )
-    max_orders = _number("Max orders", min_value=1, max_value=planning.MAX_WAVE_ORDERS, initial=200)
-    max_lines = _number("Max lines", min_value=1, max_value=planning.MAX_WAVE_LINES, required=False)
-    totes_per_cart = _number("Totes per cart", min_value=1, max_value=planning.MAX_TOTES_PER_CART, initial=8)
-    tote_volume_l = _litres("Tote volume (L)", initial=40)
-    cart_volume_l = _litres("Cart volume (L)", required=False)
+    # The rest of the wave parameters follow, in their order.
+    field_order = ("warehouse", "name", "enabled", "strategy", "release_times")
 
     def __init__(self, data=None, *, warehouses, schedule=None, **kwargs):
-        super().__init__(data, **kwargs)
-        self.warehouses = {wh.code: wh for wh in warehouses}
-        self.fields["warehouse"].choices = [(code, code) for code in self.warehouses]
+        super().__init__(data, warehouses=warehouses, **kwargs)
         if schedule is not None:
             # A schedule stays in its warehouse; the field is shown, not sent.
             self.fields["warehouse"].required = False
@@ -345,7 +340,7 @@ def schedule_new(request):
 
 
 def _schedule(actor, schedule_id) -> WaveSchedule:
-    schedule = WaveSchedule.objects.visible_to(actor).select_related("warehouse").filter(pk=schedule_id).first()
+    schedule = selectors.schedules_for(actor=actor).filter(pk=schedule_id).first()
     if schedule is None:
         raise Http404("No such schedule.")
     return schedule

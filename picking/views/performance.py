@@ -87,8 +87,7 @@ def picking_performance(request):
     context = {"warehouses": warehouses, "is_manager": actor.is_manager, "max_days": MAX_DAYS}
     if not warehouses:
         return render(request, "picking/performance.html", context)
-    params = request.GET.copy()
-    form = PeriodForm(params)
+    form = PeriodForm(request.GET)
     context["form"] = form
     if not form.is_valid():
         return render(request, "picking/performance.html", context, status=400)
@@ -110,7 +109,7 @@ def picking_performance(request):
         previous_query=_query(start - span, end - span, warehouse.code) if start - span >= FIRST_DAY else "",
         next_query=_query(start + span, end + span, warehouse.code) if start + span <= today else "",
         today_query=_query(today, today, warehouse.code),
-        idle_minutes=result.idle_gap_cap_seconds // 60,
+        idle_minutes=performance.IDLE_GAP_CAP_MINUTES,
     )
     return render(request, "picking/performance.html", context)
 

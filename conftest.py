@@ -1,4 +1,4 @@
-"""Shared test set-up: database choice, Celery mode, API clients."""
+"""Shared test set-up: database report, row-level-security scope, Celery mode, API clients."""
 
 from __future__ import annotations
 
@@ -9,19 +9,26 @@ from fulfillment.celery import app as celery_app
 
 
 def pytest_report_header(config):
-    if settings.IS_POSTGRES:
-        return "database: PostgreSQL (all tests run)"
-    return "database: SQLite; tests marked 'postgres' are SKIPPED (set DATABASE_URL to run them on PostgreSQL)"
+    db = settings.DATABASES["default"]
+    where = "embedded (var/pgdata)" if db.get("HOST", "").startswith("/") else f"{db.get('HOST')}:{db.get('PORT')}"
+    return f"database: PostgreSQL {where}, as role {settings.DATABASE_APP_ROLE} under row-level security"
 
 
 def pytest_collection_modifyitems(config, items):
-    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
-    skip_redis = pytest.mark.skip(reason="needs Redis and PostgreSQL: set REDIS_URL and DATABASE_URL")
+    skip_redis = pytest.mark.skip(reason="needs Redis: set REDIS_URL (CI does)")
     for item in items:
-        if "postgres" in item.keywords and not settings.IS_POSTGRES:
-            item.add_marker(skip_pg)
-        if "celery_worker" in item.keywords and not (settings.REDIS_URL and settings.IS_POSTGRES):
+        if "celery_worker" in item.keywords and not settings.REDIS_URL:
             item.add_marker(skip_redis)
+
+
+@pytest.fixture(autouse=True)
+def _operator_scope():
+    """Test set-up and checks see every tenant (row-level security's operator scope); a request
+    through a test client runs in its actor's scope, and ``rls.use(...)`` narrows it in a test."""
+    from fulfillment.tenancy import rls
+
+    with rls.operator():
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "fulfillment.tenancy.middleware.RlsScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -90,22 +91,21 @@ TEMPLATES = [
     },
 ]
 
-_database_url = env_url("DATABASE_URL", schemes={"postgres", "postgresql", "pgsql", "sqlite"})
+# PostgreSQL only: the server DATABASE_URL names, else the project-local one (fulfillment.localdb).
+_database_url = env_url("DATABASE_URL", schemes={"postgres", "postgresql", "pgsql"})
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "db.sqlite3",
-            # IMMEDIATE makes concurrent writers (web + worker) queue instead of failing.
-            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
-        }
-    }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
-IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+    from fulfillment import localdb
+
+    DATABASES = {"default": localdb.database_settings(VAR_DIR)}
+# Django's PostgreSQL backend, running every connection as the app role under row-level security.
+DATABASES["default"]["ENGINE"] = "fulfillment.db"
+# The non-superuser role (no BYPASSRLS) that web, workers and commands run as; migrate creates it.
+DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", "fulfillment_app")
+# Who a staff member's queries may see: the tenants of the warehouses they work in.
+RLS_STAFF_TENANTS = "orders.scoping.staff_tenant_ids"
+IS_POSTGRES = True  # TEMP until the vendor branches are gone
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [

@@ -3,6 +3,7 @@ import smtplib
 
 from celery import shared_task
 
+from fulfillment.tenancy.rls import in_operator_scope
 from orders import imports, notifications, services
 
 logger = logging.getLogger(__name__)
@@ -19,6 +20,7 @@ def reallocate_backorders(*, warehouse_id: str, product_ids: list[str], **_: obj
 
 
 @shared_task(name="orders.tasks.sweep_unallocated_orders")
+@in_operator_scope
 def sweep_unallocated_orders(**_: object) -> int:
     """Recovers orders whose allocation message was lost; allocating twice is harmless."""
     count = 0
@@ -48,6 +50,7 @@ def import_orders(*, import_id: str, **_: object) -> str:
 
 
 @shared_task(name="orders.tasks.sweep_stuck_imports")
+@in_operator_scope
 def sweep_stuck_imports(**_: object) -> int:
     """Re-queues imports that a lost or killed task left queued or running (no chunk for 10 minutes)."""
     stuck = imports.stuck_import_ids()

@@ -6,6 +6,7 @@ import logging
 
 from celery import shared_task
 
+from fulfillment.tenancy.rls import in_operator_scope
 from shipping import services
 from shipping.carriers.base import CarrierError
 
@@ -23,6 +24,7 @@ def purchase_label(*, shipment_id: str, **_: object) -> None:
 
 
 @shared_task(name="shipping.tasks.poll_tracking", acks_late=True)
+@in_operator_scope
 def poll_tracking(**_: object) -> None:
     """Periodic (beat): recover labels a lost message left unbought, then poll carrier tracking."""
     services.shipments_recover_labels(older_than_seconds=60)

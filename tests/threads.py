@@ -1,5 +1,6 @@
 """Shared piece of the concurrency tests: jobs run in threads let go at the same moment."""
 
+import contextvars
 import threading
 
 from django.db import connection
@@ -20,7 +21,8 @@ def run_together(jobs, *, timeout=60) -> list[BaseException]:
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    # Each thread starts in a copy of the caller's context: the same row-level-security scope.
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(run, job)) for job in jobs]
     for thread in threads:
         thread.start()
     for thread in threads:

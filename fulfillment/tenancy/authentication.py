@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from fulfillment.tenancy import rls
 from fulfillment.tenancy.actor import Actor, MerchantPrincipal
 from fulfillment.tenancy.models import ApiKey, StaffToken
 
@@ -35,6 +36,12 @@ def merchant_actor_for_user(user) -> Actor | None:
 
 def resolve_bearer(raw: str):
     """(user-like, Actor) for a raw key, or None."""
+    # Keys belong to tenants, so they are read in operator scope: the request has none yet.
+    with rls.operator():
+        return _resolve_bearer(raw)
+
+
+def _resolve_bearer(raw: str):
     parts = ApiKey.split(raw)
     if parts is None:
         return None
@@ -73,6 +80,9 @@ class BearerKeyAuthentication(authentication.BaseAuthentication):
         resolved = resolve_bearer(raw.strip())
         if resolved is None:
             raise exceptions.AuthenticationFailed(_INVALID)
+        # The rest of the request sees what this key's actor may see (RlsScopeMiddleware restores
+        # the scope from before the request when it ends).
+        rls.enter(rls.actor_scope(resolved[1]))
         return resolved
 
     def authenticate_header(self, request) -> str:

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from fulfillment.tenancy.rls import in_operator_scope
 from fulfillment.webhooks import services
 
 
@@ -9,6 +10,7 @@ def deliver_webhook(*, delivery_id: str, **_: object) -> str:
 
 
 @shared_task(name="fulfillment.webhooks.tasks.retry_due_deliveries", acks_late=True)
+@in_operator_scope
 def retry_due_deliveries(**_: object) -> int:
     """Recovers deliveries whose message was lost (broker down, worker killed)."""
     due = services.deliveries_due()

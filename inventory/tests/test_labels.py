@@ -30,9 +30,10 @@ def _pages(pdf: bytes) -> list[list[str]]:
 
 @pytest.fixture
 def world():
-    tenant, key = tenant_with_key(slug="acme")
-    _, other_key = tenant_with_key(slug="globex")
     wh = inv.warehouse(aisles=1, bays=2, levels=2)
+    # acme is a tenant of the staff member's warehouse (row-level security lets staff see those).
+    tenant, key = tenant_with_key(slug="acme", default_warehouse_code=wh.code)
+    _, other_key = tenant_with_key(slug="globex")
     _, token = staff_with_token(username="ann", role="associate", warehouse=wh)
     return {"tenant": tenant, "key": key, "other_key": other_key, "wh": wh, "token": token}
 

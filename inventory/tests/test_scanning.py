@@ -125,10 +125,11 @@ class TestResolveProduct:
 @pytest.mark.django_db
 class TestParseEndpoint:
     def test_staff_gets_the_parsed_fields_and_the_product(self, api_as):
-        tenant = TenantFactory(slug="acme")
+        # acme is a tenant of ann's warehouse (row-level security lets staff see those).
+        tenant = TenantFactory(slug="acme", default_warehouse_code="MAIN")
         product = inv.product(tenant, "CAN-1", barcode="036000291452")
         ProductBarcode.objects.create(tenant=tenant, product=product, code="10036000291459", quantity=12)
-        _, token = staff_with_token(username="ann")
+        _, token = staff_with_token(username="ann", warehouse=inv.warehouse("MAIN"))
 
         response = api_as(token).post(
             "/api/v1/scans/parse/", {"scan": "0110036000291459|10LOT-1|17270331", "tenant": "acme"}, format="json"

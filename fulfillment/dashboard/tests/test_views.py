@@ -211,7 +211,7 @@ def test_dashboard_shows_open_stock_alerts_of_the_users_warehouses_only(client):
     from inventory.models import AlertKind, StockAlert
     from inventory.tests import factories as inv
 
-    tenant = TenantFactory()
+    tenant = TenantFactory(default_warehouse_code="MAIN")  # a tenant of the manager's warehouse
     main, west = inv.warehouse("MAIN"), inv.warehouse("WEST")
     tee, cap = inv.product(tenant, "TEE"), inv.product(tenant, "CAP")
     StockAlert.objects.create(tenant=tenant, product=tee, warehouse=main, kind=AlertKind.LOW_STOCK, message="TEE low")

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from fulfillment.tenancy.models import Role
+from fulfillment.tenancy.rls import in_operator_scope
 from fulfillment.tenancy.services import TenancyError, staff_create
 from inventory.models import Warehouse
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--role", required=True, help=" | ".join(Role.values))
         parser.add_argument("--warehouse", required=True, help="The warehouse code")
 
+    @in_operator_scope
     def handle(self, *args, username: str, password: str, role: str, warehouse: str, **options):
         username = username.strip()
         if not username:

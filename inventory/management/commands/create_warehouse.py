@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from fulfillment.tenancy.rls import in_operator_scope
 from inventory.models import CUTOFF_METHODS
 from inventory.services import InventoryError, warehouse_create
 
@@ -47,6 +48,7 @@ class Command(BaseCommand):
             help="a storage zone of aisles FIRST to LAST, e.g. A=1-2; repeatable; other aisles stay in STORAGE",
         )
 
+    @in_operator_scope
     def handle(self, *args, code: str, name: str, aisles: int, bays: int, levels: int, **options):
         if not name.strip():
             raise CommandError("--name must not be empty")

@@ -8,6 +8,7 @@ from django.test.utils import override_settings
 from fulfillment.celery import app as celery_app
 from fulfillment.tenancy import services as tenancy
 from fulfillment.tenancy.models import Tenant
+from fulfillment.tenancy.rls import in_operator_scope
 from inventory import services as inventory
 from inventory.models import Location, Product, Warehouse
 from inventory.services import counts, replenishment
@@ -68,6 +69,7 @@ class Command(BaseCommand):
             help="where the app answers, for the login addresses printed (default http://127.0.0.1:8000)",
         )
 
+    @in_operator_scope
     def handle(self, *args, **options):
         eager = celery_app.conf.task_always_eager
         celery_app.conf.task_always_eager = True  # run allocation, labels and webhooks in-process

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from fulfillment.tenancy.models import Tenant
+from fulfillment.tenancy.rls import in_operator_scope
 from fulfillment.tenancy.services import api_key_create
 
 
@@ -11,6 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("slug", help="The tenant's slug")
         parser.add_argument("--name", default="", help="A label for the key, e.g. the integration using it")
 
+    @in_operator_scope
     def handle(self, *args, slug: str, name: str, **options):
         tenant = Tenant.objects.filter(slug=slug.strip()).first()
         if tenant is None:

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from fulfillment.tenancy.models import Tenant
+from fulfillment.tenancy.rls import in_operator_scope
 from fulfillment.tenancy.services import TenancyError, merchant_user_create
 
 
@@ -13,6 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--password", required=True)
         parser.add_argument("--email", default="")
 
+    @in_operator_scope
     def handle(self, *args, username: str, tenant: str, password: str, email: str, **options):
         username = username.strip()
         if not username or len(username) > 150:

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_slug
 
+from fulfillment.tenancy.rls import in_operator_scope
 from fulfillment.tenancy.services import TenancyError, tenant_create
 
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="Display name")
         parser.add_argument("--warehouse", default="", help="Code of the tenant's default warehouse")
 
+    @in_operator_scope
     def handle(self, *args, slug: str, name: str, warehouse: str, **options):
         slug = slug.strip()
         try:

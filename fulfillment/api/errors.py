@@ -9,7 +9,9 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, Suspicio
 from django.http import Http404, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
+
+from fulfillment.errors import INVALID_FIELDS, Refusal
 
 logger = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -134,6 +136,11 @@ def has_nul(value) -> bool:
 
 
 def problem_exception_handler(exc, context):
+    if isinstance(exc, Refusal):
+        # A service said no: its problem document, and nothing of the request's transaction stays.
+        set_rollback()
+        problem = exc.problem()
+        return problem_response(problem.status, problem.detail, errors=problem.errors, extra=problem.extra)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -151,7 +158,7 @@ def problem_exception_handler(exc, context):
     extra = None
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten_errors(exc.detail)
-        detail = "The request has invalid fields." if errors else "Invalid request."
+        detail = INVALID_FIELDS if errors else "Invalid request."
         status_code = 422 if response.status_code == 400 else response.status_code
         if isinstance(exc.detail, dict) and set(exc.detail) == {"non_field_errors"} and errors:
             detail = errors[0]["message"]

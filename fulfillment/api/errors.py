@@ -22,9 +22,8 @@ class Conflict(exceptions.APIException):
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
 
-    def __init__(self, detail=None, *, extra: dict | None = None, code=None, retry_after: int | None = None):
+    def __init__(self, detail=None, *, code=None, retry_after: int | None = None):
         super().__init__(detail, code)
-        self.extra = extra or {}
         self.retry_after = retry_after
 
 
@@ -155,7 +154,6 @@ def problem_exception_handler(exc, context):
         return None  # a real server error: Django's 500 handler logs it
     headers = {k: v for k, v in response.headers.items() if k in {"WWW-Authenticate", "Retry-After", "Allow"}}
     errors = None
-    extra = None
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten_errors(exc.detail)
         detail = INVALID_FIELDS if errors else "Invalid request."
@@ -170,17 +168,16 @@ def problem_exception_handler(exc, context):
         detail = str(exc.detail) if hasattr(exc, "detail") else str(exc)
         if isinstance(exc, Unprocessable):
             errors = exc.errors
-        if isinstance(exc, Conflict):
-            extra = exc.extra
-            if exc.retry_after is not None:
-                headers["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, Conflict) and exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         headers["Retry-After"] = str(int(exc.wait) + 1)
-    return problem_response(status_code, detail, errors=errors, extra=extra, headers=headers)
+    return problem_response(status_code, detail, errors=errors, headers=headers)
 
 
 def field_error(message: str, *, field: str | None, code: str = "invalid") -> exceptions.ValidationError:
-    """A 422 problem naming one field (``lines[0].sku``) for a refusal raised by a service."""
+    """A 422 problem naming one field (``lines[0].sku``) for input a view checks itself; a service
+    refuses with a ``fulfillment.errors.Refusal`` instead, which the handler answers the same way."""
     error = exceptions.ErrorDetail(message, code=code)
     if not field:
         return exceptions.ValidationError({"non_field_errors": [error]})

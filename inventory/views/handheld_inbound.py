@@ -154,7 +154,7 @@ def receive(request, shipment_id):
         else:
             request.session[key] = _receive_scan(request, shipment, state)
     if refused:
-        context = _receive_context(request, shipment, error=f"{refused.refusal}.")
+        context = _receive_context(request, shipment, error=f"{refused.refusal.message}.")
         return render(request, "inventory/handheld/receive.html", context, status=422)
     return redirect("inventory:handheld_receive", shipment_id=shipment.pk)
 
@@ -191,7 +191,7 @@ def put_away(request):
                 "receipt": receipt,
                 "remaining": remaining,
                 "suggestion": suggestion,
-                "error": f"{refused.refusal}.",
+                "error": f"{refused.refusal.message}.",
             }
             return render(request, "inventory/handheld/putaway.html", context, status=422)
         if suggestion is not None and scan != suggestion.code:
@@ -285,7 +285,7 @@ def move(request):
             context = {
                 "state": state,
                 "prompt": MOVE_STAGES[state.get("stage", "from")],
-                "error": f"{refused.refusal}.",
+                "error": f"{refused.refusal.message}.",
             }
             return render(request, "inventory/handheld/move.html", context, status=422)
         return redirect("inventory:handheld_move")

@@ -15,6 +15,7 @@ from biip import ParseConfig, ParseError
 from biip.gs1_messages import GS1Message
 from biip.gtin import Gtin
 
+from fulfillment.errors import FieldRefusal
 from inventory.models import Product, ProductBarcode
 
 SEPARATORS = ("|", "\x1d")
@@ -24,12 +25,11 @@ _GTIN_LENGTHS = (8, 12, 13, 14)
 _GS1_SYMBOLOGIES = ("]C1", "]d2", "]Q3", "]e0")
 
 
-class ScanError(ValueError):
+class ScanError(FieldRefusal):
     """A scan that cannot be used: a bad check digit, an unreadable GS1 string, an unknown product."""
 
     def __init__(self, message: str, *, code: str = "invalid_scan"):
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code=code, field="scan")
 
 
 @dataclass(frozen=True)

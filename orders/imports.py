@@ -47,6 +47,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from fulfillment.api.errors import flatten_errors
+from fulfillment.errors import Refusal
 from fulfillment.jobs import enqueue
 from fulfillment.tenancy.models import Tenant
 from orders import services
@@ -102,14 +103,19 @@ _LINE_PATH = re.compile(r"^lines\[(\d+)\](?:\.(\w+))?$")
 _ACTIVE = [ImportStatus.QUEUED, ImportStatus.RUNNING]
 
 
-class ImportRefused(Exception):
-    """An upload that is not imported at all: nothing is stored."""
+class ImportRefused(Refusal):
+    """An upload that is not imported at all: nothing is stored. 422 naming the file; 413 too large;
+    409 while the same file is being imported (``existing_id``: that import)."""
 
     def __init__(self, message: str, *, status: int = 422, code: str = "invalid_file", existing_id=None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
+        super().__init__(
+            message,
+            code=code,
+            status=status,
+            field="file",
+            errors=[{"field": "file", "code": code, "message": message}],
+            extra={"existing_import_id": str(existing_id)} if existing_id else None,
+        )
         self.existing_id = existing_id
 
 

@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from fulfillment.bulk import copy_rows, sequence_values
+from fulfillment.errors import FieldRefusal, Problem
 from fulfillment.jobs import enqueue
 from fulfillment.tenancy.models import Tenant
 from fulfillment.webhooks.services import event_publish, events_publish_many
@@ -46,11 +47,22 @@ from orders.validation import address_check
 logger = logging.getLogger(__name__)
 
 
-class OrderError(ValueError):
+class OrderError(FieldRefusal):
+    """A refused order action: 422 naming the fields at fault, or 409 when it conflicts with the
+    order's state (a duplicate external_id, a refused or raced transition)."""
+
+    CONFLICTS = frozenset({"duplicate", "invalid_state", "conflict"})
+
     def __init__(self, message: str, *, errors: list[dict] | None = None, code: str = "invalid"):
-        super().__init__(message)
-        self.errors = errors or []
-        self.code = code
+        super().__init__(message, errors=errors, code=code, status=409 if code in self.CONFLICTS else 422)
+
+    def problem(self) -> Problem:
+        problem = super().problem()
+        if self.code != "duplicate":
+            return problem
+        # A DuplicateOrder names the order that already has the external_id.
+        existing = getattr(self, "existing_id", None)
+        return problem._replace(extra={"existing_order_id": str(existing) if existing else None})
 
 
 class DuplicateOrder(OrderError):

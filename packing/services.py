@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from fulfillment.errors import Refusal
 from fulfillment.jobs import enqueue
 from orders import services as orders_services
 from orders.models import Order, OrderLine, Status
@@ -25,13 +26,11 @@ logger = logging.getLogger(__name__)
 PURCHASE_LABEL_TASK = "shipping.tasks.purchase_label"
 
 
-class PackingError(ValueError):
+class PackingError(Refusal):
     """A refused packing action. ``code == "invalid_state"`` is a conflict (409); else bad input (422)."""
 
     def __init__(self, message: str, *, errors: list[dict] | None = None, code: str = "invalid"):
-        super().__init__(message)
-        self.errors = errors or []
-        self.code = code
+        super().__init__(message, errors=errors, code=code, status=409 if code == "invalid_state" else 422)
 
 
 @dataclass(frozen=True)

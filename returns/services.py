@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from fulfillment.errors import Refusal
 from fulfillment.jobs import enqueue
 from fulfillment.webhooks.services import event_publish
 from inventory import services as inventory
@@ -35,15 +36,20 @@ _ROUTES = {
 }
 
 
-class ReturnError(ValueError):
+class ReturnError(Refusal):
     """A refused return action. ``code``: not_found (the order or return does not exist for this
-    tenant), invalid_state (409: the order or return is in the wrong state), invalid (422 with
-    ``errors`` naming the fields at fault)."""
+    tenant: 404, or 422 when ``errors`` name the field), invalid_state (409: the order or return is
+    in the wrong state), invalid (422 with ``errors`` naming the fields at fault)."""
 
     def __init__(self, message: str, *, errors: list[dict] | None = None, code: str = "invalid"):
-        super().__init__(message)
-        self.errors = errors or []
-        self.code = code
+        if code == "invalid_state":
+            status = 409
+        elif code == "not_found" and not errors:
+            status = 404
+            self.detail = "Not found."  # what the API says of any object it does not show
+        else:
+            status = 422
+        super().__init__(message, errors=errors, code=code, status=status)
 
 
 def _error(field: str, code: str, message: str) -> dict:

@@ -9,7 +9,9 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, Suspicio
 from django.http import Http404, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
+
+from fulfillment.errors import INVALID_FIELDS, Refusal
 
 logger = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -20,9 +22,8 @@ class Conflict(exceptions.APIException):
     default_detail = "The request conflicts with the current state of the resource."
     default_code = "conflict"
 
-    def __init__(self, detail=None, *, extra: dict | None = None, code=None, retry_after: int | None = None):
+    def __init__(self, detail=None, *, code=None, retry_after: int | None = None):
         super().__init__(detail, code)
-        self.extra = extra or {}
         self.retry_after = retry_after
 
 
@@ -134,6 +135,11 @@ def has_nul(value) -> bool:
 
 
 def problem_exception_handler(exc, context):
+    if isinstance(exc, Refusal):
+        # A service said no: its problem document, and nothing of the request's transaction stays.
+        set_rollback()
+        problem = exc.problem()
+        return problem_response(problem.status, problem.detail, errors=problem.errors, extra=problem.extra)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -148,10 +154,9 @@ def problem_exception_handler(exc, context):
         return None  # a real server error: Django's 500 handler logs it
     headers = {k: v for k, v in response.headers.items() if k in {"WWW-Authenticate", "Retry-After", "Allow"}}
     errors = None
-    extra = None
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten_errors(exc.detail)
-        detail = "The request has invalid fields." if errors else "Invalid request."
+        detail = INVALID_FIELDS if errors else "Invalid request."
         status_code = 422 if response.status_code == 400 else response.status_code
         if isinstance(exc.detail, dict) and set(exc.detail) == {"non_field_errors"} and errors:
             detail = errors[0]["message"]
@@ -163,17 +168,16 @@ def problem_exception_handler(exc, context):
         detail = str(exc.detail) if hasattr(exc, "detail") else str(exc)
         if isinstance(exc, Unprocessable):
             errors = exc.errors
-        if isinstance(exc, Conflict):
-            extra = exc.extra
-            if exc.retry_after is not None:
-                headers["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, Conflict) and exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         headers["Retry-After"] = str(int(exc.wait) + 1)
-    return problem_response(status_code, detail, errors=errors, extra=extra, headers=headers)
+    return problem_response(status_code, detail, errors=errors, headers=headers)
 
 
 def field_error(message: str, *, field: str | None, code: str = "invalid") -> exceptions.ValidationError:
-    """A 422 problem naming one field (``lines[0].sku``) for a refusal raised by a service."""
+    """A 422 problem naming one field (``lines[0].sku``) for input a view checks itself; a service
+    refuses with a ``fulfillment.errors.Refusal`` instead, which the handler answers the same way."""
     error = exceptions.ErrorDetail(message, code=code)
     if not field:
         return exceptions.ValidationError({"non_field_errors": [error]})

@@ -6,10 +6,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from fulfillment.errors import Refusal
 from fulfillment.tenancy.models import ApiKey, MerchantMembership, Role, StaffProfile, StaffToken, Tenant
 
 
-class TenancyError(ValueError):
+class TenancyError(Refusal):
     pass
 
 

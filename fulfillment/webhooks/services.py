@@ -21,6 +21,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from fulfillment.bulk import copy_rows
+from fulfillment.errors import Refusal
 from fulfillment.jobs import enqueue
 from fulfillment.webhooks.models import (
     EVENT_TYPES,
@@ -37,17 +38,21 @@ BACKOFF = [5, 30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600
 JITTER = 0.2
 
 
-class WebhookError(ValueError):
-    """A refused endpoint; ``errors`` name the fields at fault ([{field, code, message}])."""
+class WebhookError(Refusal):
+    """A refused endpoint: 422, ``errors`` naming the fields at fault ([{field, code, message}]); or a
+    refused retry: 409, the delivery or its endpoint is not in a state to be retried."""
+
+    CONFLICTS = frozenset({"already_delivered", "endpoint_disabled"})
 
     def __init__(self, message: str, *, errors: list[dict] | None = None, code: str = "invalid"):
-        super().__init__(message)
-        self.errors = errors or []
-        self.code = code
+        super().__init__(message, code=code, errors=errors, status=409 if code in self.CONFLICTS else None)
 
 
 class NotFound(WebhookError):
     """No such delivery or endpoint in the tenant (another tenant's looks exactly the same)."""
+
+    status = 404
+    detail = "Not found."  # what the API says of any object it does not show
 
     def __init__(self, message: str = "not found"):
         super().__init__(message, code="not_found")

@@ -13,6 +13,7 @@ from django.urls import path
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fulfillment.errors import refusal_shown
 from fulfillment.tenancy.portal import merchant_required
 from fulfillment.webhooks import services
 from fulfillment.webhooks.models import EVENT_TYPES, DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -43,15 +44,10 @@ def endpoints(request, *, actor):
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            try:
+            with refusal_shown(form=form):
                 endpoint = services.endpoint_create(
                     tenant_id=actor.tenant_id, url=form.cleaned_data["url"], events=form.cleaned_data["events"]
                 )
-            except services.WebhookError as exc:
-                for error in exc.errors or [{"field": None, "message": str(exc)}]:
-                    field = (error["field"] or "").split("[", 1)[0]
-                    form.add_error(field if field in form.fields else None, error["message"])
-            else:
                 request.session[_SESSION_NEW_SECRET] = {"id": str(endpoint.pk), "secret": endpoint.secret}
                 return redirect("webhooks:portal-endpoint", endpoint_id=endpoint.pk)
         status = 422
@@ -117,13 +113,12 @@ def endpoint_delete(request, endpoint_id, *, actor):
 @require_POST
 @merchant_required
 def endpoint_enable(request, endpoint_id, *, actor):
-    try:
+    with refusal_shown(request):
         services.endpoint_enable(endpoint_id=endpoint_id, tenant_id=actor.tenant_id)
-    except services.NotFound:
-        raise Http404("No such webhook endpoint.") from None
-    messages.success(
-        request, "Endpoint enabled: new events are delivered to it. Failed deliveries are not re-sent by themselves."
-    )
+        messages.success(
+            request,
+            "Endpoint enabled: new events are delivered to it. Failed deliveries are not re-sent by themselves.",
+        )
     return redirect("webhooks:portal-endpoint", endpoint_id=endpoint_id)
 
 
@@ -133,13 +128,8 @@ def delivery_retry(request, delivery_id, *, actor):
     delivery = WebhookDelivery.objects.visible_to(actor).filter(pk=delivery_id).only("endpoint_id").first()
     if delivery is None:
         raise Http404("No such webhook delivery.")
-    try:
+    with refusal_shown(request, prefix="Not retried: ", suffix="."):
         services.delivery_retry(delivery_id=delivery_id, tenant_id=actor.tenant_id)
-    except services.NotFound:
-        raise Http404("No such webhook delivery.") from None
-    except services.WebhookError as exc:
-        messages.error(request, f"Not retried: {exc}.")
-    else:
         messages.success(request, "Delivery queued: it is attempted now.")
     return redirect("webhooks:portal-endpoint", endpoint_id=delivery.endpoint_id)
 

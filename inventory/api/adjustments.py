@@ -9,13 +9,11 @@ from rest_framework import exceptions, generics, serializers, status
 from rest_framework.response import Response
 
 from fulfillment.api.base import ActorMixin, IsStaff
-from fulfillment.api.errors import Conflict, field_error
+from fulfillment.api.errors import field_error
 from fulfillment.tenancy.models import Tenant
 from inventory.api import serializers as s
-from inventory.api.common import refusal
 from inventory.models import Adjustment, AdjustmentReason, AdjustmentStatus, Location, Warehouse
 from inventory.services import adjustments as service
-from inventory.services.stock import InsufficientStock, InventoryError
 
 
 class AdjustmentInputSerializer(serializers.Serializer):
@@ -130,22 +128,19 @@ class AdjustmentView(_AdjustmentQueryset, ActorMixin, generics.GenericAPIView):
         )
         if location is None:
             raise field_error(f"unknown location {data['location']}", field="location", code="unknown_location")
-        try:
-            with transaction.atomic():
-                adjustment = service.adjustment_create(
-                    tenant_id=tenant.pk,
-                    warehouse_id=location.warehouse_id,
-                    sku=data["sku"],
-                    location_code=location.code,
-                    quantity_delta=data["quantity_delta"],
-                    reason=data["reason"],
-                    lot=data["lot"],
-                    expiry_date=data["expiry_date"],
-                    note=data["note"],
-                    actor=self.actor.label,
-                )
-        except InventoryError as exc:
-            raise refusal(exc) from None
+        with transaction.atomic():
+            adjustment = service.adjustment_create(
+                tenant_id=tenant.pk,
+                warehouse_id=location.warehouse_id,
+                sku=data["sku"],
+                location_code=location.code,
+                quantity_delta=data["quantity_delta"],
+                reason=data["reason"],
+                lot=data["lot"],
+                expiry_date=data["expiry_date"],
+                note=data["note"],
+                actor=self.actor.label,
+            )
         posted = adjustment.status == AdjustmentStatus.POSTED
         return Response(
             AdjustmentSerializer(self._get(adjustment.pk)).data,
@@ -168,15 +163,7 @@ def _decide(view, pk, decide):
     adjustment = view._get(pk)
     if not view.actor.is_manager:
         raise exceptions.PermissionDenied("Only a manager may approve or reject adjustments.")
-    try:
-        decide(adjustment)
-    except InsufficientStock as exc:
-        # The stock moved since the request: the adjustment stays pending, the manager may reject it.
-        raise Conflict(str(exc)) from None
-    except service.AdjustmentStateError as exc:
-        raise Conflict(str(exc)) from None
-    except InventoryError as exc:
-        raise refusal(exc) from None
+    decide(adjustment)
     return Response(AdjustmentSerializer(view._get(pk)).data)
 
 

@@ -1,17 +1,6 @@
-from rest_framework import exceptions
-
-from fulfillment.api.errors import Conflict, field_error
-from inventory import services
+from fulfillment.api.errors import field_error
 from inventory.models import Warehouse
 from inventory.selectors import warehouses_for
-
-
-def refusal(exc: services.InventoryError):
-    if exc.code == "duplicate":
-        return Conflict(str(exc))
-    if exc.code == "not_found":
-        return exceptions.NotFound(str(exc))
-    return field_error(str(exc), field=exc.field, code=exc.code)
 
 
 def warehouse_from_code(actor, code: str, *, field: str = "warehouse") -> Warehouse:

@@ -8,12 +8,11 @@ from rest_framework import exceptions, generics, serializers, status
 from rest_framework.response import Response
 
 from fulfillment.api.base import ActorMixin, IsStaff
-from fulfillment.api.errors import Conflict, field_error
+from fulfillment.api.errors import field_error
 from inventory import selectors_counts as selectors
-from inventory.api.common import refusal, warehouse_from_code
+from inventory.api.common import warehouse_from_code
 from inventory.models import CountStatus, CycleCount, Warehouse
 from inventory.services import counts as service
-from inventory.services.stock import InventoryError
 
 
 class CountCreateSerializer(serializers.Serializer):
@@ -117,12 +116,6 @@ def _manager(actor) -> None:
         raise exceptions.PermissionDenied("Only a manager may decide a count in review.")
 
 
-def _refused(exc: InventoryError):
-    if isinstance(exc, service.CountStateError):
-        return Conflict(str(exc))
-    return refusal(exc)
-
-
 class CountListView(_Counts, generics.GenericAPIView):
     @extend_schema(
         parameters=[
@@ -151,10 +144,7 @@ class CountListView(_Counts, generics.GenericAPIView):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         warehouse = warehouse_from_code(self.actor, data["warehouse"])
-        try:
-            count = service.count_create(warehouse_id=warehouse.pk, location_code=data["location"])
-        except InventoryError as exc:
-            raise _refused(exc) from None
+        count = service.count_create(warehouse_id=warehouse.pk, location_code=data["location"])
         return self._render(count, status.HTTP_201_CREATED)
 
 
@@ -171,14 +161,11 @@ class CountSubmitView(_Counts, generics.GenericAPIView):
         count = self._get(pk)
         payload = CountSubmitSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            service.count_submit(
-                count_id=count.pk,
-                lines=[service.CountLineInput(**line) for line in payload.validated_data["lines"]],
-                actor=self.actor.label,
-            )
-        except InventoryError as exc:
-            raise _refused(exc) from None
+        service.count_submit(
+            count_id=count.pk,
+            lines=[service.CountLineInput(**line) for line in payload.validated_data["lines"]],
+            actor=self.actor.label,
+        )
         return self._render(count)
 
 
@@ -188,10 +175,7 @@ class CountApproveView(_Counts, generics.GenericAPIView):
         """Post the variances as adjustments (managers). Units still reserved stay in review, visible."""
         count = self._get(pk)
         _manager(self.actor)
-        try:
-            service.count_approve(count_id=count.pk, actor=self.actor)
-        except InventoryError as exc:
-            raise _refused(exc) from None
+        service.count_approve(count_id=count.pk, actor=self.actor)
         return self._render(count)
 
 
@@ -201,10 +185,7 @@ class CountRejectView(_Counts, generics.GenericAPIView):
         """Discard the counted figures (managers); answers with the recount that replaces it."""
         count = self._get(pk)
         _manager(self.actor)
-        try:
-            recount = service.count_reject(count_id=count.pk, actor=self.actor)
-        except InventoryError as exc:
-            raise _refused(exc) from None
+        recount = service.count_reject(count_id=count.pk, actor=self.actor)
         return self._render(recount, status.HTTP_201_CREATED)
 
 

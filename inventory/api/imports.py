@@ -8,13 +8,17 @@ import io
 from rest_framework import serializers
 
 from fulfillment.api.csv import csv_safe
+from fulfillment.errors import Refusal
 from inventory.services.catalog import IMPORT_COLUMNS, IMPORT_MAX_ROWS
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
-class CsvFileError(ValueError):
-    pass
+class CsvFileError(Refusal):
+    """A product CSV that cannot be read at all (422 naming the file); nothing is imported."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="invalid_file", errors=[{"row": None, "field": "file", "message": message}])
 
 
 def read_product_csv(upload) -> tuple[list[dict], list[int]]:

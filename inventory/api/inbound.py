@@ -15,11 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fulfillment.api.base import ActorMixin, IsMerchant, IsStaff, ScopedViewSet
-from fulfillment.api.errors import Conflict, Unprocessable, field_error
+from fulfillment.api.errors import Unprocessable, field_error
 from fulfillment.tenancy.models import Tenant
 from inventory import labels, scanning, services
 from inventory.api import serializers as s
-from inventory.api.common import refusal, warehouse_from_code
+from inventory.api.common import warehouse_from_code
 from inventory.models import InboundShipment, Location, LocationKind, Product, Receipt, ReceiptStatus, Warehouse
 from inventory.services import inbound as inbound_services
 from inventory.services import putaway
@@ -209,16 +209,13 @@ class InboundShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         warehouse = warehouse_from_code(self.actor, data["warehouse"])
-        try:
-            shipment = services.inbound_create(
-                tenant_id=self.actor.tenant_id,
-                warehouse=warehouse,
-                reference=data["reference"],
-                expected_at=data["expected_at"],
-                lines=[services.InboundLineInput(**line) for line in data["lines"]],
-            )
-        except services.InventoryError as exc:
-            raise refusal(exc) from None
+        shipment = services.inbound_create(
+            tenant_id=self.actor.tenant_id,
+            warehouse=warehouse,
+            reference=data["reference"],
+            expected_at=data["expected_at"],
+            lines=[services.InboundLineInput(**line) for line in data["lines"]],
+        )
         return self._answer(shipment.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -270,14 +267,11 @@ class InboundShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
         shipment = self.get_object()
         payload = ReceiveSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            services.inbound_receive(
-                shipment_id=shipment.pk,
-                lines=[services.ReceiptLineInput(**line) for line in payload.validated_data["lines"]],
-                actor=self.actor.label,
-            )
-        except services.InventoryError as exc:
-            raise refusal(exc) from None
+        services.inbound_receive(
+            shipment_id=shipment.pk,
+            lines=[services.ReceiptLineInput(**line) for line in payload.validated_data["lines"]],
+            actor=self.actor.label,
+        )
         return self._answer(shipment.pk)
 
     @extend_schema(request=None, responses={200: InboundShipmentDetailSerializer, 409: PROBLEM})
@@ -285,10 +279,7 @@ class InboundShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
     def close(self, request, pk=None):
         """Nothing more will arrive: the ASN becomes received and lines still short are recorded."""
         shipment = self.get_object()
-        try:
-            inbound_services.inbound_close(shipment_id=shipment.pk, actor=self.actor.label)
-        except services.InventoryError as exc:
-            raise refusal(exc) from None
+        inbound_services.inbound_close(shipment_id=shipment.pk, actor=self.actor.label)
         return self._answer(shipment.pk)
 
     @extend_schema(
@@ -342,12 +333,7 @@ class ReceiptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         receipt = self.get_object()
         payload = PutAwaySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            putaway.putaway_confirm(receipt_id=receipt.pk, actor=self.actor.label, **payload.validated_data)
-        except services.InventoryError as exc:
-            if exc.code == "already_put_away":
-                raise Conflict(str(exc)) from None
-            raise refusal(exc) from None
+        putaway.putaway_confirm(receipt_id=receipt.pk, actor=self.actor.label, **payload.validated_data)
         return Response(ReceiptOutSerializer(self.get_queryset().get(pk=receipt.pk)).data)
 
 
@@ -367,18 +353,15 @@ class MoveView(ActorMixin, APIView):
         if product is None:
             raise field_error(f"unknown SKU {data['sku']}", field="sku", code="unknown_sku")
         warehouse = _warehouse_for(self.actor, data.get("warehouse"))
-        try:
-            movements = putaway.stock_move(
-                product=product,
-                warehouse_id=warehouse.pk,
-                from_code=data["from_location"],
-                to_code=data["to_location"],
-                quantity=data["quantity"],
-                lot=data["lot"],
-                actor=self.actor.label,
-            )
-        except services.InventoryError as exc:
-            raise refusal(exc) from None
+        movements = putaway.stock_move(
+            product=product,
+            warehouse_id=warehouse.pk,
+            from_code=data["from_location"],
+            to_code=data["to_location"],
+            quantity=data["quantity"],
+            lot=data["lot"],
+            actor=self.actor.label,
+        )
         return Response(s.MovementSerializer(movements, many=True).data, status=status.HTTP_201_CREATED)
 
 
@@ -394,19 +377,13 @@ class ScanParseView(ActorMixin, APIView):
         payload = ScanInSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        try:
-            scan = scanning.parse_scan(data["scan"])
-        except scanning.ScanError as exc:
-            raise field_error(str(exc), field="scan", code=exc.code) from None
+        scan = scanning.parse_scan(data["scan"])
         product, units = None, None
         if data.get("tenant"):
             tenant = Tenant.objects.filter(slug=data["tenant"]).first()
             if tenant is None:
                 raise field_error(f"unknown tenant {data['tenant']}", field="tenant", code="unknown_tenant")
-            try:
-                product, units = scanning.resolve_product(tenant.pk, scan)
-            except scanning.ScanError as exc:
-                raise field_error(str(exc), field="scan", code=exc.code) from None
+            product, units = scanning.resolve_product(tenant.pk, scan)
         body = {
             "raw": scan.raw,
             "kind": scan.kind,

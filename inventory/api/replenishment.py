@@ -11,10 +11,10 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from fulfillment.api.base import IsMerchant, IsStaff, ScopedViewSet
-from fulfillment.api.errors import Conflict, field_error
+from fulfillment.api.errors import field_error
 from fulfillment.tenancy.models import Tenant
 from inventory import selectors_replenishment as sel
-from inventory.api.common import refusal, warehouse_from_code
+from inventory.api.common import warehouse_from_code
 from inventory.models import (
     Location,
     MoveTask,
@@ -24,16 +24,7 @@ from inventory.models import (
     ReorderSuggestion,
     Supplier,
 )
-from inventory.services import InventoryError
 from inventory.services import replenishment as services
-
-_CONFLICTS = {"not_draft", "not_open", "wrong_kind", "duplicate"}
-
-
-def _refusal(exc: InventoryError):
-    if exc.code in _CONFLICTS:
-        return Conflict(str(exc))
-    return refusal(exc)
 
 
 class SuggestionFilter(django_filters.FilterSet):
@@ -210,10 +201,7 @@ class SupplierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     def create(self, request, *args, **kwargs):
         payload = SupplierSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            supplier = services.supplier_create(tenant_id=self.actor.tenant_id, **payload.validated_data)
-        except InventoryError as exc:
-            raise _refusal(exc) from None
+        supplier = services.supplier_create(tenant_id=self.actor.tenant_id, **payload.validated_data)
         return Response(SupplierSerializer(supplier).data, status=status.HTTP_201_CREATED)
 
 
@@ -237,16 +225,13 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
         if supplier is None:
             raise field_error("unknown supplier", field="supplier", code="unknown_supplier")
         warehouse = warehouse_from_code(self.actor, data["warehouse"])
-        try:
-            po = services.purchase_order_create(
-                tenant_id=self.actor.tenant_id,
-                supplier=supplier,
-                warehouse=warehouse,
-                expected_at=data["expected_at"],
-                lines=[services.PurchaseLineInput(**line) for line in data["lines"]],
-            )
-        except InventoryError as exc:
-            raise _refusal(exc) from None
+        po = services.purchase_order_create(
+            tenant_id=self.actor.tenant_id,
+            supplier=supplier,
+            warehouse=warehouse,
+            expected_at=data["expected_at"],
+            lines=[services.PurchaseLineInput(**line) for line in data["lines"]],
+        )
         return Response(PurchaseOrderSerializer(self.get_queryset().get(pk=po.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: PurchaseOrderSerializer})
@@ -254,10 +239,7 @@ class PurchaseOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
     def send(self, request, pk=None):
         """Send to the supplier: the status becomes ``sent`` and an ASN with the same lines is created (409 twice)."""
         po = self.get_object()
-        try:
-            services.purchase_order_send(purchase_order_id=po.pk, tenant_id=self.actor.tenant_id)
-        except InventoryError as exc:
-            raise _refusal(exc) from None
+        services.purchase_order_send(purchase_order_id=po.pk, tenant_id=self.actor.tenant_id)
         return Response(PurchaseOrderSerializer(self.get_queryset().get(pk=po.pk)).data)
 
 
@@ -283,12 +265,9 @@ class ReorderSuggestionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         """Draft purchase orders for the chosen suggestions, one per supplier and warehouse."""
         payload = SuggestionOrderSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            orders = services.purchase_orders_from_suggestions(
-                tenant_id=self.actor.tenant_id, suggestion_ids=payload.validated_data["suggestions"]
-            )
-        except InventoryError as exc:
-            raise _refusal(exc) from None
+        orders = services.purchase_orders_from_suggestions(
+            tenant_id=self.actor.tenant_id, suggestion_ids=payload.validated_data["suggestions"]
+        )
         rows = (
             PurchaseOrder.objects.visible_to(self.actor)
             .filter(pk__in=[po.pk for po in orders])
@@ -337,16 +316,13 @@ class PickFaceViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Des
         location = Location.objects.filter(warehouse=warehouse, code=data["location"].strip().upper()).first()
         if location is None:
             raise field_error(f"unknown location {data['location']}", field="location", code="unknown_location")
-        try:
-            face = services.pick_face_create(
-                tenant_id=tenant.pk,
-                product=product,
-                location=location,
-                min_quantity=data["min_quantity"],
-                max_quantity=data["max_quantity"],
-            )
-        except InventoryError as exc:
-            raise _refusal(exc) from None
+        face = services.pick_face_create(
+            tenant_id=tenant.pk,
+            product=product,
+            location=location,
+            min_quantity=data["min_quantity"],
+            max_quantity=data["max_quantity"],
+        )
         face = self.get_queryset().get(pk=face.pk)
         on_hand = sel.pick_face_on_hand(pick_faces=[face])
         return Response(PickFaceSerializer(face, context={"on_hand": on_hand}).data, status=status.HTTP_201_CREATED)
@@ -379,10 +355,7 @@ class MoveTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         task = self.get_object()
         payload = MoveTaskCompleteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            services.move_task_complete(task_id=task.pk, actor=self.actor.label, **payload.validated_data)
-        except InventoryError as exc:
-            raise _refusal(exc) from None
+        services.move_task_complete(task_id=task.pk, actor=self.actor.label, **payload.validated_data)
         return Response(MoveTaskSerializer(self.get_queryset().get(pk=task.pk)).data)
 
 

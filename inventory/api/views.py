@@ -9,7 +9,6 @@ from fulfillment.api.errors import Unprocessable
 from inventory import services
 from inventory.api import imports
 from inventory.api import serializers as s
-from inventory.api.common import refusal
 from inventory.models import AbcClass, Product, StockMovement
 from inventory.services import catalog
 
@@ -134,10 +133,7 @@ class ProductViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        try:
-            product = services.product_create(tenant_id=self.actor.tenant_id, **data)
-        except services.InventoryError as exc:
-            raise refusal(exc) from None
+        product = services.product_create(tenant_id=self.actor.tenant_id, **data)
         return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -145,10 +141,7 @@ class ProductViewSet(
         product = self.get_object()
         serializer = ProductUpdateSerializer(product, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        try:
-            product = services.product_update(product=product, **serializer.validated_data)
-        except services.InventoryError as exc:
-            raise refusal(exc) from None
+        product = services.product_update(product=product, **serializer.validated_data)
         return Response(ProductSerializer(Product.objects.get(pk=product.pk)).data)
 
     @extend_schema(
@@ -166,10 +159,7 @@ class ProductViewSet(
         """Create or update products from a CSV file, all or nothing; ``?dry_run=1`` previews."""
         self._merchant_only()
         dry_run = request.query_params.get("dry_run", "").lower() in {"1", "true", "yes"}
-        try:
-            rows, lines = imports.read_product_csv(request.FILES.get("file"))
-        except imports.CsvFileError as exc:
-            raise Unprocessable(str(exc), errors=[{"row": None, "field": "file", "message": str(exc)}]) from None
+        rows, lines = imports.read_product_csv(request.FILES.get("file"))
         result = catalog.product_import(tenant_id=self.actor.tenant_id, rows=rows, line_numbers=lines, dry_run=dry_run)
         body = {"valid": result.valid, "created": result.created, "updated": result.updated, "errors": result.errors}
         if not result.valid and not dry_run:

@@ -49,6 +49,8 @@ REASONS = frozenset(AdjustmentReason.values)
 class AdjustmentStateError(InventoryError):
     """The adjustment was already decided (approve/reject raced with another manager)."""
 
+    status = 409
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -244,7 +246,12 @@ def adjustment_approve(*, adjustment_id, actor: Actor) -> Adjustment:
     adjustment.decided_by = actor.label[:100]
     adjustment.decided_at = timezone.now()
     adjustment.save(update_fields=["decided_by", "decided_at"])
-    _post(adjustment, actor=actor.label)
+    try:
+        _post(adjustment, actor=actor.label)
+    except InsufficientStock as exc:
+        # The units were there when it was requested and have moved since: a conflict with the stock
+        # as it is now (409), not bad input; the adjustment stays pending and may be rejected.
+        raise InsufficientStock(exc.message, field=exc.field, code=exc.code, status=409) from None
     return adjustment
 
 

@@ -52,6 +52,8 @@ SHORT_PICK_PREFIX = "short pick"
 class CountStateError(InventoryError):
     """The count is not in the state the action needs (already submitted, decided, ...)."""
 
+    status = 409
+
 
 @dataclass(frozen=True)
 class CountLineInput:

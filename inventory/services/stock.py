@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, IntegerField, Sum, Value, When
 from django.utils import timezone
 
+from fulfillment.errors import FieldRefusal
 from inventory.models import (
     VIRTUAL_KINDS,
     Location,
@@ -36,13 +37,21 @@ from inventory.models import (
 )
 
 
-class InventoryError(ValueError):
-    """A refused stock action; ``field`` names the input at fault when there is one."""
+class InventoryError(FieldRefusal):
+    """A refused stock action; ``field`` names the input at fault when there is one. 422, or by its
+    code: 409 when it conflicts with the current state, 404 when there is nothing to act on."""
 
-    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid"):
-        super().__init__(message)
-        self.field = field
-        self.code = code
+    STATUSES = {
+        "duplicate": 409,
+        "already_put_away": 409,
+        "not_draft": 409,
+        "not_open": 409,
+        "wrong_kind": 409,
+        "not_found": 404,
+    }
+
+    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid", status: int | None = None):
+        super().__init__(message, field=field, code=code, status=status or self.STATUSES.get(code))
 
 
 class InsufficientStock(InventoryError):

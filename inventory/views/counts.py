@@ -16,12 +16,12 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fulfillment.errors import Refusal, refusal_shown
 from fulfillment.tenancy.portal import staff_actor
 from inventory import selectors_counts as selectors
 from inventory.models import CountStatus, ProductBarcode, StockBalance
 from inventory.services import adjustments as adjustment_service
 from inventory.services import counts as count_service
-from inventory.services.stock import InventoryError
 
 # A typed number this short is a quantity (it sets the count of the last product); longer is a barcode.
 QUANTITY_PATTERN = re.compile(r"^\d{1,6}$")
@@ -44,7 +44,7 @@ def _resolve_scan(code: str, *, location_id) -> tuple[dict, int]:
     """(item, units) for a product barcode; prefers products that are expected at the location."""
     barcodes = list(ProductBarcode.objects.filter(code=code).select_related("product", "tenant")[:10])
     if not barcodes:
-        raise InventoryError(f"Unknown barcode {code}.")
+        raise Refusal(f"Unknown barcode {code}.")
     if len(barcodes) > 1:
         here = set(
             StockBalance.objects.filter(location_id=location_id, product__in=[b.product for b in barcodes]).values_list(
@@ -53,7 +53,7 @@ def _resolve_scan(code: str, *, location_id) -> tuple[dict, int]:
         )
         barcodes = [b for b in barcodes if b.product_id in here] or barcodes
         if len(barcodes) > 1:
-            raise InventoryError(f"Barcode {code} belongs to several merchants: count it with the API.")
+            raise Refusal(f"Barcode {code} belongs to several merchants: count it with the API.")
     barcode = barcodes[0]
     item = {"sku": barcode.product.sku, "tenant": barcode.tenant.slug, "name": barcode.product.name}
     return item, barcode.quantity
@@ -86,13 +86,13 @@ def handheld_count(request, count_id):
     if request.method == "GET":
         return render(request, "inventory/counts/handheld_count.html", _count_context(count, state))
     action = request.POST.get("action", "scan")
-    try:
+    with refusal_shown() as refused:
         if action == "reset":
             request.session.pop(key, None)
             return redirect("inventory:handheld_count", count_id=count.pk)
         if action == "submit":
             if not state.get("location_ok"):
-                raise InventoryError(f"Scan location {count.location.code} first.")
+                raise Refusal(f"Scan location {count.location.code} first.")
             lines = [
                 count_service.CountLineInput(sku=i["sku"], tenant=i["tenant"], counted_quantity=i["quantity"])
                 for i in state.get("items", {}).values()
@@ -104,15 +104,15 @@ def handheld_count(request, count_id):
             return redirect("inventory:handheld_counts")
         scan = request.POST.get("scan", "").strip()
         if not scan:
-            raise InventoryError("Scan a barcode.")
+            raise Refusal("Scan a barcode.")
         if not state.get("location_ok"):
             if not count.location.matches_scan(scan):
-                raise InventoryError(f"Wrong location {scan}: go to {count.location.code}.")
+                raise Refusal(f"Wrong location {scan}: go to {count.location.code}.")
             state["location_ok"] = True
         elif QUANTITY_PATTERN.match(scan):
             last = state.get("last")
             if not last:
-                raise InventoryError("Scan a product before typing its quantity.")
+                raise Refusal("Scan a product before typing its quantity.")
             state["items"][last]["quantity"] = int(scan)
         else:
             item, units = _resolve_scan(scan, location_id=count.location_id)
@@ -122,9 +122,9 @@ def handheld_count(request, count_id):
             state["last"] = item_key
         request.session[key] = state
         return redirect("inventory:handheld_count", count_id=count.pk)
-    except InventoryError as exc:
-        context = _count_context(count, state, error=str(exc))
-        return render(request, "inventory/counts/handheld_count.html", context, status=422)
+    # Only a refusal gets here: every way through the block answers.
+    context = _count_context(count, state, error=refused.refusal.message)
+    return render(request, "inventory/counts/handheld_count.html", context, status=422)
 
 
 # -- manager -------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def count_decide(request, count_id, decision):
     count = selectors.counts_visible_to(actor).filter(pk=count_id).first()
     if count is None:
         raise Http404("No such count.")
-    try:
+    with refusal_shown(request):
         code, was_held = count.location.code, count.location.is_held
         if decision == "approve":
             count = count_service.count_approve(count_id=count.pk, actor=actor)
@@ -170,8 +170,6 @@ def count_decide(request, count_id, decision):
             count_service.count_reject(count_id=count.pk, actor=actor)
             held = f" {code} stays held until the recount is posted." if was_held else ""
             messages.info(request, f"Count of {code} rejected: a recount is scheduled.{held}")
-    except InventoryError as exc:
-        messages.error(request, str(exc))
     return redirect("inventory:count_review")
 
 
@@ -192,15 +190,13 @@ def adjustment_decide(request, adjustment_id, decision):
     adjustment = selectors.adjustments_pending(actor=actor).filter(pk=adjustment_id).first()
     if adjustment is None:
         raise Http404("No such pending adjustment.")
-    try:
+    with refusal_shown(request, prefix="Not approved: "):
         if decision == "approve":
             adjustment_service.adjustment_approve(adjustment_id=adjustment.pk, actor=actor)
             messages.success(request, f"Adjustment of {adjustment.product.sku} posted.")
         else:
             adjustment_service.adjustment_reject(adjustment_id=adjustment.pk, actor=actor)
             messages.info(request, f"Adjustment of {adjustment.product.sku} rejected.")
-    except InventoryError as exc:
-        messages.error(request, f"Not approved: {exc}")
     return redirect("inventory:adjustment_review")
 
 

@@ -1,7 +1,8 @@
 """Handheld pages for inbound work: receive an ASN, put away, move (360 px, keyboard-wedge scanner).
 
 Each page keeps its progress in the session and calls the same services as the API; a refused
-scan answers 422 with ``data-error`` (handheld.js buzzes and vibrates) and changes nothing.
+scan answers 422 with ``data-error`` (handheld.js buzzes and vibrates) and changes nothing. The
+pages' own refusals are worded as the services' are (no full stop: the page adds it).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
+from fulfillment.errors import Refusal, refusal_shown
 from fulfillment.tenancy.portal import staff_actor
 from inventory import scanning, services
 from inventory.models import (
@@ -30,10 +32,6 @@ from inventory.models import (
 from inventory.services import putaway
 
 
-class Refused(Exception):
-    pass
-
-
 def _warehouses(actor):
     warehouses = Warehouse.objects.all()
     if not actor.sees_all_warehouses:
@@ -45,9 +43,9 @@ def _int(value, *, field: str, minimum: int = 0) -> int:
     try:
         number = int(str(value or "0").strip())
     except ValueError:
-        raise Refused(f"{field} must be a whole number.") from None
+        raise Refusal(f"{field} must be a whole number") from None
     if number < minimum:
-        raise Refused(f"{field} must be at least {minimum}.")
+        raise Refusal(f"{field} must be at least {minimum}")
     return number
 
 
@@ -86,16 +84,13 @@ def _receive_context(request, shipment, *, error: str = "") -> dict:
 
 
 def _receive_scan(request, shipment, state: dict) -> dict:
-    try:
-        scan = scanning.parse_scan(request.POST.get("scan", ""))
-        product, per_scan = scanning.resolve_product(shipment.tenant_id, scan)
-    except scanning.ScanError as exc:
-        raise Refused(f"{exc}.") from None
+    scan = scanning.parse_scan(request.POST.get("scan", ""))
+    product, per_scan = scanning.resolve_product(shipment.tenant_id, scan)
     if state.get("product") and state["product"] != str(product.pk):
-        raise Refused(f"That is {product.sku}: confirm or cancel {state['sku']} first.")
+        raise Refusal(f"That is {product.sku}: confirm or cancel {state['sku']} first")
     if state.get("product"):  # the same product again: one more scan's worth of units
         if scan.lot and state.get("lot") and scan.lot != state["lot"]:
-            raise Refused(f"Lot {scan.lot} differs from {state['lot']}: confirm this lot first.")
+            raise Refusal(f"Lot {scan.lot} differs from {state['lot']}: confirm this lot first")
         state["quantity"] += per_scan
         return state
     if not shipment.lines.filter(product=product).exists():
@@ -114,7 +109,7 @@ def _receive_scan(request, shipment, state: dict) -> dict:
 
 def _receive_confirm(request, shipment, state: dict, actor) -> str:
     if not state.get("product"):
-        raise Refused("Scan a product first.")
+        raise Refusal("Scan a product first")
     quantity = _int(request.POST.get("quantity", state["quantity"]), field="Quantity")
     damaged = _int(request.POST.get("damaged"), field="Damaged")
     lot = state.get("lot") or request.POST.get("lot", "").strip()
@@ -122,19 +117,16 @@ def _receive_confirm(request, shipment, state: dict, actor) -> str:
     try:
         expiry_date = date.fromisoformat(expiry) if expiry else None
     except ValueError:
-        raise Refused("Expiry must be a date YYYY-MM-DD.") from None
-    try:
-        services.inbound_receive(
-            shipment_id=shipment.pk,
-            lines=[
-                services.ReceiptLineInput(
-                    sku=state["sku"], quantity=quantity, lot=lot, expiry_date=expiry_date, damaged_quantity=damaged
-                )
-            ],
-            actor=actor.label,
-        )
-    except services.InventoryError as exc:
-        raise Refused(f"{exc}.") from None
+        raise Refusal("Expiry must be a date YYYY-MM-DD") from None
+    services.inbound_receive(
+        shipment_id=shipment.pk,
+        lines=[
+            services.ReceiptLineInput(
+                sku=state["sku"], quantity=quantity, lot=lot, expiry_date=expiry_date, damaged_quantity=damaged
+            )
+        ],
+        actor=actor.label,
+    )
     note = f" and {damaged} damaged to QUARANTINE" if damaged else ""
     return f"Received {quantity} × {state['sku']} into RECEIVING{note}."
 
@@ -153,7 +145,7 @@ def receive(request, shipment_id):
     key = _receive_key(shipment)
     state = request.session.get(key, {})
     action = request.POST.get("action", "scan")
-    try:
+    with refusal_shown() as refused:
         if action == "cancel":
             request.session.pop(key, None)
         elif action == "confirm":
@@ -161,8 +153,8 @@ def receive(request, shipment_id):
             request.session.pop(key, None)
         else:
             request.session[key] = _receive_scan(request, shipment, state)
-    except Refused as exc:
-        context = _receive_context(request, shipment, error=str(exc))
+    if refused:
+        context = _receive_context(request, shipment, error=f"{refused.refusal.message}.")
         return render(request, "inventory/handheld/receive.html", context, status=422)
     return redirect("inventory:handheld_receive", shipment_id=shipment.pk)
 
@@ -192,10 +184,15 @@ def put_away(request):
         suggestion = putaway.putaway_suggest(receipt=receipt)
         scan = request.POST.get("scan", "").strip().upper()
         remaining = receipt.quantity - receipt.put_away_quantity
-        try:
+        with refusal_shown() as refused:
             putaway.putaway_confirm(receipt_id=receipt.pk, location_barcode=scan, quantity=remaining, actor=actor.label)
-        except services.InventoryError as exc:
-            context = {"receipt": receipt, "remaining": remaining, "suggestion": suggestion, "error": f"{exc}."}
+        if refused:
+            context = {
+                "receipt": receipt,
+                "remaining": remaining,
+                "suggestion": suggestion,
+                "error": f"{refused.refusal.message}.",
+            }
             return render(request, "inventory/handheld/putaway.html", context, status=422)
         if suggestion is not None and scan != suggestion.code:
             messages.info(request, f"Put away in {scan} instead of the suggested {suggestion.code}.")
@@ -226,16 +223,13 @@ def _move_location(actor, code: str, *, warehouse_id=None) -> Location:
         locations = locations.filter(warehouse_id=warehouse_id)
     found = list(locations[:2])
     if len(found) != 1:
-        raise Refused(f"No location {code} in your warehouse.")
+        raise Refusal(f"No location {code} in your warehouse")
     return found[0]
 
 
 def _move_product(source: Location, text: str) -> tuple[Product, str]:
     """The product scanned, among the tenants that hold stock at the source (one barcode, one owner)."""
-    try:
-        scan = scanning.parse_scan(text)
-    except scanning.ScanError as exc:
-        raise Refused(f"{exc}.") from None
+    scan = scanning.parse_scan(text)
     owners = StockBalance.objects.filter(location=source, on_hand__gt=0).values_list("tenant_id", flat=True).distinct()
     matches = []
     for tenant_id in owners:
@@ -244,7 +238,7 @@ def _move_product(source: Location, text: str) -> tuple[Product, str]:
         except scanning.ScanError:
             continue
     if len(matches) != 1:
-        raise Refused(f"No product {text} at {source.code}." if not matches else f"{text} is ambiguous here.")
+        raise Refusal(f"No product {text} at {source.code}" if not matches else f"{text} is ambiguous here")
     return matches[0], scan.lot
 
 
@@ -252,7 +246,7 @@ def _move_step(request, actor, state: dict) -> dict:
     stage = state.get("stage", "from")
     text = request.POST.get("scan", "").strip()
     if not text:
-        raise Refused("Scan a barcode.")
+        raise Refusal("Scan a barcode")
     if stage == "from":
         source = _move_location(actor, text)
         return {"stage": "product", "from": source.code, "warehouse": str(source.warehouse_id)}
@@ -263,18 +257,15 @@ def _move_step(request, actor, state: dict) -> dict:
     if stage == "quantity":
         return {**state, "stage": "to", "quantity": _int(text, field="Quantity", minimum=1)}
     target = _move_location(actor, text, warehouse_id=state["warehouse"])
-    try:
-        putaway.stock_move(
-            product=Product.objects.get(pk=state["product"]),
-            warehouse_id=state["warehouse"],
-            from_code=source.code,
-            to_code=target.code,
-            quantity=state["quantity"],
-            lot=state.get("lot", ""),
-            actor=actor.label,
-        )
-    except services.InventoryError as exc:
-        raise Refused(f"{exc}.") from None
+    putaway.stock_move(
+        product=Product.objects.get(pk=state["product"]),
+        warehouse_id=state["warehouse"],
+        from_code=source.code,
+        to_code=target.code,
+        quantity=state["quantity"],
+        lot=state.get("lot", ""),
+        actor=actor.label,
+    )
     messages.success(request, f"Moved {state['quantity']} × {state['sku']} from {source.code} to {target.code}.")
     return {}
 
@@ -288,10 +279,14 @@ def move(request):
         if request.POST.get("action") == "cancel":
             request.session.pop(MOVE_KEY, None)
             return redirect("inventory:handheld_move")
-        try:
+        with refusal_shown() as refused:
             request.session[MOVE_KEY] = _move_step(request, actor, state)
-        except Refused as exc:
-            context = {"state": state, "prompt": MOVE_STAGES[state.get("stage", "from")], "error": str(exc)}
+        if refused:
+            context = {
+                "state": state,
+                "prompt": MOVE_STAGES[state.get("stage", "from")],
+                "error": f"{refused.refusal.message}.",
+            }
             return render(request, "inventory/handheld/move.html", context, status=422)
         return redirect("inventory:handheld_move")
     return render(

@@ -9,10 +9,10 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
+from fulfillment.errors import refusal_shown
 from fulfillment.tenancy.portal import staff_actor
 from inventory import selectors_replenishment as sel
 from inventory.models import MoveTask, MoveTaskKind, MoveTaskStatus
-from inventory.services import InventoryError
 from inventory.services import replenishment as services
 from inventory.services.catalog import product_matches_code
 
@@ -96,7 +96,7 @@ def handheld_task(request, task_id):
         else:
             request.session[key] = "to"
     else:
-        try:
+        with refusal_shown() as refused:
             services.move_task_complete(
                 task_id=task.pk,
                 from_location_barcode=task.from_location.code,
@@ -104,12 +104,10 @@ def handheld_task(request, task_id):
                 quantity=task.quantity,
                 actor=actor.label,
             )
-        except InventoryError as exc:
-            error = str(exc)
-        else:
             request.session.pop(key, None)
             messages.success(request, f"Moved {task.quantity} × {task.product.sku} to {task.to_location.code}.")
             return redirect("inventory:handheld_replenish")
+        error = refused.refusal.message  # only a refusal gets here
     if error:
         return _task_page(request, task, stage, error=error, status=422)
     return redirect("inventory:handheld_replenish_task", task_id=task.pk)

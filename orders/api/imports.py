@@ -12,7 +12,6 @@ from rest_framework.response import Response
 
 from fulfillment.api.base import IsActor, IsMerchant, ScopedViewSet
 from fulfillment.api.csv import csv_response
-from fulfillment.api.errors import problem_response
 from fulfillment.tenancy.models import Tenant
 from orders import imports
 from orders.models import OrderImport
@@ -89,16 +88,6 @@ class _CsvRenderer(renderers.BaseRenderer):
         return json.dumps(data).encode() if data is not None else b""
 
 
-def refused(exc: imports.ImportRefused):
-    extra = {"existing_import_id": str(exc.existing_id)} if exc.existing_id else None
-    return problem_response(
-        exc.status,
-        exc.message,
-        errors=[{"field": "file", "code": exc.code, "message": exc.message}],
-        extra=extra,
-    )
-
-
 class OrderImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """CSV order imports of the merchant (API key or portal session). Staff tokens are refused (403):
     an import belongs to one merchant, and staff see the resulting orders through the orders API."""
@@ -140,12 +129,9 @@ class OrderImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         if upload is None:
             raise exceptions.ParseError("Send the CSV file as the multipart form field 'file'.")
         tenant = Tenant.objects.get(pk=self.actor.tenant_id)
-        try:
-            job = imports.import_create(
-                tenant=tenant, file_name=upload.name, data=imports.read_upload(upload), actor=self.actor.label
-            )
-        except imports.ImportRefused as exc:
-            return refused(exc)
+        job = imports.import_create(
+            tenant=tenant, file_name=upload.name, data=imports.read_upload(upload), actor=self.actor.label
+        )
         job = self.get_queryset().get(pk=job.pk)
         location = f"{request.path.rstrip('/')}/{job.pk}/"
         return Response(

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fulfillment.api.base import ActorMixin, ScopedViewSet
-from fulfillment.api.errors import Conflict, flatten_errors
+from fulfillment.api.errors import flatten_errors
 from fulfillment.bulk import gc_paused
 from fulfillment.tenancy.models import Tenant
 from inventory.api.serializers import InventoryLevelSerializer
@@ -29,22 +29,6 @@ class OrderFilter(filters.FilterSet):
     class Meta:
         model = Order
         fields = ["status", "external_id", "number", "shipping_method"]
-
-
-def _duplicate(exc: services.DuplicateOrder) -> Conflict:
-    return Conflict(str(exc), extra={"existing_order_id": str(exc.existing_id) if exc.existing_id else None})
-
-
-def _refused(exc: services.OrderError):
-    if isinstance(exc, services.DuplicateOrder):
-        return _duplicate(exc)
-    if isinstance(exc, services.InvalidTransition):
-        return Conflict(str(exc))
-    if exc.errors:
-        return exceptions.ValidationError(
-            {e["field"]: [exceptions.ErrorDetail(e["message"], code=e["code"])] for e in exc.errors}
-        )
-    return exceptions.ValidationError({"non_field_errors": [exceptions.ErrorDetail(str(exc), code=exc.code)]})
 
 
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -86,12 +70,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         tenant = self._tenant()
         payload = s.OrderCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            order = services.order_create(
-                tenant=tenant, data=order_input(payload.validated_data), actor=self.actor.label
-            )
-        except services.OrderError as exc:
-            raise _refused(exc) from None
+        order = services.order_create(tenant=tenant, data=order_input(payload.validated_data), actor=self.actor.label)
         return self._answer(order.pk, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.OrderPatchSerializer, responses=s.OrderSerializer)
@@ -102,16 +81,13 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             raise exceptions.PermissionDenied("Only the merchant changes its orders.")
         payload = s.OrderPatchSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            services.order_update(
-                order_id=order.pk,
-                tenant_id=order.tenant_id,
-                ship_to=payload.validated_data.get("ship_to"),
-                payment_status=payload.validated_data.get("payment_status"),
-                actor=self.actor.label,
-            )
-        except services.OrderError as exc:
-            raise _refused(exc) from None
+        services.order_update(
+            order_id=order.pk,
+            tenant_id=order.tenant_id,
+            ship_to=payload.validated_data.get("ship_to"),
+            payment_status=payload.validated_data.get("payment_status"),
+            actor=self.actor.label,
+        )
         return self._answer(order.pk)
 
     @extend_schema(request=s.CancelSerializer, responses={200: s.OrderSerializer, 409: OpenApiResponse()})
@@ -126,10 +102,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         payload = payload_class(data=request.data)
         payload.is_valid(raise_exception=True)
         scope = {"tenant_id": order.tenant_id} if with_tenant else {}
-        try:
-            service(order_id=order.pk, actor=self.actor.label, reason=payload.validated_data["reason"], **scope)
-        except services.OrderError as exc:
-            raise _refused(exc) from None
+        service(order_id=order.pk, actor=self.actor.label, reason=payload.validated_data["reason"], **scope)
         return self._answer(order.pk)
 
     def _manager(self):

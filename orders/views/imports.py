@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from fulfillment.api.csv import csv_response
+from fulfillment.errors import refusal_shown
 from fulfillment.tenancy.models import Tenant
 from fulfillment.tenancy.portal import merchant_required
 from orders import imports
@@ -49,18 +50,15 @@ def import_list(request, *, actor):
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            try:
+            with refusal_shown(form=form) as refused:
                 job = imports.import_create(
                     tenant=Tenant.objects.get(pk=actor.tenant_id),
                     file_name=upload.name,
                     data=imports.read_upload(upload),
                     actor=actor.label,
                 )
-            except imports.ImportRefused as exc:
-                form.add_error("file", exc.message)
-                existing = exc.existing_id
-            else:
                 return redirect("orders:portal-import", import_id=job.pk)
+            existing = refused.refusal.existing_id  # the same file's import, when it is still running
         status = 422
     recent = (
         OrderImport.objects.visible_to(actor)

@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from fulfillment.api.csv import csv_response
+from fulfillment.errors import refusal_shown
 from fulfillment.tenancy.models import Tenant
 from fulfillment.tenancy.portal import staff_actor
 from inventory.selectors import warehouses_for
@@ -227,14 +228,13 @@ def order_action(request, order_id, action):
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            try:
-                message = _run(action, order=order, reason=form.cleaned_data["reason"], actor=actor)
-            except Order.DoesNotExist:
-                raise Http404("No such order.") from None
-            except services.OrderError as exc:
-                messages.error(request, f"Order {order.number}: {exc}")
-            else:
-                messages.success(request, message)
+            with refusal_shown(request, prefix=f"Order {order.number}: "):
+                try:
+                    messages.success(
+                        request, _run(action, order=order, reason=form.cleaned_data["reason"], actor=actor)
+                    )
+                except Order.DoesNotExist:
+                    raise Http404("No such order.") from None
             return redirect(next_url)
         status = 422
     context = {

@@ -6,10 +6,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fulfillment.api.base import ActorMixin, IsActor, IsStaff
-from fulfillment.api.errors import Conflict, Unprocessable
 from fulfillment.api.pagination import CreatedCursorPagination
 from orders.models import Order
-from orders.services import InvalidTransition
 from packing import services
 from packing.api import serializers as s
 from packing.api.documents import FirstRendererNegotiation, document_response
@@ -58,12 +56,6 @@ class OrderPackView(ActorMixin, APIView):
             )
         except Order.DoesNotExist:
             raise exceptions.NotFound() from None
-        except InvalidTransition as exc:
-            raise Conflict(str(exc)) from None
-        except services.PackingError as exc:
-            if exc.code == "invalid_state":
-                raise Conflict(str(exc)) from None
-            raise Unprocessable(str(exc), errors=exc.errors) from None
         shipment = (
             Shipment.objects.select_related("order", "warehouse")
             .prefetch_related("packages__box")

@@ -1,5 +1,3 @@
-from contextlib import contextmanager
-
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -8,33 +6,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from fulfillment.api.base import IsStaff, ScopedViewSet
-from fulfillment.api.errors import Conflict, field_error, problem_response
+from fulfillment.api.errors import field_error, problem_response
 from inventory.api.common import warehouse_from_code
 from picking import services
 from picking.api import serializers as s
 from picking.models import PickList, PickTask, Wave
 from picking.services import waves
-
-
-def _errors(exc: services.PickingError) -> list[dict]:
-    """The problem answer's ``errors`` for a service's refusal."""
-    return [{"field": exc.field, "code": exc.code, "message": str(exc)}]
-
-
-def _refused(exc: services.PickingError):
-    if exc.status == 409:
-        # The code tells a client which conflict it is (task_done, order_not_picking, ...), as /scans/ does.
-        return Conflict(str(exc), extra={"errors": _errors(exc)})
-    return field_error(str(exc), field=exc.field, code=exc.code)
-
-
-@contextmanager
-def _answering_refusals():
-    """A service's refusal (PickingError) becomes the problem answer: 409, else 422 naming the field."""
-    try:
-        yield
-    except services.PickingError as exc:
-        raise _refused(exc) from None
 
 
 def _validated(serializer_class, request) -> dict:
@@ -81,8 +58,7 @@ class WaveViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ScopedViewSe
         warehouse, args = self._input(request)
         if not self.actor.is_manager:
             raise exceptions.PermissionDenied("Only managers release waves.")
-        with _answering_refusals():
-            release = waves.wave_release(warehouse=warehouse, actor=self.actor.label, **args)
+        release = waves.wave_release(warehouse=warehouse, actor=self.actor.label, **args)
         if release.wave is None:
             raise field_error("no allocated orders are waiting in this warehouse", field=None, code="nothing_to_pick")
         wave = self.get_queryset().get(pk=release.wave.pk)
@@ -98,8 +74,7 @@ class WaveViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ScopedViewSe
         """The wave a release would make now, with the first-come-first-served distance to compare.
         Writes nothing; release it by POSTing the same body with ``orders`` set to the answer's ``orders``."""
         warehouse, args = self._input(request)
-        with _answering_refusals():
-            plan = waves.wave_plan(warehouse=warehouse, **args)
+        plan = waves.wave_plan(warehouse=warehouse, **args)
         return Response(s.WavePlanSerializer(plan).data)
 
 
@@ -136,17 +111,16 @@ class PickListViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ScopedVi
         """Confirm a pick by its scans; a wrong scan is 422 and changes nothing; ``short`` reports missing units."""
         pick_list = self.get_object()
         data = _validated(s.PickInputSerializer, request)
-        with _answering_refusals():
-            task = services.pick_confirm(
-                pick_list=pick_list,
-                task_id=data["task"],
-                location_barcode=data["location_barcode"],
-                product_barcode=data["product_barcode"],
-                quantity=data["quantity"],
-                short=data["short"],
-                actor=self.actor.label,
-                user=self._user(request),
-            )
+        task = services.pick_confirm(
+            pick_list=pick_list,
+            task_id=data["task"],
+            location_barcode=data["location_barcode"],
+            product_barcode=data["product_barcode"],
+            quantity=data["quantity"],
+            short=data["short"],
+            actor=self.actor.label,
+            user=self._user(request),
+        )
         if task is None:
             raise exceptions.NotFound()
         task = PickTask.objects.select_related("location", "product", "lot", "order").get(pk=task.pk)
@@ -177,23 +151,22 @@ class PickListViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ScopedVi
         answers the stored outcome and changes nothing; a refused scan changes nothing but is logged."""
         pick_list = self.get_object()
         data = _validated(s.PickScanInputSerializer, request)
-        with _answering_refusals():
-            try:
-                result = services.pick_scan(
-                    pick_list=pick_list,
-                    scan_id=data["scan_id"],
-                    code=data["code"],
-                    action=data["action"],
-                    quantity=data["quantity"],
-                    task_id=data["task"],
-                    user=self._user(request),
-                    actor=self.actor.label,
-                )
-            except services.ScanRefused as exc:
-                # A refused scan answers with what it logged and the unchanged state.
-                outcome = s.PickScanOutcomeSerializer(services.ScanResult(scan=exc.scan, state=exc.state)).data
-                extra = {"scan": outcome, "state": s.PickStateSerializer(exc.state).data}
-                return problem_response(exc.status, str(exc), errors=_errors(exc), extra=extra)
+        try:
+            result = services.pick_scan(
+                pick_list=pick_list,
+                scan_id=data["scan_id"],
+                code=data["code"],
+                action=data["action"],
+                quantity=data["quantity"],
+                task_id=data["task"],
+                user=self._user(request),
+                actor=self.actor.label,
+            )
+        except services.ScanRefused as exc:
+            # More than a translation: a refused scan answers with what it logged and the unchanged state.
+            outcome = s.PickScanOutcomeSerializer(services.ScanResult(scan=exc.scan, state=exc.state)).data
+            extra = {"scan": outcome, "state": s.PickStateSerializer(exc.state).data}
+            return problem_response(exc.status, exc.message, errors=exc.errors, extra=extra)
         return Response(s.PickScanAnswerSerializer(result).data)
 
     @extend_schema(responses={200: s.PickStateSerializer})
@@ -225,10 +198,7 @@ class PickListViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, ScopedVi
                 raise field_error("no such user", field="user", code="invalid")
         if user is None:
             raise exceptions.PermissionDenied("This endpoint needs a staff user's token.")
-        with _answering_refusals():
-            services.pick_list_assign(
-                pick_list=pick_list, user=user, actor=self.actor.label, replace=self.actor.is_manager
-            )
+        services.pick_list_assign(pick_list=pick_list, user=user, actor=self.actor.label, replace=self.actor.is_manager)
         return self._list_answer(pick_list)
 
     @extend_schema(

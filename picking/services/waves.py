@@ -19,6 +19,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from fulfillment.bulk import copy_rows, gc_paused
+from fulfillment.errors import INVALID_FIELDS, Problem
 from inventory.models import Warehouse, parse_cutoff
 from orders import services as orders
 from orders.models import Order, Status
@@ -56,12 +57,18 @@ class Release:
 
 
 class ScheduleError(PickingError):
-    """Schedule input that cannot work; ``errors`` has a message per field."""
+    """Schedule input that cannot work; ``errors`` has a message per field (the API names the first)."""
 
     def __init__(self, errors: dict[str, str]):
         field, message = next(iter(errors.items()))
         super().__init__(message, field=field, code="invalid")
         self.errors = errors
+
+    def problem(self) -> Problem:
+        return Problem(422, INVALID_FIELDS, [{"field": self.field, "code": self.code, "message": self.message}])
+
+    def field_messages(self) -> list[tuple[str | None, str]]:
+        return list(self.errors.items())
 
 
 # -- planning ------------------------------------------------------------------------------------

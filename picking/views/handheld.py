@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fulfillment.errors import refusal_shown
 from fulfillment.tenancy.portal import staff_actor
 from picking import selectors, services
 from picking.models import PickList
@@ -84,16 +85,13 @@ def pick(request, pick_list_id):
         return _render(request, state, actor=actor, short=request.GET.get("short") == "1")
     action = request.POST.get("action", "")
     if action == "take":
-        try:
+        with refusal_shown(request):
             services.pick_list_assign(
                 pick_list=pick_list, user=request.user, actor=actor.label, replace=actor.is_manager
             )
-        except services.PickingError as exc:
-            messages.error(request, str(exc))
-        else:
             messages.success(request, "The pick list is yours.")
         return redirect(url)
-    try:
+    with refusal_shown() as refused:
         result = services.pick_scan(
             pick_list=pick_list,
             scan_id=request.POST.get("scan_id", ""),
@@ -104,12 +102,13 @@ def pick(request, pick_list_id):
             user=request.user,
             actor=actor.label,
         )
-    except services.ScanRefused as exc:
-        again = action == "short" and exc.code in ("tote_required", "wrong_tote", "wrong_location", "bad_quantity")
-        return _render(request, exc.state, actor=actor, error=str(exc), status=exc.status, short=again)
-    except services.PickingError as exc:
+    if refused:
+        exc = refused.refusal
+        if isinstance(exc, services.ScanRefused):  # refused and logged: the state it was refused in
+            again = action == "short" and exc.code in ("tote_required", "wrong_tote", "wrong_location", "bad_quantity")
+            return _render(request, exc.state, actor=actor, error=exc.message, status=exc.status, short=again)
         state = services.pick_state(pick_list=pick_list)
-        return _render(request, state, actor=actor, error=str(exc), status=exc.status)
+        return _render(request, state, actor=actor, error=exc.message, status=exc.status)
     if not result.replayed:
         if result.scan.kind == "short":
             messages.warning(request, result.scan.message)

@@ -24,12 +24,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fulfillment.errors import refusal_shown
 from fulfillment.tenancy.portal import staff_actor
 from inventory.selectors import warehouses_for
 from picking import planning
 from picking import selectors_waves as selectors
 from picking.models import Strategy, WaveSchedule, WaveStatus
-from picking.services import PickingError
 from picking.services import waves as services
 
 PAGE_SIZE = 50
@@ -178,10 +178,9 @@ def wave_new(request):
     status = 200
     if previewing:
         if form.is_valid():
-            try:
+            with refusal_shown(form=form) as refused:
                 plan = services.wave_plan(**form.wave_args())
-            except PickingError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            if refused:
                 status = 422
         else:
             status = 422
@@ -214,10 +213,9 @@ def _release(request):
     if not form.is_valid() or order_ids is None:
         messages.error(request, "The preview could not be released as sent; here it is again.")
         return redirect(back)
-    try:
+    with refusal_shown(request, prefix="Not released: ") as refused:
         release = services.wave_release(order_ids=order_ids, actor=actor.label, **form.wave_args())
-    except PickingError as exc:
-        messages.error(request, f"Not released: {exc}")
+    if refused:
         return redirect(back)
     plan = release.plan
     # Of the previewed orders not taken: those still allocated were planned and left out by the
@@ -301,7 +299,7 @@ class ScheduleForm(_WaveParamsForm):
 
 def _save_schedule(form: ScheduleForm, *, warehouse, schedule_id=None):
     data = form.cleaned_data
-    try:
+    with refusal_shown(form=form):
         return services.wave_schedule_save(
             warehouse=warehouse,
             schedule_id=schedule_id,
@@ -310,10 +308,7 @@ def _save_schedule(form: ScheduleForm, *, warehouse, schedule_id=None):
             release_times=data["release_times"],
             **{name: data[name] for name in services.PARAM_FIELDS},
         )
-    except services.ScheduleError as exc:
-        for field, message in exc.errors.items():
-            form.add_error(field if field in form.fields else None, message)
-        return None
+    return None
 
 
 @require_GET

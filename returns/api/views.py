@@ -5,7 +5,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from fulfillment.api.base import IsStaff, ScopedViewSet
-from fulfillment.api.errors import Conflict, Unprocessable
 from returns import services
 from returns.api import serializers as s
 from returns.models import Return, ReturnStatus
@@ -20,14 +19,6 @@ class ReturnFilter(filters.FilterSet):
     class Meta:
         model = Return
         fields = ["status", "order"]
-
-
-def _refused(exc: services.ReturnError):
-    if exc.code == "invalid_state":
-        return Conflict(str(exc))
-    if exc.code == "not_found" and not exc.errors:
-        return exceptions.NotFound()
-    return Unprocessable(str(exc), errors=exc.errors)
 
 
 class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -61,15 +52,12 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         payload = s.ReturnCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        try:
-            rma = services.return_create(
-                tenant_id=self.actor.tenant_id,
-                order_id=data["order"],
-                lines=[dict(line) for line in data["lines"]],
-                actor=self.actor.label,
-            )
-        except services.ReturnError as exc:
-            raise _refused(exc) from None
+        rma = services.return_create(
+            tenant_id=self.actor.tenant_id,
+            order_id=data["order"],
+            lines=[dict(line) for line in data["lines"]],
+            actor=self.actor.label,
+        )
         return self._answer(rma.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -87,12 +75,9 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         rma = self.get_object()
         payload = s.ReturnReceiveSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            services.return_receive(
-                return_id=rma.pk,
-                lines=[dict(line) for line in payload.validated_data["lines"]],
-                actor=self.actor.label,
-            )
-        except services.ReturnError as exc:
-            raise _refused(exc) from None
+        services.return_receive(
+            return_id=rma.pk,
+            lines=[dict(line) for line in payload.validated_data["lines"]],
+            actor=self.actor.label,
+        )
         return self._answer(rma.pk)

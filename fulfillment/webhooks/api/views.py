@@ -1,20 +1,13 @@
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, mixins, status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from fulfillment.api.base import IsMerchant, ScopedViewSet
-from fulfillment.api.errors import Conflict, Unprocessable
 from fulfillment.webhooks import services
 from fulfillment.webhooks.api import serializers as s
 from fulfillment.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-
-
-def _refused(exc: services.WebhookError):
-    if isinstance(exc, services.NotFound):
-        return exceptions.NotFound()
-    return Conflict(str(exc), code=exc.code)
 
 
 class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -36,10 +29,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, S
         """Register an endpoint; the answer carries the signing secret, which is never shown again."""
         payload = s.WebhookEndpointCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            endpoint = services.endpoint_create(tenant_id=self.actor.tenant_id, **payload.validated_data)
-        except services.WebhookError as exc:
-            raise Unprocessable(str(exc), errors=exc.errors) from None
+        endpoint = services.endpoint_create(tenant_id=self.actor.tenant_id, **payload.validated_data)
         return Response(s.WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None})
@@ -71,10 +61,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, S
         New events are delivered to it again; deliveries that failed meanwhile are not re-sent by
         themselves: retry them with POST /webhook-deliveries/{id}/retry/.
         """
-        try:
-            endpoint = services.endpoint_enable(endpoint_id=pk, tenant_id=self.actor.tenant_id)
-        except services.WebhookError as exc:
-            raise _refused(exc) from None
+        endpoint = services.endpoint_enable(endpoint_id=pk, tenant_id=self.actor.tenant_id)
         return Response(s.WebhookEndpointSerializer(endpoint).data)
 
 
@@ -111,9 +98,6 @@ class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, S
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         """Attempt a failed or pending delivery again now (the attempt count is kept)."""
-        try:
-            delivery = services.delivery_retry(delivery_id=pk, tenant_id=self.actor.tenant_id)
-        except services.WebhookError as exc:
-            raise _refused(exc) from None
+        delivery = services.delivery_retry(delivery_id=pk, tenant_id=self.actor.tenant_id)
         delivery = self.get_queryset().get(pk=delivery.pk)
         return Response(s.WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

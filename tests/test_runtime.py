@@ -64,6 +64,8 @@ def _load_settings(tmp_path, **env) -> subprocess.CompletedProcess:
             "DJANGO_SECRET_KEY": "runtime-test-secret",
             "FULFILLMENT_VAR_DIR": str(tmp_path / "var"),
             "PYTHONPATH": str(ROOT),
+            # Loading settings connects to nothing; without a URL they would start the local server.
+            "DATABASE_URL": "postgres://app@127.0.0.1:5432/fulfillment",
         }
     )
     base.update(env)
@@ -79,7 +81,7 @@ def _load_settings(tmp_path, **env) -> subprocess.CompletedProcess:
 
 
 def test_good_settings_load(tmp_path):
-    result = _load_settings(tmp_path, DJANGO_DEBUG="0", API_RATE_LIMIT="100/min", DATABASE_URL="sqlite:///:memory:")
+    result = _load_settings(tmp_path, DJANGO_DEBUG="0", API_RATE_LIMIT="100/min")
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "settings ok"
@@ -91,7 +93,8 @@ def test_good_settings_load(tmp_path):
         ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG must be one of 1/0/true/false/yes/no/on/off, not 'maybe'"),
         ({"DJANGO_HTTPS": "sometimes"}, "DJANGO_HTTPS must be one of 1/0/true/false/yes/no/on/off, not 'sometimes'"),
         ({"API_RATE_LIMIT": "lots"}, "API_RATE_LIMIT must look like 600/min or be 'off', not 'lots'"),
-        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL must use one of ['pgsql', 'postgres', 'postgresql', 'sqlite']"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL must use one of ['pgsql', 'postgres', 'postgresql']"),
+        ({"DATABASE_URL": "sqlite:///db.sqlite3"}, "DATABASE_URL must use one of ['pgsql', 'postgres', 'postgresql']"),
         ({"REDIS_URL": "amqp://guest@localhost//"}, "REDIS_URL must use one of ['redis', 'rediss']"),
         ({"WEBHOOK_ALLOWED_NETWORKS": "10.0.0.0/8,intranet"}, "WEBHOOK_ALLOWED_NETWORKS: 'intranet' is not a CIDR"),
         ({"WEBHOOK_TIMEOUT_SECONDS": "ten"}, "WEBHOOK_TIMEOUT_SECONDS must be an integer, not 'ten'"),

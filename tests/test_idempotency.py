@@ -4,7 +4,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -16,6 +16,7 @@ from inventory.tests import factories as inv
 from orders import services
 from orders.models import Order
 from orders.tests.factories import order_payload
+from tests.threads import in_context_thread, race
 
 pytestmark = pytest.mark.django_db
 
@@ -150,9 +151,6 @@ def test_a_retry_while_the_first_is_unanswered_waits_then_gets_409_with_retry_af
 
 @contextmanager
 def _lock_held_elsewhere(owner: str, key: str):
-    if connection.vendor != "postgresql":
-        yield
-        return
     held, done = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -166,7 +164,7 @@ def _lock_held_elsewhere(owner: str, key: str):
         finally:
             other.close()
 
-    thread = threading.Thread(target=hold)
+    thread = in_context_thread(hold)
     thread.start()
     assert held.wait(timeout=10)
     try:
@@ -190,26 +188,9 @@ def test_an_orphaned_key_is_taken_over_by_the_retry(client):
 
 
 def _concurrently(n: int, call) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = call(i)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
-    return results
+    outcomes = race([lambda i=i: (i, call(i)) for i in range(n)], timeout=120)
+    assert [o for o in outcomes if isinstance(o, BaseException)] == []
+    return [result for _, result in sorted(outcomes, key=lambda o: o[0])]
 
 
 @pytest.mark.postgres

@@ -1,9 +1,7 @@
 """Concurrent receipts, picks and adjustments on one lot at one location leave the ledger balanced."""
 
-import threading
-
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from fulfillment.tenancy.tests.factories import TenantFactory
 from inventory import services as inventory
@@ -12,6 +10,7 @@ from inventory.tests import factories as inv
 from orders import services as orders
 from orders.models import OrderAllocation
 from orders.tests.factories import order as make_order
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -28,17 +27,6 @@ def test_receipts_picks_and_adjustments_on_the_same_lot_at_once_keep_the_ledger_
         orders.order_mark_picking(order_id=order.pk)
         created.append(order)
     allocations = list(OrderAllocation.objects.filter(line__order__in=created).values_list("pk", "quantity"))
-    barrier = threading.Barrier(24)
-    errors: list[BaseException] = []
-
-    def run(work):
-        try:
-            barrier.wait(timeout=30)
-            work()
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
 
     def receive():
         inv.stock(tenant, tee, wh, "01-01-1", 3, lot="LOT-1")
@@ -66,11 +54,7 @@ def test_receipts_picks_and_adjustments_on_the_same_lot_at_once_keep_the_ledger_
 
     jobs = [receive] * 8 + [pick(pk, q) for pk, q in allocations] + [adjust(2), adjust(-1)] * 4
     assert len(jobs) == 24
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = run_together(jobs)
 
     assert errors == []
     balance = StockBalance.objects.get(product=tee, location__code="01-01-1", location__warehouse=wh)

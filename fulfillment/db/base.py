@@ -13,8 +13,8 @@ the settings and the operator scope.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.backends.postgresql import base
 from django.db.backends.base.base import NO_DB_ALIAS
+from django.db.backends.postgresql import base
 from psycopg import pq
 
 from fulfillment.tenancy import rls

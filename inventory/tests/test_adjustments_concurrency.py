@@ -1,9 +1,7 @@
 """Concurrent adjustments, approvals and picks on one lot (PostgreSQL: real row locks, real threads)."""
 
-import threading
-
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from fulfillment.tenancy.actor import Actor
 from fulfillment.tenancy.tests.factories import TenantFactory
@@ -11,6 +9,7 @@ from inventory.models import Adjustment, AdjustmentStatus, StockBalance
 from inventory.services import adjustments, ledger_differences, stock_pick, stock_reserve
 from inventory.services.stock import InventoryError
 from inventory.tests import factories as inv
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -26,10 +25,8 @@ def test_concurrent_adjustments_approvals_and_picks_leave_the_ledger_balanced():
     )
     manager = Actor(kind="staff", role="admin", label="mia")
     workers = 16
-    barrier = threading.Barrier(workers)
     picked: list[int] = []
     approvals: list[str] = []
-    errors: list[BaseException] = []
 
     def pick() -> None:
         with transaction.atomic():
@@ -58,26 +55,16 @@ def test_concurrent_adjustments_approvals_and_picks_leave_the_ledger_balanced():
 
     def work(n: int) -> None:
         try:
-            barrier.wait(timeout=30)
-            try:
-                if n < 2:
-                    approve()
-                elif n < 9:
-                    pick()
-                else:
-                    adjust(n)
-            except InventoryError:
-                pass  # refused (already decided, or not enough free units): must have changed nothing
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+            if n < 2:
+                approve()
+            elif n < 9:
+                pick()
+            else:
+                adjust(n)
+        except InventoryError:
+            pass  # refused (already decided, or not enough free units): must have changed nothing
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = run_together([lambda n=n: work(n) for n in range(workers)])
 
     # then: the approval happened exactly once, and every posted change is in the ledger
     assert errors == []

@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from fulfillment.tenancy.tests.factories import TenantFactory
 from inventory import services
 from inventory.models import MovementReason, MoveTask, MoveTaskStatus, StockBalance, StockMovement
 from inventory.services import replenishment as rep
 from inventory.tests.factories import product, stock, warehouse
+from tests.threads import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def run_at_once(work, copies: int) -> list[BaseException]:
-    barrier = threading.Barrier(copies)
-    errors: list[BaseException] = []
-
-    def run():
-        try:
-            barrier.wait(timeout=30)
-            work()
-        except BaseException as exc:  # reported by the caller
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(copies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
+    return run_together([work] * copies)
 
 
 @pytest.fixture

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.utils import timezone
 
 from fulfillment.tenancy.tests.factories import staff_with_token, tenant_with_key
 from inventory.tests import factories as inv
 from orders import imports, services, tasks
 from orders.models import ImportStatus, Order, OrderImport, OrderLine
+from tests.threads import race
 
 pytestmark = pytest.mark.django_db
 
@@ -469,21 +468,7 @@ def test_two_workers_on_the_same_import_create_each_order_once(monkeypatch):
     monkeypatch.setattr(imports, "enqueue", lambda *args, **kwargs: None)  # the two workers below run it
     rows = [line(f"SHOP-{i:03d}") for i in range(120)]
     job = imports.import_create(tenant=tenant, file_name="x.csv", data=csv_bytes(rows), actor="t")
-    barrier = threading.Barrier(2)
-    outcomes = []
-
-    def worker():
-        try:
-            barrier.wait()
-            outcomes.append(imports.import_run(import_id=job.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race([lambda: imports.import_run(import_id=job.pk)] * 2)
     job.refresh_from_db()
     assert outcomes == [ImportStatus.DONE, ImportStatus.DONE]
     assert (job.status, job.processed, job.created, job.duplicates, job.failed) == (ImportStatus.DONE, 120, 120, 0, 0)

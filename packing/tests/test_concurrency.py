@@ -1,9 +1,6 @@
 """Two packers press "pack" on the same order at once (PostgreSQL, real threads)."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from fulfillment.tenancy.tests.factories import TenantFactory
 from inventory.services import ledger_differences
@@ -12,6 +9,7 @@ from orders.models import Order, Status
 from packing import services
 from packing.models import Package, Shipment
 from packing.tests.factories import picked_order
+from tests.threads import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -21,24 +19,15 @@ def test_concurrent_packs_of_one_order_create_one_shipment():
     wh = inv.warehouse()
     inv.stock(tenant, inv.product(tenant, "TEE"), wh, "01-01-1", 5)
     picked = picked_order(tenant, external_id="RACE-1", lines=[("TEE", 3)])
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def pack():
+    def pack() -> str:
         try:
-            barrier.wait()
             services.order_pack(order_id=picked.pk, actor="racer")
-            outcomes.append("packed")
+            return "packed"
         except services.PackingError as exc:
-            outcomes.append(exc.code)
-        finally:
-            connection.close()
+            return exc.code
 
-    threads = [threading.Thread(target=pack) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race([pack, pack])
 
     assert sorted(outcomes) == ["invalid_state", "packed"]
     assert (Shipment.objects.count(), Package.objects.count()) == (1, 1)

@@ -1,9 +1,6 @@
 """Real threads on PostgreSQL: two shoppers return the same units at the same moment."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from fulfillment.tenancy.tests.factories import TenantFactory
 from inventory.services import ledger_differences
@@ -11,29 +8,13 @@ from inventory.tests import factories as inv
 from returns import services
 from returns.models import Return, ReturnLine
 from returns.tests.factories import shipped_order
+from tests.threads import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _race(workers: int, work) -> list:
-    barrier = threading.Barrier(workers)
-    results: list = []
-
-    def run(index: int):
-        try:
-            barrier.wait(timeout=10)
-            results.append(work(index))
-        except Exception as exc:  # recorded, so that the test sees every outcome
-            results.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
+    return race([lambda i=i: work(i) for i in range(workers)], timeout=30, barrier_timeout=10)
 
 
 def test_concurrent_requests_never_return_more_than_was_shipped():

@@ -1,9 +1,6 @@
 """Two workers run the label purchase of one shipment at once (PostgreSQL, real threads)."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from inventory.services import ledger_differences
 from inventory.tests import factories as inv
@@ -14,6 +11,7 @@ from packing.tests.factories import picked_order
 from shipping import services
 from shipping.models import TrackingEvent
 from shipping.tests.factories import stocked_tenant
+from tests.threads import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -36,21 +34,11 @@ def test_concurrent_label_purchases_buy_one_label():
         height_mm=box.height_mm,
         items=[{"sku": "TEE", "quantity": 1}],
     )
-    barrier = threading.Barrier(2)
-    tracking_numbers: list[str] = []
 
-    def buy():
-        try:
-            barrier.wait()
-            tracking_numbers.append(services.shipment_purchase_label(shipment_id=shipment.pk).tracking_number)
-        finally:
-            connection.close()
+    def buy() -> str:
+        return services.shipment_purchase_label(shipment_id=shipment.pk).tracking_number
 
-    threads = [threading.Thread(target=buy) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    tracking_numbers = race([buy, buy])
 
     shipment.refresh_from_db()
     assert shipment.status == ShipmentStatus.LABEL_PURCHASED

@@ -6,9 +6,11 @@ import pytest
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from fulfillment.tenancy import rls
 from fulfillment.tenancy.tests.factories import TenantFactory, tenant_with_key
 from fulfillment.webhooks import services
 from fulfillment.webhooks.models import DeliveryStatus, OutboxEvent, WebhookDelivery
+from tests.threads import race
 
 pytestmark = pytest.mark.django_db
 
@@ -238,9 +240,6 @@ def test_payload_is_compact_json_with_iso_timestamps(receiver, loopback_allowed)
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_attempts_knock_once(receiver, loopback_allowed):
-    import threading
-
-    from django.db import connection
 
     tenant = TenantFactory()
     endpoint = services.endpoint_create(tenant_id=tenant.pk, url=receiver.url, events=[])
@@ -248,21 +247,7 @@ def test_concurrent_attempts_knock_once(receiver, loopback_allowed):
     WebhookDelivery.objects.update(status="pending", attempts=0, delivered_at=None, next_attempt_at=timezone.now())
     receiver.requests.clear()
     delivery_id = _delivery(endpoint).pk
-    barrier = threading.Barrier(4)
-    results = []
-
-    def attempt():
-        try:
-            barrier.wait(timeout=10)
-            results.append(services.delivery_attempt(delivery_id=delivery_id))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = race([lambda: services.delivery_attempt(delivery_id=delivery_id)] * 4, timeout=30, barrier_timeout=10)
 
     assert results.count("succeeded") == 1
     assert set(results) <= {"succeeded", "skipped", "not_due"}
@@ -282,9 +267,10 @@ def test_no_row_lock_is_held_while_the_receiver_answers(receiver, loopback_allow
     seen = []
 
     def look_from_another_connection():
-        # Runs in the server's thread (its own connection) while the attempt waits for the answer.
+        # Runs in the server's thread (its own connection) while the attempt waits for the answer;
+        # it looks as an operator would (row-level security: a thread starts with no scope).
         try:
-            with transaction.atomic():
+            with rls.operator(), transaction.atomic():
                 row = WebhookDelivery.objects.select_for_update(nowait=True).get(endpoint=endpoint)
                 seen.append((row.attempts, row.next_attempt_at > timezone.now(), services.deliveries_due()))
         finally:

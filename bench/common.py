@@ -3,12 +3,10 @@ up from the environment and a database of their own (Django's test database for 
 ``test_<name>``, created from the migrations at start and dropped at the end, so no other
 database is touched).
 
-    from common import bench_database, postgres_missing, setup_django, timed
+    from common import bench_database, setup_django, timed
 
     setup_django(database="fulfillment_bench")  # before anything imports a model
     ...
-    if postgres_missing():
-        return 2
     with bench_database(keep=args.keep):
         ...
 """
@@ -50,16 +48,6 @@ def setup_django(*, database: str, redis_url: str | None = None) -> None:
     # A benchmark sets up and checks every tenant's rows: the operator scope of row-level security
     # (its forked workers inherit it; gunicorn and Celery, started as programs, scope themselves).
     rls.enter(rls.OPERATOR)
-
-
-def postgres_missing() -> bool:
-    """True, with a message on stderr, when DATABASE_URL is not PostgreSQL."""
-    from django.conf import settings
-
-    if settings.IS_POSTGRES:
-        return False
-    print("bench: PostgreSQL required (DATABASE_URL=postgres://...)", file=sys.stderr)
-    return True
 
 
 @contextmanager

@@ -40,7 +40,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-from common import ROOT, bench_database, postgres_missing, setup_django
+from common import ROOT, bench_database, setup_django
 
 setup_django(database="fulfillment_bench_intake", redis_url="redis://127.0.0.1:6379/9")
 
@@ -324,8 +324,6 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     args = parser.parse_args()
-    if postgres_missing():
-        return 2
 
     log_dir = ROOT / "var" / "bench"
     log_dir.mkdir(parents=True, exist_ok=True)

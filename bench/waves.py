@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from datetime import time as clock
 from zoneinfo import ZoneInfo
 
-from common import bench_database, postgres_missing, setup_django, timed
+from common import bench_database, setup_django, timed
 
 setup_django(database="fulfillment_bench")
 
@@ -365,8 +365,6 @@ def main() -> int:
     parser.add_argument("--budget", type=float, default=None, help="batching time budget in s (default: the planner's)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     args = parser.parse_args()
-    if postgres_missing():
-        return 2
     rows = []
     with bench_database(keep=args.keep):
         t = time.perf_counter()

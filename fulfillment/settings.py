@@ -105,7 +105,6 @@ DATABASES["default"]["ENGINE"] = "fulfillment.db"
 DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", "fulfillment_app")
 # Who a staff member's queries may see: the tenants of the warehouses they work in.
 RLS_STAFF_TENANTS = "orders.scoping.staff_tenant_ids"
-IS_POSTGRES = True  # TEMP until the vendor branches are gone
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [

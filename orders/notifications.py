@@ -101,16 +101,9 @@ def build_message(order: Order, kind: str, *, to: str) -> EmailMultiAlternatives
 
 
 def _lock(order_id, kind: str) -> None:
-    """Serialise senders of one (order, kind) without locking the order row against its transitions.
-
-    SQLite takes its write lock when the transaction begins (transaction_mode IMMEDIATE), which
-    serialises every writer already.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"shopper-email:{order_id}:{kind}"]
-            )
+    """Serialise senders of one (order, kind) without locking the order row against its transitions."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"shopper-email:{order_id}:{kind}"])
 
 
 def send_shopper_email(*, order_id, kind: str) -> str:

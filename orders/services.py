@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -670,29 +669,20 @@ WHERE l.backordered_quantity > 0 AND NOT (l.product_id = ANY(%(mine)s::uuid[]))
 def _waiting_elsewhere(*, tenant_id, warehouse_id, product_ids):
     """stock_reserve's holdback_elsewhere: for some backorders ahead, their waiting lines of
     products other than ``product_ids`` (the allocating order's), as (order_id, product_id,
-    units, free units of that product: inventory.stock_free)."""
+    units, free units of that product: inventory.FREE_UNITS_SQL)."""
 
     def lines(order_ids) -> list[tuple]:
-        if settings.IS_POSTGRES:  # the lines and what is free of them in one round trip
-            with connection.cursor() as cursor:
-                params = {
-                    "tenant": tenant_id,
-                    "warehouse": warehouse_id,
-                    "today": timezone.localdate(),
-                    "orders": list(order_ids),
-                    "mine": list(product_ids),
-                }
-                cursor.execute(_ELSEWHERE_SQL, params)
-                return cursor.fetchall()
-        rows = list(
-            OrderLine.objects.filter(order_id__in=list(order_ids), backordered_quantity__gt=0)
-            .exclude(product_id__in=product_ids)
-            .values_list("order_id", "product_id", "backordered_quantity")
-        )
-        free = inventory.stock_free(
-            tenant_id=tenant_id, warehouse_id=warehouse_id, product_ids=list({row[1] for row in rows})
-        )
-        return [(*row, free.get(row[1], 0)) for row in rows]
+        # The lines and what is free of them in one round trip.
+        with connection.cursor() as cursor:
+            params = {
+                "tenant": tenant_id,
+                "warehouse": warehouse_id,
+                "today": timezone.localdate(),
+                "orders": list(order_ids),
+                "mine": list(product_ids),
+            }
+            cursor.execute(_ELSEWHERE_SQL, params)
+            return cursor.fetchall()
 
     return lines
 
@@ -826,8 +816,6 @@ def _backorder_pg(*, order_id, tenant_id, status, number, external_id, hold_reas
 @transaction.atomic
 def order_allocate(*, order_id) -> str:
     """Reserve stock for every line (ship complete). Idempotent: does nothing unless received or backordered."""
-    if not settings.IS_POSTGRES:
-        return _order_allocate_orm(order_id=order_id)
     with connection.cursor() as cursor:
         cursor.execute(_ORDER_WITH_LINES_SQL, {"order": order_id})
         rows = cursor.fetchall()
@@ -895,34 +883,6 @@ def order_allocate(*, order_id) -> str:
     for delivery_id in delivery_ids:
         enqueue("fulfillment.webhooks.tasks.deliver_webhook", delivery_id=delivery_id)
     return Status.ALLOCATED
-
-
-def _order_allocate_orm(*, order_id) -> str:
-    """The same allocation through the ORM, for SQLite (embedded runs and the quick test suite)."""
-    order = (
-        Order.objects.select_for_update(no_key=True)
-        .only("id", "tenant_id", "warehouse_id", "status", "number", "external_id", "hold_reasons", "priority",
-              "created_at")
-        .filter(pk=order_id)
-        .first()
-    )  # fmt: skip
-    if order is None or order.status not in {Status.RECEIVED, Status.BACKORDERED}:
-        return order.status if order else "missing"
-    lines = _line_rows(order.pk)
-    needs = _needs(lines)
-    partial = _partial_allowed(order.tenant_id)
-    plan = inventory.stock_reserve(
-        tenant_id=order.tenant_id,
-        warehouse_id=order.warehouse_id,
-        needs=needs,
-        **_waiting_ahead(order, product_ids=list(needs), per_line=partial),
-    )
-    if plan is None:  # nothing was reserved
-        return _allocate_and_split(order_id) if partial else _backorder(order_id)
-    _create_allocations(order.tenant_id, _allocation_rows(lines, plan))
-    OrderLine.objects.filter(order_id=order.pk).update(allocated_quantity=F("quantity"), backordered_quantity=0)
-    _transition(order, Status.ALLOCATED, message="Stock allocated")
-    return order.status
 
 
 def _waiting_ahead(order: Order, *, product_ids: list, per_line: bool) -> dict:
@@ -1242,11 +1202,8 @@ def allocation_short_lock(*, allocation_id) -> None:
     reservation and a transfer of the same product queue instead of deadlocking. Without it two
     short picks of the same product, each holding the balance it was short at and looking for
     stock at the other's, would deadlock. Locks the allocation row first (the house order: order,
-    pick list, task, allocation, balances); runs in the caller's transaction. On SQLite (one
-    writer at a time) there is nothing to lock.
+    pick list, task, allocation, balances); runs in the caller's transaction.
     """
-    if not settings.IS_POSTGRES:
-        return
     allocation = (
         OrderAllocation.objects.select_for_update(no_key=True, of=("self",))
         .select_related("balance", "location")

@@ -43,7 +43,6 @@ from django.db import connections
 from django.db.models import Count, F, FloatField, Func, Q, Sum, Value, Window
 from django.db.models.functions import Coalesce, ExtractHour, Lag, Least
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from inventory.models import Warehouse
 from inventory.selectors import warehouses_for
@@ -140,7 +139,7 @@ def period_bounds(warehouse: Warehouse, start: date, end: date) -> tuple[datetim
 
 
 class _SecondsBetween(Func):
-    """``a - b`` in seconds (a float): each backend spells timestamp arithmetic its own way."""
+    """``a - b`` in seconds (a float)."""
 
     arity = 2
     output_field = FloatField()
@@ -148,15 +147,6 @@ class _SecondsBetween(Func):
     def as_sql(self, compiler, connection, **extra):
         return super().as_sql(
             compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))", arg_joiner=" - ", **extra
-        )
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return super().as_sql(
-            compiler,
-            connection,
-            template="((julianday(%(expressions)s)) * 86400.0)",
-            arg_joiner=") - julianday(",
-            **extra,
         )
 
 
@@ -179,14 +169,6 @@ def _period_q(prefix: str, windows: Windows, *, slack: timedelta = timedelta(0))
             for warehouses, begin, finish in windows
         ),
     )
-
-
-def _as_datetime(value) -> datetime | None:
-    # SQLite hands back raw text from a raw query; PostgreSQL an aware datetime.
-    if value is None or isinstance(value, datetime):
-        return value
-    parsed = parse_datetime(str(value))
-    return parsed if parsed is None or timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
 def _scan_activity(scans) -> list[tuple]:
@@ -279,10 +261,9 @@ def _figures(*, actor, windows: Windows, reasons: bool) -> list[AssociateFigures
     for r in lines_with_refusal:
         row(r["wh"], r["who"]).lines_with_refusal = r["n"]
     for wh, who, n, refused, active, first, last in _scan_activity(scans):
-        # A raw query returns the key as the backend stores it (SQLite: hex text).
-        figures = row(Warehouse._meta.pk.to_python(wh), who)
+        figures = row(wh, who)
         figures.scans, figures.refused_scans, figures.active_seconds = n, refused, round(active or 0)
-        figures.first_scan_at, figures.last_scan_at = _as_datetime(first), _as_datetime(last)
+        figures.first_scan_at, figures.last_scan_at = first, last
     if reasons:
         by_reason = (
             scans.filter(accepted=False)

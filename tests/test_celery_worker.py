@@ -24,7 +24,6 @@ from orders.tests.factories import order_payload
 
 pytestmark = [
     pytest.mark.celery_worker,
-    pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
 ]
 

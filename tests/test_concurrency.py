@@ -15,7 +15,7 @@ from orders.models import Order, OrderAllocation, OrderLine, Status
 from orders.tests.factories import order_payload
 from tests.threads import race
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def test_sixteen_clients_ordering_the_last_ten_units_get_exactly_ten_allocated():

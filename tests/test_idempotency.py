@@ -174,7 +174,6 @@ def _lock_held_elsewhere(owner: str, key: str):
         thread.join(timeout=10)
 
 
-@pytest.mark.postgres
 def test_an_orphaned_key_is_taken_over_by_the_retry(client):
     """A request that died mid-way left its record unanswered; its connection, and so its
     advisory lock, is gone: the retry answers the key (external_id keeps it to one order)."""
@@ -193,7 +192,6 @@ def _concurrently(n: int, call) -> list:
     return [result for _, result in sorted(outcomes, key=lambda o: o[0])]
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_thirty_two_concurrent_retries_of_one_key_create_one_order_and_get_one_answer():
     tenant, key = tenant_with_key(slug="retry")
@@ -223,7 +221,6 @@ def test_thirty_two_concurrent_retries_of_one_key_create_one_order_and_get_one_a
     assert IdempotencyRecord.objects.get().status_code == 201
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_thirty_two_keys_for_one_external_id_create_one_order_and_name_it_to_the_rest():
     tenant, key = tenant_with_key(slug="dupes")

@@ -12,7 +12,7 @@ from orders.models import OrderAllocation
 from orders.tests.factories import order as make_order
 from tests.threads import run_together
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def test_receipts_picks_and_adjustments_on_the_same_lot_at_once_keep_the_ledger_balanced():

@@ -79,8 +79,6 @@ class ActorMixin:
             method=request.method,
             path=request.path,
             digest=digest,
-            locked=self._idempotency_lock is not None,
-            wait=wait,
         )
 
     def handle_exception(self, exc):

@@ -5,11 +5,10 @@ stores its answer when it is done; a retry with the same key and body gets that 
 A retry that arrives while the first is still running waits for it (up to ``WAIT_SECONDS``)
 instead of being refused at once:
 
-- On PostgreSQL the claimant holds a session-level advisory lock keyed on (owner, key) for the
-  whole request; a retry blocks on the same lock, so it wakes up the moment the first answer is
-  stored. A record still unanswered when the lock is free belongs to a request that died (its
-  connection closed and PostgreSQL dropped the lock): the retry takes it over.
-- Elsewhere (SQLite, one writer at a time) the retry polls the record.
+The claimant holds a session-level advisory lock keyed on (owner, key) for the whole request; a
+retry blocks on the same lock, so it wakes up the moment the first answer is stored. A record
+still unanswered when the lock is free belongs to a request that died (its connection closed and
+PostgreSQL dropped the lock): the retry takes it over.
 
 Past the wait the retry is answered 409 with ``Retry-After``. Keys expire after ``TTL``: an older
 record is reused for a new request, and ``purge_expired`` deletes them (a periodic task).
@@ -18,7 +17,6 @@ record is reused for a new request, and ``purge_expired`` deletes them (a period
 from __future__ import annotations
 
 import hashlib
-import time
 from datetime import timedelta
 
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -66,18 +64,12 @@ def lock_id(owner: str, key: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _uses_advisory_locks() -> bool:
-    return connection.vendor == "postgresql"
+def acquire_lock(owner: str, key: str, *, wait: float) -> int:
+    """Hold the (owner, key) advisory lock, waiting up to ``wait`` seconds.
 
-
-def acquire_lock(owner: str, key: str, *, wait: float) -> int | None:
-    """Hold the (owner, key) advisory lock, waiting up to ``wait`` seconds (PostgreSQL only).
-
-    Returns the lock id to pass to ``release_lock``, None when the database has no advisory locks;
-    raises InProgress when another request still holds it after the wait.
+    Returns the lock id to pass to ``release_lock``; raises InProgress when another request still
+    holds it after the wait.
     """
-    if not _uses_advisory_locks():
-        return None
     lock = lock_id(owner, key)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock])
@@ -107,14 +99,12 @@ def release_lock(lock: int | None) -> None:
         cursor.execute("SELECT pg_advisory_unlock(%s)", [lock])
 
 
-def claim(*, owner: str, key: str, method: str, path: str, digest: str, locked: bool, wait: float):
-    """The record this request now owns (and must answer), or raise Replay / Conflict / InProgress.
+def claim(*, owner: str, key: str, method: str, path: str, digest: str):
+    """The record this request now owns (and must answer), or raise Replay / Conflict.
 
-    ``locked``: the caller holds the (owner, key) advisory lock, so an unanswered record is an
-    orphan of a request that died, not one in flight.
+    The caller holds the (owner, key) advisory lock (``acquire_lock``), so an unanswered record is
+    an orphan of a request that died, not one in flight.
     """
-    deadline = time.monotonic() + wait
-    pause = 0.02
     while True:
         record = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
         if record is None:
@@ -143,12 +133,7 @@ def claim(*, owner: str, key: str, method: str, path: str, digest: str, locked: 
             raise Conflict("This Idempotency-Key was used with a different request.", code="idempotency_key_reused")
         if record.status_code is not None:
             raise Replay(record)
-        if locked:
-            return record  # its first request died without answering: this retry answers it
-        if time.monotonic() >= deadline:
-            raise InProgress()
-        time.sleep(pause)
-        pause = min(pause * 2, 0.25)
+        return record  # its first request died without answering: this retry answers it
 
 
 def store_answer(record: IdempotencyRecord, *, status_code: int, body) -> None:

@@ -23,6 +23,7 @@ from standardwebhooks.webhooks import Webhook
 from fulfillment.bulk import copy_rows
 from fulfillment.errors import Refusal
 from fulfillment.jobs import enqueue
+from fulfillment.webhooks import locks
 from fulfillment.webhooks.models import (
     EVENT_TYPES,
     DeliveryStatus,
@@ -274,7 +275,7 @@ def _claim(delivery_id) -> WebhookDelivery | str:
     """Start an attempt: count it and lease the row, in a short transaction of its own."""
     with transaction.atomic():
         delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=settings.IS_POSTGRES, no_key=True, of=("self",))
+            locks.deliveries_to_attempt(WebhookDelivery.objects)
             .select_related("event", "endpoint")
             .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
             .first()

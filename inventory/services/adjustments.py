@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from fulfillment.jobs import enqueue
 from fulfillment.tenancy.actor import Actor
+from inventory import locks
 from inventory.models import (
     Adjustment,
     AdjustmentReason,
@@ -86,18 +87,12 @@ def _resolve(*, tenant_id, warehouse_id, sku: str, location_code: str) -> tuple[
     return product, location
 
 
-def _lock_kwargs() -> dict:
-    # NO KEY UPDATE, as the ledger core locks balances: it still serialises changes of the row but
-    # does not block an allocation row being inserted that merely references it.
-    return {"of": ("self",), "no_key": True} if settings.IS_POSTGRES else {}
-
-
 def _free_balance(*, adjustment: Adjustment, quantity: int) -> StockBalance:
     """Lock the location's balances of the product (primary-key order) and pick one with ``quantity`` free units.
 
     Newest lot first: the oldest lots are the ones allocation (FIFO/FEFO) reserves next.
     """
-    candidates = StockBalance.objects.select_for_update(**_lock_kwargs()).filter(
+    candidates = locks.balances(StockBalance.objects).filter(
         tenant_id=adjustment.tenant_id,
         product_id=adjustment.product_id,
         location_id=adjustment.location_id,
@@ -125,7 +120,7 @@ def _post(adjustment: Adjustment, *, actor: str) -> StockMovement:
     # one (a pick write-off does the same), so that adjustments, picks and write-offs cannot deadlock.
     if adjustment.quantity_delta > 0:
         lot_id = adjustment.lot_id
-        StockBalance.objects.select_for_update(**_lock_kwargs()).filter(
+        locks.balances(StockBalance.objects).filter(
             tenant_id=adjustment.tenant_id, product_id=adjustment.product_id, location_id=location.pk, lot_id=lot_id
         ).first()
         source, target = virtual, location
@@ -224,12 +219,7 @@ def adjustment_create(
 
 
 def _locked_pending(adjustment_id) -> Adjustment:
-    adjustment = (
-        Adjustment.objects.select_for_update(of=("self",) if settings.IS_POSTGRES else ())
-        .select_related("location")
-        .filter(pk=adjustment_id)
-        .first()
-    )
+    adjustment = locks.own_rows(Adjustment.objects).select_related("location").filter(pk=adjustment_id).first()
     if adjustment is None:
         raise InventoryError("no such adjustment", code="not_found")
     if adjustment.status != AdjustmentStatus.PENDING_APPROVAL:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from fulfillment.jobs import enqueue
 from fulfillment.tenancy.actor import Actor
 from fulfillment.tenancy.models import Tenant
+from inventory import locks
 from inventory.models import (
     Adjustment,
     AdjustmentReason,
@@ -258,8 +259,7 @@ def cycle_counts_schedule(*, warehouse_id=None, now=None) -> list[CycleCount]:
 
 
 def _lock_count(count_id, *statuses) -> CycleCount:
-    lock = {"of": ("self",)} if settings.IS_POSTGRES else {}
-    count = CycleCount.objects.select_for_update(**lock).select_related("location").filter(pk=count_id).first()
+    count = locks.own_rows(CycleCount.objects).select_related("location").filter(pk=count_id).first()
     if count is None:
         raise InventoryError("no such count", code="not_found")
     if count.status not in statuses:
@@ -269,13 +269,7 @@ def _lock_count(count_id, *statuses) -> CycleCount:
 
 def _snapshot(location: Location) -> dict[tuple, StockBalance]:
     """(tenant, product, lot) -> balance, locked in primary-key order until the transaction ends."""
-    lock = {"of": ("self",), "no_key": True} if settings.IS_POSTGRES else {}
-    balances = (
-        StockBalance.objects.select_for_update(**lock)
-        .filter(location=location)
-        .select_related("lot", "product")
-        .order_by("pk")
-    )
+    balances = locks.balances(StockBalance.objects.filter(location=location).select_related("lot", "product"))
     return {(b.tenant_id, b.product_id, b.lot_id): b for b in balances if b.on_hand != 0}
 
 

@@ -12,12 +12,12 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from fulfillment.jobs import enqueue
+from inventory import locks
 from inventory.models import (
     DiscrepancyKind,
     InboundDiscrepancy,
@@ -38,12 +38,6 @@ from inventory.services.stock import (
     lot_for_receipt,
     special_location,
 )
-
-
-def _own_rows() -> dict:
-    """Lock only the rows of the queried table: FOR UPDATE on a joined product or warehouse would block
-    every concurrent movement insert (their foreign keys take KEY SHARE locks) and invite deadlocks."""
-    return {"of": ("self",)} if settings.IS_POSTGRES else {}
 
 
 @dataclass(frozen=True)
@@ -267,7 +261,7 @@ def inbound_receive(*, shipment_id, tenant_id=None, lines: list[ReceiptLineInput
     Every line writes a Receipt: awaiting put-away in RECEIVING, already put away elsewhere.
     Units that reach sellable locations re-run allocation of backorders.
     """
-    query = InboundShipment.objects.select_for_update(**_own_rows()).filter(pk=shipment_id)
+    query = locks.own_rows(InboundShipment.objects).filter(pk=shipment_id)
     if tenant_id is not None:
         query = query.filter(tenant_id=tenant_id)
     shipment = query.select_related("warehouse").first()
@@ -279,7 +273,7 @@ def inbound_receive(*, shipment_id, tenant_id=None, lines: list[ReceiptLineInput
     codes = {(line.location or "RECEIVING").strip().upper() for line in lines} | {"QUARANTINE"}
     locations = {loc.code: loc for loc in Location.objects.filter(warehouse_id=shipment.warehouse_id, code__in=codes)}
     supplier = special_location(warehouse_id=shipment.warehouse_id, code="V-SUPPLIER")
-    asn_lines = list(shipment.lines.select_for_update(**_own_rows()).select_related("product").order_by("pk"))
+    asn_lines = list(locks.own_rows(shipment.lines).select_related("product").order_by("pk"))
     default_lot = f"RCV-{timezone.now():%Y%m%d}-{shipment.id.hex[:6]}"
     reference = f"ASN {shipment.reference or shipment.id}"
     sellable_products: set[str] = set()
@@ -380,7 +374,7 @@ def inbound_close(*, shipment_id, actor: str = "") -> InboundShipment:
         raise InventoryError("inbound shipment not found", code="not_found")
     if shipment.status == InboundStatus.RECEIVED:
         raise InventoryError("this inbound shipment is already received", code="duplicate")
-    for line in shipment.lines.select_for_update(**_own_rows()).select_related("product").order_by("pk"):
+    for line in locks.own_rows(shipment.lines).select_related("product").order_by("pk"):
         missing = line.quantity - line.received_quantity - line.damaged_quantity
         _record(
             shipment=shipment,

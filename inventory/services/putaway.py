@@ -11,12 +11,12 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from fulfillment.jobs import enqueue
+from inventory import locks
 from inventory.models import (
     Location,
     Lot,
@@ -121,7 +121,7 @@ def putaway_confirm(*, receipt_id, location_barcode: str, quantity: int, actor: 
     A wrong, virtual or non-sellable location is refused and changes nothing.
     """
     receipt = (
-        Receipt.objects.select_for_update(**({"of": ("self",)} if settings.IS_POSTGRES else {}))
+        locks.own_rows(Receipt.objects)
         .select_related("location", "location__warehouse", "product")
         .filter(pk=receipt_id)
         .first()
@@ -206,8 +206,7 @@ def stock_move(
             raise InventoryError(f"no lot {lot} of {product.sku}", field="lot", code="unknown_lot")
         rows = rows.filter(lot=lot_obj)
     # Lock the source rows (primary-key order) so that an allocator cannot reserve what we move.
-    lock = {"of": ("self",)} if settings.IS_POSTGRES else {}
-    balances = list(rows.select_for_update(**lock).order_by("pk").select_related("lot"))
+    balances = list(locks.own_rows(rows).order_by("pk").select_related("lot"))
     balances.sort(key=lambda b: (b.lot.received_at, b.pk))
     available = sum(b.on_hand - b.allocated for b in balances)
     if available < quantity:

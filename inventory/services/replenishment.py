@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from fulfillment.webhooks.services import event_publish
-from inventory import forecasting
+from inventory import forecasting, locks
 from inventory import selectors_replenishment as sel
 from inventory.models import (
     AlertKind,
@@ -43,9 +42,6 @@ from inventory.services.inbound import InboundLineInput, inbound_create
 from inventory.services.stock import InsufficientStock, InventoryError, special_location, stock_transfer
 
 HISTORY_DAYS = 400
-# Lock only the row itself, not the rows joined by select_related (and PostgreSQL refuses
-# FOR UPDATE on the nullable side of an outer join, e.g. a task's lot).
-_SELF = {"of": ("self",)} if settings.IS_POSTGRES else {}
 MAX_COVER = Decimal("99999.9")
 
 # -- demand history --------------------------------------------------------------------------
@@ -382,7 +378,7 @@ def purchase_order_create(
 def purchase_order_send(*, purchase_order_id, tenant_id) -> PurchaseOrder:
     """Draft -> sent, creating the ASN (InboundShipment) with the same lines; sending twice is refused."""
     po = (
-        PurchaseOrder.objects.select_for_update(**_SELF)
+        locks.own_rows(PurchaseOrder.objects)
         .filter(pk=purchase_order_id, tenant_id=tenant_id)
         .select_related("warehouse", "supplier")
         .first()
@@ -475,7 +471,7 @@ def pick_face_create(
 @transaction.atomic
 def pick_face_delete(*, pick_face_id) -> None:
     """Remove a pick face; its open replenishment tasks are cancelled."""
-    face = PickFace.objects.select_for_update(**_SELF).filter(pk=pick_face_id).first()
+    face = locks.own_rows(PickFace.objects).filter(pk=pick_face_id).first()
     if face is None:
         return
     MoveTask.objects.filter(
@@ -496,12 +492,7 @@ def pick_face_replenish(*, pick_face_id) -> MoveTask | None:
     lot, FEFO when expiry-tracked), quantity min(max - on hand, unreserved there).
     """
     # The pick face row lock serializes concurrent runs: the second sees the first one's task.
-    face = (
-        PickFace.objects.select_for_update(**_SELF)
-        .filter(pk=pick_face_id)
-        .select_related("location", "product")
-        .first()
-    )
+    face = locks.own_rows(PickFace.objects).filter(pk=pick_face_id).select_related("location", "product").first()
     if face is None:
         return None
     open_task = MoveTask.objects.filter(
@@ -604,7 +595,7 @@ def move_task_complete(
     ``quantity`` may be less than planned (fewer units found); the task records what moved.
     """
     task = (
-        MoveTask.objects.select_for_update(**_SELF)
+        locks.own_rows(MoveTask.objects)
         .filter(pk=task_id)
         .select_related("from_location", "to_location", "product", "lot")
         .first()

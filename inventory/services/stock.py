@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, IntegerField, Sum, Value, When
 from django.utils import timezone
@@ -349,20 +348,9 @@ class Reservation:
     quantity: int
 
 
-# Columns read for each candidate balance (no model objects: allocation is the hot path).
-_CANDIDATE_COLUMNS = (
-    "pk",
-    "product_id",
-    "location_id",
-    "lot_id",
-    "on_hand",
-    "allocated",
-    "lot__expiry_date",
-    "lot__received_at",
-    "location__pick_sequence",
-    "product__expiry_tracked",
-    "product__min_shelf_life_days",
-)
+# Each candidate balance is read as a tuple (no model objects: allocation is the hot path): pk,
+# product, location, lot, on_hand, allocated, lot expiry date, lot received at, location pick
+# sequence, product expiry_tracked, product min_shelf_life_days (_CANDIDATES_SQL's columns).
 
 
 # The candidates of a reservation, locked in location order, then primary key: the order _move
@@ -400,37 +388,10 @@ FREE_UNITS_SQL = """(
 )"""
 
 
-def _candidate_query(*, tenant_id, warehouse_id, product_ids: list, exclude=()):
-    """The balances a reservation may draw on (before the shelf-life rule, _may_ship): the ORM
-    form of _CANDIDATES_SQL's filters, unordered and unlocked."""
-    return StockBalance.objects.filter(
-        tenant_id=tenant_id,
-        product_id__in=product_ids,
-        location__warehouse_id=warehouse_id,
-        location__is_sellable=True,
-        on_hand__gt=F("allocated"),
-    ).exclude(location_id__in=list(exclude))
-
-
 def _candidates(*, tenant_id, warehouse_id, product_ids: list, exclude: list) -> list[tuple]:
-    if settings.IS_POSTGRES:
-        with connection.cursor() as cursor:
-            cursor.execute(_CANDIDATES_SQL, [tenant_id, product_ids, warehouse_id, exclude])
-            return cursor.fetchall()
-    query = _candidate_query(tenant_id=tenant_id, warehouse_id=warehouse_id, product_ids=product_ids, exclude=exclude)
-    return list(query.order_by("location_id", "pk").select_for_update().values_list(*_CANDIDATE_COLUMNS))
-
-
-def stock_free(*, tenant_id, warehouse_id, product_ids: list) -> dict:
-    """{product_id: units} free to reserve (what a reservation may draw on), read without locking
-    (the ORM twin of FREE_UNITS_SQL)."""
-    today = timezone.localdate()
-    rows = _candidate_query(tenant_id=tenant_id, warehouse_id=warehouse_id, product_ids=product_ids)
-    free: dict = defaultdict(int)
-    for row in rows.values_list(*_CANDIDATE_COLUMNS):
-        if _may_ship(row, today):
-            free[row[1]] += row[4] - row[5]
-    return dict(free)
+    with connection.cursor() as cursor:
+        cursor.execute(_CANDIDATES_SQL, [tenant_id, product_ids, warehouse_id, exclude])
+        return cursor.fetchall()
 
 
 def _may_ship(row, today: date) -> bool:

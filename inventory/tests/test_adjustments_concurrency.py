@@ -11,7 +11,7 @@ from inventory.services.stock import InventoryError
 from inventory.tests import factories as inv
 from tests.threads import run_together
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def test_concurrent_adjustments_approvals_and_picks_leave_the_ledger_balanced():

@@ -9,7 +9,7 @@ from inventory.services import putaway
 from inventory.tests import factories as inv
 from tests.threads import run_together
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def test_concurrent_receipts_into_one_new_lot_and_location_sum_up():

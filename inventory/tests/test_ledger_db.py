@@ -5,7 +5,7 @@ from fulfillment.tenancy.tests.factories import TenantFactory
 from inventory.models import StockMovement
 from inventory.tests import factories as inv
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from inventory.services import replenishment as rep
 from inventory.tests.factories import product, stock, warehouse
 from tests.threads import run_together
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def run_at_once(work, copies: int) -> list[BaseException]:

@@ -459,7 +459,6 @@ def test_an_upload_with_an_idempotency_key_is_answered_once(merchant, run_tasks)
     assert OrderImport.objects.count() == 1
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_on_the_same_import_create_each_order_once(monkeypatch):
     tenant, _key = tenant_with_key(slug="acme")

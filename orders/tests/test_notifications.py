@@ -230,7 +230,6 @@ def test_an_unknown_kind_is_refused(shop):
     assert order.status == Status.ALLOCATED
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_sending_the_same_email_at_once_send_it_once(monkeypatch, mailoutbox):
     main = warehouse("MAIN")

@@ -11,7 +11,7 @@ from packing.models import Package, Shipment
 from packing.tests.factories import picked_order
 from tests.threads import race
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def test_concurrent_packs_of_one_order_create_one_shipment():

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -23,7 +22,7 @@ from fulfillment.errors import INVALID_FIELDS, Problem
 from inventory.models import Warehouse, parse_cutoff
 from orders import services as orders
 from orders.models import Order, Status
-from picking import planning
+from picking import locks, planning
 from picking import selectors_waves as selectors
 from picking.models import PickList, PickTask, Strategy, Wave, WaveSchedule
 from picking.planning import Plan, WaveParams
@@ -164,8 +163,7 @@ def _lock_orders(warehouse: Warehouse, params: WaveParams, *, order_ids, ship_by
         query = query.filter(pk__in=list(order_ids))
     if ship_by_until is not None:
         query = query.filter(ship_by__lte=ship_by_until)
-    lock = {"skip_locked": True, "of": ("self",), "no_key": True} if settings.IS_POSTGRES else {}
-    query = query.order_by("-priority", "ship_by", "created_at", "pk").select_for_update(**lock)
+    query = locks.unclaimed_orders(query.order_by("-priority", "ship_by", "created_at", "pk"))
     return list(query.values_list("pk", flat=True)[: params.max_orders])
 
 

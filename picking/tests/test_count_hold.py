@@ -245,7 +245,6 @@ def _open_counts(wh):
     ).count()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_short_and_the_approval_of_its_locations_count_at_once_end_held_with_a_new_count(shop):
     """The short locks the balances, then the location; the approval the count, the balances, then
@@ -269,7 +268,6 @@ def test_a_short_and_the_approval_of_its_locations_count_at_once_end_held_with_a
     assert ledger_differences() == []
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("counted", [8, 10])
 def test_a_short_and_a_count_submitted_at_once_never_deadlock_and_a_held_location_keeps_a_count(shop, counted):

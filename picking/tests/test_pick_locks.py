@@ -26,7 +26,7 @@ from picking.services import shorts
 from picking.tests.factories import short
 from tests.threads import run_together
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 class _Overlap:

@@ -608,7 +608,6 @@ def test_next_pick_list_does_not_resume_an_own_list_with_nothing_left(django_cap
 
 # Without the list and wave row locks these races were lost now and then (2 of these 8 runs when
 # tried, in the last lists of a wave): a few runs each make a lost race show.
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("strategy", ["batch", "discrete"] * 4)
 def test_the_last_two_tasks_confirmed_at_once_complete_their_lists_and_the_wave(
@@ -847,7 +846,6 @@ def _race(f, bodies: list[dict]) -> tuple[list, list]:
     return outcomes, errors
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_devices_confirming_the_same_task_at_once_pick_it_once(django_capture_on_commit_callbacks):
     f = _floor(django_capture_on_commit_callbacks, quantity=2, orders=2, strategy="batch")
@@ -869,7 +867,6 @@ def test_two_devices_confirming_the_same_task_at_once_pick_it_once(django_captur
     assert ledger_differences() == []
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_scan_sent_twice_at_once_counts_once(django_capture_on_commit_callbacks):
     f = _floor(django_capture_on_commit_callbacks)

@@ -466,7 +466,6 @@ def test_count_request_is_harmless_when_a_count_is_in_review_or_the_location_vir
 # -- concurrency (PostgreSQL) ----------------------------------------------------------------
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(("picked", "replaced"), [(0, 1), (1, 2)])
 def test_two_pickers_short_picking_one_product_at_once_never_double_allocate_the_replacement(picked, replaced):

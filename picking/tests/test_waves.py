@@ -488,7 +488,6 @@ def test_params_errors_name_every_bad_field():
 # -- concurrency (PostgreSQL) ----------------------------------------------------------------------
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_releases_at_once_never_put_an_order_in_two_waves(django_capture_on_commit_callbacks):
     tenant, wh = main_floor()

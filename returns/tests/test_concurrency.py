@@ -10,7 +10,7 @@ from returns.models import Return, ReturnLine
 from returns.tests.factories import shipped_order
 from tests.threads import race
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def _race(workers: int, work) -> list:

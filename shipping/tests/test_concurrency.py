@@ -13,7 +13,7 @@ from shipping.models import TrackingEvent
 from shipping.tests.factories import stocked_tenant
 from tests.threads import race
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def test_concurrent_label_purchases_buy_one_label():

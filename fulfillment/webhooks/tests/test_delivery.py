@@ -237,7 +237,6 @@ def test_payload_is_compact_json_with_iso_timestamps(receiver, loopback_allowed)
     assert b" " not in request.body
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_attempts_knock_once(receiver, loopback_allowed):
 
@@ -255,7 +254,6 @@ def test_concurrent_attempts_knock_once(receiver, loopback_allowed):
     assert _delivery(endpoint).attempts == 1
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_no_row_lock_is_held_while_the_receiver_answers(receiver, loopback_allowed):
     from django.db import connection, transaction

@@ -1,8 +1,10 @@
 """The dashboard's "Picking today" card: per associate, today's lines, lines/h, units/h and accuracy."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
@@ -16,14 +18,21 @@ from picking.tests.test_performance import _login, make_floor, pick, picking_day
 pytestmark = pytest.mark.django_db
 
 HOME = "/"
+NOON_IN_TORONTO = datetime(2026, 6, 10, 16, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def picking_floor(django_capture_on_commit_callbacks):
-    """The picking day of picking.tests.test_performance, happening today in MAIN (Toronto time)."""
-    floor = make_floor(django_capture_on_commit_callbacks)
-    picking_day(floor, day=local_today(floor.main))
-    return floor
+    """The picking day of picking.tests.test_performance, happening today in MAIN (Toronto time).
+
+    The clock stands at noon in Toronto (18:00 in Paris, the same date): "today" differs between
+    the warehouses' time zones at some hours of the real day, which made the card's rows depend
+    on when the suite ran.
+    """
+    with time_machine.travel(NOON_IN_TORONTO, tick=False):
+        floor = make_floor(django_capture_on_commit_callbacks)
+        picking_day(floor, day=local_today(floor.main))
+        yield floor
 
 
 def _card_rows(html: str) -> list[list[str]]:

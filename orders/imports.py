@@ -52,6 +52,7 @@ from fulfillment.jobs import enqueue
 from fulfillment.tenancy.models import Tenant
 from orders import services
 from orders.inputs import OrderCreateSerializer, order_input
+from orders.locks import order_import_qs_select_for_update
 from orders.models import ImportStatus, OrderImport
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -482,7 +483,7 @@ def import_run(*, import_id, max_chunks: int | None = None) -> str:
         with transaction.atomic():
             # The lock makes a second worker on the same job wait, then go on after this chunk.
             job = (
-                OrderImport.objects.select_for_update()
+                order_import_qs_select_for_update()
                 .only("status", "processed", "total", "error_count", "created_by", "started_at")
                 .get(pk=import_id)
             )

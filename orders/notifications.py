@@ -20,9 +20,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 
+from orders.locks import shopper_email_lock
 from orders.models import Order, OrderEvent, Status
 
 logger = logging.getLogger(__name__)
@@ -100,12 +101,6 @@ def build_message(order: Order, kind: str, *, to: str) -> EmailMultiAlternatives
     return message
 
 
-def _lock(order_id, kind: str) -> None:
-    """Serialise senders of one (order, kind) without locking the order row against its transitions."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"shopper-email:{order_id}:{kind}"])
-
-
 def send_shopper_email(*, order_id, kind: str) -> str:
     """Send the ``kind`` e-mail of an order once. Returns what happened (sent, already_sent, disabled, ...).
 
@@ -115,7 +110,7 @@ def send_shopper_email(*, order_id, kind: str) -> str:
     if kind not in KINDS:
         raise ValueError(f"unknown shopper e-mail kind {kind!r}")
     with transaction.atomic():
-        _lock(order_id, kind)
+        shopper_email_lock(order_id, kind)
         order = Order.objects.select_related("tenant").filter(pk=order_id).first()
         if order is None:
             return "missing"

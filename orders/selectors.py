@@ -67,8 +67,8 @@ class QueueFilters:
 
 
 def _hold_text():
-    # hold_reasons is a JSON list of HoldReason values; matching '"reason"' in its text works
-    # because the values are fixed choices, so a quoted one never matches a part.
+    # hold_reasons is a JSON list of HoldReason values; matching '"reason"' in its text is exact
+    # (the values are fixed choices, so a quoted one never matches a part of another).
     return Cast("hold_reasons", TextField())
 
 

@@ -136,7 +136,7 @@ def order_row_answer(row: dict) -> dict:
                 "picked_quantity": 0,
                 "shipped_quantity": 0,
             }
-            # (tenant, order, product, sku, quantity, unit_price, ...): orders.services._LINE_COLUMNS
+            # (tenant, order, product, sku, quantity, unit_price, ...): orders.services.intake._LINE_COLUMNS
             for line_id, (_, _, _, sku, quantity, price, *_) in zip(row["line_ids"], row["lines"], strict=True)
         ],
         "created_at": _DATETIME.to_representation(row["created_at"]),

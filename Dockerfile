@@ -23,6 +23,7 @@ COPY picking ./picking
 COPY packing ./packing
 COPY shipping ./shipping
 COPY returns ./returns
+COPY dashboard ./dashboard
 COPY templates ./templates
 COPY static ./static
 

@@ -58,7 +58,7 @@ INSTALLED_APPS = [
     "packing",
     "shipping",
     "returns",
-    "fulfillment.dashboard",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

@@ -38,7 +38,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("fulfillment.tenancy.views")),  # merchant portal: API keys
     path("", include("fulfillment.webhooks.views")),  # merchant portal: webhooks and deliveries
-    path("", include("fulfillment.dashboard.urls")),
+    path("", include("dashboard.urls")),
 ]
 
 handler404 = "fulfillment.api.errors_pages.not_found"

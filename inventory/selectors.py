@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from django.db.models import Case, IntegerField, Q, Sum, Value, When
 
+from fulfillment.errors import FieldRefusal
 from inventory.models import (
     DemandDay,
     InboundLine,
@@ -135,6 +136,15 @@ def warehouses_for(actor):
     if actor.sees_all_warehouses:
         return Warehouse.objects.order_by("code")
     return Warehouse.objects.filter(staff__id=actor.user_id).order_by("code")
+
+
+def warehouse_from_code(actor, code: str, *, field: str = "warehouse") -> Warehouse:
+    """The warehouse a request names by code: staff only their own, merchants any; else a 422 on ``field``."""
+    candidates = warehouses_for(actor) if actor.is_staff else Warehouse.objects.all()
+    warehouse = candidates.filter(code=code.strip().upper()).first()
+    if warehouse is None:
+        raise FieldRefusal(f"unknown warehouse {code}", field=field, code="unknown_warehouse")
+    return warehouse
 
 
 def backordered_units(*, warehouse_ids, product_ids=None) -> dict[tuple, int]:

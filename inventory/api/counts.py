@@ -10,8 +10,8 @@ from rest_framework.response import Response
 from fulfillment.api.base import ActorMixin, IsStaff
 from fulfillment.api.errors import field_error
 from inventory import selectors_counts as selectors
-from inventory.api.common import warehouse_from_code
 from inventory.models import CountStatus, CycleCount, Warehouse
+from inventory.selectors import warehouse_from_code
 from inventory.services import counts as service
 
 

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fulfillment.api.base import ActorMixin, IsMerchant, IsStaff, ScopedViewSet
+from fulfillment.api.documents import FirstRendererNegotiation, document_response
 from fulfillment.api.errors import Unprocessable, field_error
 from fulfillment.tenancy.models import Tenant
 from inventory import labels, scanning, services
 from inventory.api import serializers as s
-from inventory.api.common import warehouse_from_code
 from inventory.models import InboundShipment, Location, LocationKind, Product, Receipt, ReceiptStatus, Warehouse
+from inventory.selectors import warehouse_from_code
 from inventory.services import inbound as inbound_services
 from inventory.services import putaway
 
@@ -401,23 +400,6 @@ class ScanParseView(ActorMixin, APIView):
 # -- labels ----------------------------------------------------------------------------------
 
 
-class FirstRendererNegotiation(BaseContentNegotiation):
-    """Documents: errors stay problem+json whatever Accept says (a client asking for a PDF still reads a 404)."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
-def _pdf(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 class LocationLabelsView(ActorMixin, APIView):
     permission_classes = [IsStaff]
     content_negotiation_class = FirstRendererNegotiation
@@ -444,7 +426,11 @@ class LocationLabelsView(ActorMixin, APIView):
             chosen = [found[c] for c in codes]
         else:
             chosen = list(locations.filter(kind=LocationKind.STORAGE).order_by("pick_sequence", "code"))
-        return _pdf(labels.location_labels_pdf(chosen), f"locations-{warehouse.code}.pdf")
+        return document_response(
+            labels.location_labels_pdf(chosen),
+            content_type="application/pdf",
+            filename=f"locations-{warehouse.code}.pdf",
+        )
 
 
 class ProductLabelViewSet(ScopedViewSet):
@@ -462,7 +448,9 @@ class ProductLabelViewSet(ScopedViewSet):
     )
     def label_pdf(self, request, pk=None):
         product = self.get_object()
-        return _pdf(labels.product_label_pdf(product), f"label-{product.sku}.pdf")
+        return document_response(
+            labels.product_label_pdf(product), content_type="application/pdf", filename=f"label-{product.sku}.pdf"
+        )
 
 
 receipt_list = ReceiptViewSet.as_view({"get": "list"})

@@ -14,7 +14,6 @@ from fulfillment.api.base import IsMerchant, IsStaff, ScopedViewSet
 from fulfillment.api.errors import field_error
 from fulfillment.tenancy.models import Tenant
 from inventory import selectors_replenishment as sel
-from inventory.api.common import warehouse_from_code
 from inventory.models import (
     Location,
     MoveTask,
@@ -24,6 +23,7 @@ from inventory.models import (
     ReorderSuggestion,
     Supplier,
 )
+from inventory.selectors import warehouse_from_code
 from inventory.services import replenishment as services
 
 

@@ -3,17 +3,6 @@ from rest_framework import serializers
 from inventory.models import InboundShipment
 
 
-class InventoryLevelSerializer(serializers.Serializer):
-    sku = serializers.CharField()
-    product = serializers.UUIDField()
-    warehouse = serializers.CharField()
-    on_hand = serializers.IntegerField()
-    allocated = serializers.IntegerField()
-    available = serializers.IntegerField()
-    backordered = serializers.IntegerField()
-    inbound = serializers.IntegerField()
-
-
 class InboundLineInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)

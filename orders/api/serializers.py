@@ -8,6 +8,18 @@ from orders.inputs import (  # noqa: F401  (re-exported: the input serializers l
 from orders.models import Order, OrderEvent, OrderLine, PaymentStatus
 
 
+# One row of GET /inventory/ (InventoryLevelView): stock with the orders that wait for it.
+class InventoryLevelSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    product = serializers.UUIDField()
+    warehouse = serializers.CharField()
+    on_hand = serializers.IntegerField()
+    allocated = serializers.IntegerField()
+    available = serializers.IntegerField()
+    backordered = serializers.IntegerField()
+    inbound = serializers.IntegerField()
+
+
 class AddressPatchSerializer(AddressSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -9,7 +9,6 @@ from fulfillment.api.base import ActorMixin, ScopedViewSet
 from fulfillment.api.errors import flatten_errors
 from fulfillment.bulk import gc_paused
 from fulfillment.tenancy.models import Tenant
-from inventory.api.serializers import InventoryLevelSerializer
 from inventory.models import InboundLine, Product, StockBalance
 from inventory.selectors import stock_levels, stock_levels_by_lot
 from orders import selectors, services
@@ -183,7 +182,7 @@ class InventoryLevelView(ActorMixin, APIView):
         responses=inline_serializer(
             name="InventoryLevels",
             fields={
-                "results": InventoryLevelSerializer(many=True),
+                "results": s.InventoryLevelSerializer(many=True),
                 "lots": inline_serializer(
                     name="InventoryLotLevel",
                     fields={

@@ -6,11 +6,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fulfillment.api.base import ActorMixin, IsActor, IsStaff
+from fulfillment.api.documents import FirstRendererNegotiation, document_response
 from fulfillment.api.pagination import CreatedCursorPagination
 from orders.models import Order
 from packing import services
 from packing.api import serializers as s
-from packing.api.documents import FirstRendererNegotiation, document_response
 from packing.documents import packing_slip_pdf
 from packing.models import Box, Shipment
 

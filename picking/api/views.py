@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from fulfillment.api.base import IsStaff, ScopedViewSet
 from fulfillment.api.errors import field_error, problem_response
-from inventory.api.common import warehouse_from_code
+from inventory.selectors import warehouse_from_code
 from picking import services
 from picking.api import serializers as s
 from picking.models import PickList, PickTask, Wave

@@ -4,7 +4,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins
 
 from fulfillment.api.base import ScopedViewSet
-from packing.api.documents import FirstRendererNegotiation, document_response
+from fulfillment.api.documents import FirstRendererNegotiation, document_response
 from packing.models import Shipment, ShipmentStatus
 from shipping.api.serializers import ShipmentSerializer
 

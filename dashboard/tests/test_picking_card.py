@@ -8,7 +8,7 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
-from fulfillment.dashboard import selectors
+from dashboard import selectors
 from fulfillment.tenancy.authentication import actor_for_user
 from fulfillment.tenancy.tests.factories import staff_with_token
 from inventory.tests import factories as inv

@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class DashboardConfig(AppConfig):
-    name = "fulfillment.dashboard"
+    name = "dashboard"
     label = "dashboard"

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from fulfillment.dashboard import selectors
+from dashboard import selectors
 from fulfillment.tenancy.authentication import actor_for_user, merchant_actor_for_user
 from fulfillment.tenancy.portal import PORTAL_HOME, login_redirect
 from orders.models import Status

@@ -1,6 +1,6 @@
 import pytest
 
-from fulfillment.dashboard import selectors
+from dashboard import selectors
 from fulfillment.tenancy.actor import Actor
 from fulfillment.tenancy.authentication import actor_for_user
 from fulfillment.tenancy.tests.factories import staff_with_token

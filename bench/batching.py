@@ -44,7 +44,7 @@ from common import timed  # noqa: E402
 
 from picking import planning  # noqa: E402
 from picking.batching import BatchOrder, Cart, batch, clarke_wright, fcfs, total_length  # noqa: E402
-from picking.routing import Layout, Stop  # noqa: E402
+from picking.geometry import Layout, Stop  # noqa: E402
 
 AISLES, BAYS = 10, 30
 LINES, LINE_WEIGHTS = (1, 2, 3, 4), (0.50, 0.30, 0.12, 0.08)

@@ -39,16 +39,8 @@ sys.path.insert(0, str(ROOT))
 from common import timed  # noqa: E402
 
 from picking import heuristics  # noqa: E402
-from picking.routing import (  # noqa: E402
-    EXACT_MAX_BLOCKS,
-    Layout,
-    Stop,
-    location_order,
-    optimal,
-    optimal_length,
-    route,
-    route_length,
-)
+from picking.geometry import Layout, Stop, location_order, route_length  # noqa: E402
+from picking.routing import EXACT_MAX_BLOCKS, optimal, optimal_length, route  # noqa: E402
 
 AISLES, BAYS = 10, 30
 BANDS = ((5, 12), (13, 25), (26, 40))

@@ -1,7 +1,7 @@
 """Routing heuristics for warehouses of one or more blocks, and a local search that improves them.
 
 The classic heuristics after Roodbergen and de Koster (2001), "Routing methods for warehouses
-with multiple cross aisles" (IJPR 39(9)), with the geometry of ``picking.routing.Layout``: blocks
+with multiple cross aisles" (IJPR 39(9)), with the geometry of ``picking.geometry.Layout``: blocks
 numbered from the front (0) to the back, block k between cross aisles ``lines[k]`` (its front)
 and ``lines[k + 1]`` (its back), the depot on the front cross aisle at ``depot_aisle``.
 
@@ -45,7 +45,7 @@ from collections.abc import Callable
 
 # The metric point by point (the one route_length uses), so that the local search measures
 # exactly what route_length measures.
-from picking.routing import Layout, Stop, depot_position, position, position_distance, route_length
+from picking.geometry import Layout, Stop, depot_position, position, position_distance, route_length
 
 _EPS = 1e-9
 _INF = float("inf")

@@ -52,8 +52,9 @@ from decimal import Decimal, InvalidOperation
 
 from orders.models import PRIORITY
 from picking import batching
+from picking.geometry import Layout, Stop
 from picking.models import Strategy
-from picking.routing import Layout, Stop, route, shortest_length
+from picking.routing import route, shortest_length
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,8 @@ from picking.batching.lengths import Sweep
 from picking.batching.problem import BatchOrder, Cart, Problem
 from picking.batching.savings import merge, neighbours
 from picking.batching.search import Search
-from picking.routing import Layout, shortest_length
+from picking.geometry import Layout
+from picking.routing import shortest_length
 
 __all__ = ["BatchOrder", "Cart", "batch", "batch_length", "clarke_wright", "fcfs", "total_length"]
 

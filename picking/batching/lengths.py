@@ -37,7 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from picking import routing
-from picking.routing import BACK, DOUBLE, EXACT_MAX_BLOCKS, FRONT, GAP, NONE, TRAVERSE, Layout, Stop
+from picking.geometry import Layout, Stop
+from picking.routing import BACK, DOUBLE, EXACT_MAX_BLOCKS, FRONT, GAP, NONE, TRAVERSE
 
 INF = float("inf")
 _CHUNK = 256  # carts per numpy pass: larger arrays fall out of the CPU caches (1,024: 20-60% slower)

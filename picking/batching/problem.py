@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from picking.batching.lengths import Sweep
-from picking.routing import Layout, Stop
+from picking.geometry import Layout, Stop
 
 _CACHE_LIMIT = 500_000
 

@@ -22,8 +22,8 @@ from django.db import IntegrityError, transaction
 from inventory import scanning
 from inventory.models import Lot, StockBalance
 from orders.models import Order, Status
+from picking.geometry import Layout, location_stop, path_length
 from picking.models import PickList, PickScan, PickTask, ScanKind, TaskStatus
-from picking.routing import Layout, location_stop, path_length
 from picking.services.common import PickingError
 from picking.services.picks import apply_pick, assigned_elsewhere, cancel_dead_task, lock_list, log_scan, mark_started
 

@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from inventory.models import Location
 from orders import services as orders
+from picking.geometry import Layout, Stop, distance, location_stop, path_length, route_length
 from picking.models import PickList, PickTask, TaskStatus
-from picking.routing import Layout, Stop, distance, location_stop, path_length, route_length
 
 
 def task_short_lock(*, task: PickTask) -> None:

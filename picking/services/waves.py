@@ -24,9 +24,9 @@ from orders import services as orders
 from orders.models import Order, Status
 from picking import locks, planning
 from picking import selectors_waves as selectors
+from picking.geometry import Layout, Stop
 from picking.models import PickList, PickTask, Strategy, Wave, WaveSchedule
 from picking.planning import Plan, WaveParams
-from picking.routing import Layout, Stop
 from picking.services.common import PickingError
 
 logger = logging.getLogger(__name__)

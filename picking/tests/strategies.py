@@ -3,7 +3,7 @@ layouts (1 to 8 aisles, up to 20 bays, blocks split by middle cross aisles) and 
 
 from hypothesis import strategies as st
 
-from picking.routing import Layout, Stop
+from picking.geometry import Layout, Stop
 
 
 @st.composite

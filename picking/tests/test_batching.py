@@ -12,7 +12,8 @@ from picking.batching import BatchOrder, Cart, batch, clarke_wright, fcfs, lengt
 from picking.batching.lengths import Sweep
 from picking.batching.problem import Problem
 from picking.batching.savings import _Bounds, merge
-from picking.routing import Layout, Stop, optimal_length
+from picking.geometry import Layout, Stop
+from picking.routing import optimal_length
 from picking.tests.strategies import layouts
 from tests.threads import run_together
 

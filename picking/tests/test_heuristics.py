@@ -5,8 +5,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from picking import heuristics
+from picking.geometry import Layout, Stop, route_length
 from picking.heuristics import best_route, combined, improve, largest_gap, s_shape
-from picking.routing import EXACT_MAX_BLOCKS, Layout, Stop, optimal_length, route, route_length
+from picking.routing import EXACT_MAX_BLOCKS, optimal_length, route
 from picking.tests.strategies import layouts_and_stops
 
 HEURISTICS = {"s_shape": s_shape, "largest_gap": largest_gap, "combined": combined}

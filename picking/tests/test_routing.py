@@ -1,8 +1,9 @@
 import pytest
 from hypothesis import given, settings
 
+from picking.geometry import Layout, Stop, route_length
 from picking.heuristics import s_shape
-from picking.routing import Layout, Stop, held_karp_length, optimal, optimal_length, route_length
+from picking.routing import held_karp_length, optimal, optimal_length
 from picking.tests.strategies import layouts_and_stops
 
 # Held-Karp checks every route: up to 9 stops keep it quick.

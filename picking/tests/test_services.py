@@ -7,9 +7,9 @@ from inventory.tests import factories as inv
 from orders.models import Order, Status
 from orders.tests.factories import order
 from picking import services
+from picking.geometry import Layout, Stop
 from picking.heuristics import s_shape
 from picking.models import PickTask, TaskStatus
-from picking.routing import Layout, Stop
 from picking.tests.factories import allocated_orders, short
 
 pytestmark = pytest.mark.django_db

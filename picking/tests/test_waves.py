@@ -15,8 +15,8 @@ from orders import services as orders
 from orders.models import Order, OrderAllocation, OrderEvent, Status
 from orders.tests.factories import order
 from picking import planning, tasks
+from picking.geometry import Layout
 from picking.models import PickList, PickTask, Wave, WaveSchedule
-from picking.routing import Layout
 from picking.services import PickingError
 from picking.services import waves as services
 from picking.tests.factories import main_floor, pick_in_full, wave_rows

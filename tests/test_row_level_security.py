@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import ProgrammingError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, ProgrammingError, connection, connections, transaction
 from django.utils import timezone
 
 from fulfillment import celery as celery_signals
@@ -241,3 +241,15 @@ def test_a_merchant_request_runs_in_its_tenants_scope(api_as, monkeypatch):
     assert api_as(key).get("/api/v1/orders/").status_code == 200
     assert seen == [rls.Scope.of_tenants([acme.pk])]
     assert rls.current() == rls.OPERATOR  # the test's own scope is back after the request
+
+
+def test_a_server_without_the_app_role_refuses_to_connect_and_never_runs_as_the_login_user(settings):
+    settings.DATABASE_APP_ROLE = "fulfillment_no_such_role"
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        for _attempt in range(2):  # the second try must not reuse the half-made connection
+            with pytest.raises(OperationalError, match=r'"fulfillment_no_such_role".*manage.py migrate'):
+                other.cursor()
+            assert other.connection is None
+    finally:
+        other.close()

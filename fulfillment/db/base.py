@@ -15,7 +15,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.backends.base.base import NO_DB_ALIAS
 from django.db.backends.postgresql import base
-from psycopg import pq
+from psycopg import OperationalError, errors, pq
 
 from fulfillment.tenancy import rls
 
@@ -32,12 +32,32 @@ class DatabaseWrapper(base.DatabaseWrapper):
         # The "no database" connection creates and drops the test database: an owner's job.
         return self.owner or self.alias == NO_DB_ALIAS
 
+    def connect(self) -> None:
+        try:
+            super().connect()
+        except BaseException:
+            # A connection that did not become the app role must never serve a query: without
+            # this, Django would keep the half-configured connection and use it as the login user.
+            if self.connection is not None:
+                try:
+                    self.connection.close()
+                finally:
+                    self.connection = None
+            raise
+
     def _configure_role(self, connection) -> bool:
         self._scope_sent = None
         if self.runs_as_owner:
             return super()._configure_role(connection)
+        role = settings.DATABASE_APP_ROLE
         with connection.cursor() as cursor:
-            cursor.execute(f"SET ROLE {self.ops.quote_name(settings.DATABASE_APP_ROLE)}")
+            try:
+                cursor.execute(f"SET ROLE {self.ops.quote_name(role)}")
+            except errors.InvalidParameterValue as error:
+                raise OperationalError(
+                    f'the app role "{role}" (DATABASE_APP_ROLE) does not exist on this server yet: '
+                    '"python manage.py migrate" creates it'
+                ) from error
         return True
 
     def _cursor(self, name=None):

@@ -12,11 +12,11 @@ import uuid
 from collections import defaultdict
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from fulfillment.jobs import enqueue
-from fulfillment.webhooks.services import event_publish
+from fulfillment.webhooks.services import deliveries_sql, event_publish
 from inventory import services as inventory
 from orders import locks
 from orders.models import Order, OrderAllocation, OrderLine, Status
@@ -31,8 +31,9 @@ from orders.transitions import EVENTS
 def _transition_ctes(*, to_status: str, message: str) -> str:
     """The CTEs of a status change in SQL: compare-and-set from %(from_status)s, the timeline
     entry, the outbox event (payload %(payload)s, id %(event)s) and one delivery per subscribed
-    endpoint; the same writes as ``_transition`` for the hot path."""
+    endpoint (fulfillment.webhooks.deliveries_sql); the same writes as ``_transition`` for the hot path."""
     event_type = EVENTS[to_status]
+    deliveries = deliveries_sql(events="outbox", event_type=f"'{event_type}'")
     # Built once at import from constants of this module, never from input.
     return f"""moved AS (
     UPDATE orders_order SET status = '{to_status}', updated_at = %(now)s
@@ -49,50 +50,62 @@ def _transition_ctes(*, to_status: str, message: str) -> str:
     SELECT %(event)s, %(tenant)s, '{event_type}', %(payload)s::jsonb, %(now)s FROM moved
     RETURNING id
 ), deliveries AS (
-    INSERT INTO webhooks_webhookdelivery
-        (id, tenant_id, event_id, endpoint_id, status, attempts, next_attempt_at, last_error, created_at)
-    SELECT gen_random_uuid(), %(tenant)s, outbox.id, e.id, 'pending', 0, %(now)s, '', %(now)s
-    FROM outbox JOIN webhooks_webhookendpoint e
-      ON e.tenant_id = %(tenant)s AND e.is_active AND (e.events = '[]'::jsonb OR e.events ? '{event_type}')
-    RETURNING id
+{deliveries}
 )"""
 
 
-# First ordered, first served: per line, the backorders ahead of this order (higher priority, or
-# the same priority and earlier) in the same warehouse that wait for units of its product, each
-# as "<queue key><order id> <units>" (the key sorts as the queue does: priority, then arrival);
-# inventory.stock_reserve leaves them the units they can be served from. The partial index
-# line_backordered_product finds those lines directly; OFFSET 0 keeps each line's order a
-# primary-key lookup, whatever the statistics say about how many orders are backordered.
-_ORDER_WITH_LINES_SQL = """
+# First ordered, first served: the one definition of the backorders ahead of order ``o``
+# (higher priority, or the same priority and earlier) in its warehouse that wait for units of
+# the product ``{product}`` (an SQL expression), each as "<queue key><order id> <units>" (the
+# key sorts as the queue does: priority, then arrival); inventory.stock_reserve leaves them the
+# units they can be served from. The partial index line_backordered_product finds those lines
+# directly; OFFSET 0 keeps each line's order a primary-key lookup, whatever the statistics say
+# about how many orders are backordered.
+_AHEAD_SQL = """ARRAY(
+    SELECT lpad((32767 - o2.priority)::text, 5, '0')
+           || to_char(o2.created_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS')
+           || o2.id::text || ' ' || l2.backordered_quantity
+    FROM orders_orderline l2
+    CROSS JOIN LATERAL (
+        SELECT o2.status, o2.warehouse_id, o2.priority, o2.created_at, o2.id FROM orders_order o2
+        WHERE o2.id = l2.order_id OFFSET 0
+    ) o2
+    WHERE l2.product_id = {product} AND l2.backordered_quantity > 0
+      AND o2.status = 'backordered' AND o2.warehouse_id = o.warehouse_id
+      AND (o2.priority > o.priority OR (o2.priority = o.priority AND (o2.created_at, o2.id) < (o.created_at, o.id)))
+)"""
+
+# The hot path reads the order, locked, with its lines and, per line, the backorders ahead.
+_ORDER_WITH_LINES_SQL = f"""
 SELECT o.status, o.tenant_id, o.warehouse_id, o.number, o.external_id, o.hold_reasons,
        t.allow_partial_shipments, l.id, l.product_id, l.quantity, l.allocated_quantity,
-       ARRAY(
-           SELECT lpad((32767 - o2.priority)::text, 5, '0')
-                  || to_char(o2.created_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS')
-                  || o2.id::text || ' ' || l2.backordered_quantity
-           FROM orders_orderline l2
-           CROSS JOIN LATERAL (
-               SELECT o2.status, o2.warehouse_id, o2.priority, o2.created_at, o2.id FROM orders_order o2
-               WHERE o2.id = l2.order_id OFFSET 0
-           ) o2
-           WHERE l2.product_id = l.product_id AND l2.backordered_quantity > 0
-             AND o2.status = 'backordered' AND o2.warehouse_id = o.warehouse_id
-             AND (o2.priority > o.priority OR (o2.priority = o.priority AND (o2.created_at, o2.id) < (o.created_at, o.id)))
-       )
+       {_AHEAD_SQL.format(product="l.product_id")}
 FROM orders_order o JOIN tenancy_tenant t ON t.id = o.tenant_id JOIN orders_orderline l ON l.order_id = o.id
 WHERE o.id = %(order)s
 ORDER BY l.id
 FOR NO KEY UPDATE OF o
 """
 
+# The paths that do not read the hot path's statement (a split, a short pick): the same column
+# for some products of an order.
+_AHEAD_OF_SQL = f"""
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, p.id, NULL, NULL, {_AHEAD_SQL.format(product="p.id")}
+FROM orders_order o CROSS JOIN unnest(%(products)s::uuid[]) AS p(id)
+WHERE o.id = %(order)s
+"""
 
-def _ahead_pg(rows) -> list[tuple]:
+
+def _ahead(rows) -> list[tuple]:
     """(order_id, {product_id: units}) of the backorders ahead, in queue order, from the ahead
-    column of _ORDER_WITH_LINES_SQL."""
+    column of _ORDER_WITH_LINES_SQL or _AHEAD_OF_SQL rows. Two lines of one product carry the
+    same column: each product counts once."""
     by_key: dict = {}
+    seen = set()
     for row in rows:
         product_id = row[8]
+        if product_id in seen:
+            continue
+        seen.add(product_id)
         for element in row[11]:
             key, units = element.rsplit(" ", 1)
             wants = by_key.setdefault(key, {})
@@ -304,7 +317,7 @@ def order_allocate(*, order_id) -> str:
         warehouse_id=warehouse_id,
         needs=needs,
         **_holdback_args(
-            _ahead_pg(rows), per_line=partial, tenant_id=tenant_id, warehouse_id=warehouse_id, product_ids=list(needs)
+            _ahead(rows), per_line=partial, tenant_id=tenant_id, warehouse_id=warehouse_id, product_ids=list(needs)
         ),
         apply=False,
     )
@@ -358,30 +371,14 @@ def order_allocate(*, order_id) -> str:
 
 def _waiting_ahead(order: Order, *, product_ids: list, per_line: bool) -> dict:
     """stock_reserve's holdback and holdback_elsewhere for ``order`` (_holdback_args): what the
-    backorders ahead of it in its warehouse wait for of ``product_ids``, in queue order: the ahead
-    column of _ORDER_WITH_LINES_SQL, for the paths that do not read it (a split, a short pick).
+    backorders ahead of it in its warehouse wait for of ``product_ids``, in queue order (the same
+    rule as the hot path, _AHEAD_SQL), for the paths that do not read it (a split, a short pick).
     ``per_line``: the tenant ships partially."""
-    ahead = Q(order__priority__gt=order.priority) | Q(
-        order__priority=order.priority, order__created_at__lt=order.created_at
-    )
-    ahead |= Q(order__priority=order.priority, order__created_at=order.created_at, order_id__lt=order.pk)
-    rows = (
-        OrderLine.objects.filter(
-            ahead,
-            product_id__in=product_ids,
-            backordered_quantity__gt=0,
-            order__status=Status.BACKORDERED,
-            order__warehouse_id=order.warehouse_id,
-        )
-        .order_by("-order__priority", "order__created_at", "order_id")
-        .values_list("order_id", "product_id", "backordered_quantity")
-    )
-    queue: dict = {}
-    for order_id, product_id, units in rows:
-        wants = queue.setdefault(order_id, {})
-        wants[product_id] = wants.get(product_id, 0) + units
+    with connection.cursor() as cursor:
+        cursor.execute(_AHEAD_OF_SQL, {"order": order.pk, "products": list(product_ids)})
+        rows = cursor.fetchall()
     return _holdback_args(
-        queue.items(),
+        _ahead(rows),
         per_line=per_line,
         tenant_id=order.tenant_id,
         warehouse_id=order.warehouse_id,

@@ -334,3 +334,24 @@ def test_a_backorder_that_stock_now_covers_keeps_every_product_it_needs_from_lat
     with django_capture_on_commit_callbacks(execute=True):
         services.reallocate_backorders(warehouse_id=wh.pk, product_ids=[tee.pk, mug.pk])
     assert Order.objects.get(tenant=tenant, external_id="Q1").status == Status.ALLOCATED
+
+
+def test_a_later_order_with_two_lines_of_a_product_leaves_a_covered_backorder_its_units(
+    setup, django_capture_on_commit_callbacks
+):
+    tenant, wh, tee, mug = setup
+    with django_capture_on_commit_callbacks(execute=True):
+        order(tenant, external_id="Q1", lines=[("TEE-RED-M", 2)])
+    # Three tees arrive before the re-allocation message runs: enough for Q1, one to spare.
+    with django_capture_on_commit_callbacks(execute=False):
+        inv.stock(tenant, tee, wh, "01-01-1", 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        order(tenant, external_id="Q2", lines=[("TEE-RED-M", 1), ("TEE-RED-M", 1)])
+    statuses = {o.external_id: o.status for o in Order.objects.filter(tenant=tenant)}
+    # Q2 wants two and only one is spare: Q1 keeps its two, whatever the shape of Q2's lines.
+    assert statuses == {"Q1": Status.BACKORDERED, "Q2": Status.BACKORDERED}
+    assert _allocated(tee) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reallocate_backorders(warehouse_id=wh.pk, product_ids=[tee.pk])
+    statuses = {o.external_id: o.status for o in Order.objects.filter(tenant=tenant)}
+    assert statuses == {"Q1": Status.ALLOCATED, "Q2": Status.BACKORDERED}

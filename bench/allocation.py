@@ -35,7 +35,7 @@ import time
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
-from common import bench_database, setup_django
+from common import analyze, bench_database, setup_django
 
 setup_django(database="fulfillment_bench")
 
@@ -168,10 +168,9 @@ def build_data(*, orders: int, seed: int) -> dict:
             StockBalance(tenant=tenant, product_id=product_id, location=supplier, lot_id=lot_id, on_hand=-quantity)
         )
     StockBalance.objects.bulk_create(balances, batch_size=2000)
-    with connection.cursor() as cursor:
-        # Planner statistics, as autovacuum would have them on a live database: without them the
-        # planner takes the freshly loaded tables for empty and picks nested loops over locations.
-        cursor.execute("ANALYZE")
+    # Without statistics the planner takes the freshly loaded tables for empty and picks nested
+    # loops over locations.
+    analyze()
 
     return {
         "order_ids": [str(o.pk) for o in order_rows],

@@ -40,13 +40,13 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-from common import ROOT, bench_database, setup_django
+from common import ROOT, analyze, bench_database, setup_django
 
 setup_django(database="fulfillment_bench_intake", redis_url="redis://127.0.0.1:6379/9")
 
 import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.db import connection, connections  # noqa: E402
+from django.db import connections  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from fulfillment.tenancy.services import tenant_create  # noqa: E402
@@ -139,8 +139,7 @@ def set_up(*, orders: int) -> tuple[str, object]:
             reason=MovementReason.RECEIPT,
             reference="bench set-up",
         )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    analyze()
     return key, tenant
 
 

@@ -40,11 +40,10 @@ from datetime import datetime, timedelta
 from datetime import time as clock
 from zoneinfo import ZoneInfo
 
-from common import bench_database, setup_django, timed
+from common import analyze, bench_database, setup_django, timed
 
 setup_django(database="fulfillment_bench")
 
-from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -124,8 +123,7 @@ def build_data(*, orders: int, seed: int) -> dict:
         )
         warehouses[code] = wh
         _fill(wh, tenant, products, weights, orders=orders, rng=rng, now=now)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")  # as autovacuum would have it on a live database
+    analyze()
     return warehouses
 
 

@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+import os
+from datetime import datetime
+
 import pytest
 from django.conf import settings
 
 from fulfillment.celery import app as celery_app
 
 
+def pytest_configure(config):
+    """``TEST_CLOCK=2026-12-07T04:23:00+00:00 make test``: the whole run starts at that instant
+    (the clock then ticks on), to prove that no test depends on the hour, the day of the week or
+    the local date it happens to run at. Tests that need a fixed time freeze it themselves."""
+    clock = os.environ.get("TEST_CLOCK")
+    if clock:
+        import time_machine
+
+        config._test_clock = time_machine.travel(datetime.fromisoformat(clock), tick=True)
+        config._test_clock.start()
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "_test_clock", None) is not None:
+        config._test_clock.stop()
+
+
 def pytest_report_header(config):
     db = settings.DATABASES["default"]
     where = "embedded (var/pgdata)" if db.get("HOST", "").startswith("/") else f"{db.get('HOST')}:{db.get('PORT')}"
-    return f"database: PostgreSQL {where}, as role {settings.DATABASE_APP_ROLE} under row-level security"
+    lines = [f"database: PostgreSQL {where}, as role {settings.DATABASE_APP_ROLE} under row-level security"]
+    if os.environ.get("TEST_CLOCK"):
+        lines.append(f"clock: the run starts at {os.environ['TEST_CLOCK']} (TEST_CLOCK)")
+    return lines
 
 
 def pytest_collection_modifyitems(config, items):

@@ -132,7 +132,7 @@ def test_a_bulk_answer_quoting_a_nul_byte_is_kept_and_replayed(client):
 
 
 def test_a_retry_while_the_first_is_unanswered_waits_then_gets_409_with_retry_after(client, monkeypatch):
-    """Past the wait, the retry is told to come back; on PostgreSQL the first request holds the
+    """Past the wait, the retry is told to come back; the first request holds the
     (owner, key) advisory lock while it runs, simulated here from another connection."""
     monkeypatch.setattr(idempotency, "WAIT_SECONDS", 0.3)
     client.post("/api/v1/orders/", order_payload(), format="json", HTTP_IDEMPOTENCY_KEY="k-busy")

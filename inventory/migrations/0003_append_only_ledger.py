@@ -1,4 +1,4 @@
-"""On PostgreSQL the database itself refuses to change or remove a stock movement.
+"""The database itself refuses to change or remove a stock movement.
 
 (TRUNCATE stays possible: it is how a test database is emptied, and needs table ownership.)
 """

@@ -354,10 +354,9 @@ class Reservation:
 
 
 # The candidates of a reservation, locked in location order, then primary key: the order _move
-# locks a movement's two balances in, and orders.services.allocation_short_lock a short pick's,
+# locks a movement's two balances in, and orders.locks.allocation_short_lock a short pick's,
 # so that a reservation, a transfer and a short pick of the same product cannot deadlock
-# (PostgreSQL: precompiled SQL, as this runs once per allocated order; elsewhere the ORM builds
-# the same query).
+# (precompiled SQL, as this runs once per allocated order).
 _CANDIDATES_SQL = """
 SELECT b.id, b.product_id, b.location_id, b.lot_id, b.on_hand, b.allocated,
        lot.expiry_date, lot.received_at, loc.pick_sequence, p.expiry_tracked, p.min_shelf_life_days

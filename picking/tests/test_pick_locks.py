@@ -1,4 +1,4 @@
-"""Lock order of picks on PostgreSQL: the order row, the pick list row, the task, the allocation,
+"""Lock order of picks: the order row, the pick list row, the task, the allocation,
 then balances in location order (then id). Each test widens the window of one race with a pause
 inside the first transaction. The transfer test deadlocked (PostgreSQL aborted one side) while
 short picks locked balances by id and transfers by location; the re-route test checks that a short

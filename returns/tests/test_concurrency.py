@@ -1,4 +1,4 @@
-"""Real threads on PostgreSQL: two shoppers return the same units at the same moment."""
+"""Real threads: two shoppers return the same units at the same moment."""
 
 import pytest
 

@@ -50,6 +50,24 @@ def test_healthz_needs_no_login_and_no_https_redirect(client, settings):
     assert other["Location"] == "https://testserver/login/"
 
 
+# -- the icon ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_pages_name_their_icon_and_favicon_ico_sets_no_cookie(client):
+    """A browser asks /favicon.ico beside every page that names no icon; answered by the 404 page,
+    that request minted a CSRF cookie which could overwrite the one a login form had just been given
+    (the form then failed with 403). Pages name the icon, and /favicon.ico redirects to it."""
+    login = client.get("/login/").content.decode()
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', login)
+    ico = client.get("/favicon.ico")
+
+    assert icon and icon.group(1).endswith("favicon.svg")
+    assert client.get(icon.group(1)).status_code == 200
+    assert ico.status_code == 301 and ico["Location"] == icon.group(1)
+    assert "csrftoken" not in ico.cookies
+
+
 # -- settings fail fast ----------------------------------------------------------------------
 
 # Only what the test sets: no DATABASE_URL/REDIS_URL leaks in from the runner's environment.

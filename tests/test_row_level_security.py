@@ -11,11 +11,12 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, OperationalError, ProgrammingError, connection, connections, transaction
+from django.test import Client
 from django.utils import timezone
 
 from fulfillment import celery as celery_signals
 from fulfillment.tenancy import rls
-from fulfillment.tenancy.models import ApiKey
+from fulfillment.tenancy.models import ApiKey, Tenant
 from fulfillment.tenancy.scoping import TenantQuerySet
 from fulfillment.tenancy.tests.factories import TenantFactory, staff_client, staff_with_token, tenant_with_key
 from inventory.models import InboundShipment, Product, Warehouse
@@ -174,6 +175,58 @@ def test_pages_of_a_manager_of_another_warehouse_show_no_tenant_row(world, monke
     assert associate.get(f"/handheld/receive/{asn.pk}/").status_code == 404
     assert main_floor.get(f"/handheld/receive/{asn.pk}/").status_code == 200
     assert shipped.number in main.get(f"/orders/{shipped.pk}/").content.decode()
+
+
+def _pages() -> list[str]:
+    """Every page without a path argument (the API, admin and the log-in pages left out)."""
+    from django.urls import URLResolver, get_resolver
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            else:
+                yield prefix + str(pattern.pattern)
+
+    skipped = ("api/", "admin/", "login/", "logout/", "healthz", "favicon.ico")
+    return sorted(
+        "/" + route for route in walk(get_resolver().url_patterns) if "<" not in route and not route.startswith(skipped)
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_page_shows_a_tenant_row_to_staff_of_another_warehouse_or_another_merchant(world, monkeypatch):
+    """Every page, opened by a manager and an associate of another warehouse and by another
+    merchant's portal user, with every app filter forgotten: none shows tenant A's rows."""
+    from fulfillment.tenancy.services import merchant_user_create
+
+    _, _, ids = world
+    monkeypatch.setattr(TenantQuerySet, "visible_to", lambda self, actor: self.all())
+    west = inv.warehouse("WEST")
+    shipped = Order.objects.get()
+    secrets = [*ids.values(), shipped.number, shipped.external_id]
+    bob = Client()
+    bob.force_login(
+        merchant_user_create(tenant=Tenant.objects.get(slug="bob"), username="bob-web", password="pw-123456789")
+    )
+    visitors = {
+        "manager of WEST": staff_client("west-mgr", "manager", west),
+        "associate of WEST": staff_client("west-floor", "associate", west),
+        "merchant bob": bob,
+    }
+    pages = _pages()
+    assert len(pages) > 20  # the walk found the pages
+
+    opened = 0
+    for who, client in visitors.items():
+        for path in pages:
+            response = client.get(path)
+            assert response.status_code < 500, (who, path)
+            if response.status_code == 200:
+                opened += 1
+                body = response.content.decode()
+                assert not [s for s in secrets if s in body], (who, path)
+    assert opened >= len(pages)  # each page opened by somebody (others are refused or redirected)
 
 
 def test_a_task_runs_in_the_scope_it_was_queued_in(two_tenants):

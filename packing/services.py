@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from fulfillment.errors import Refusal
 from fulfillment.jobs import enqueue
+from orders import locks as order_locks
 from orders import services as orders_services
 from orders.models import Order, OrderLine, Status
 from packing import selectors
@@ -148,7 +149,7 @@ def order_pack(*, order_id, actor: str = "", packages: list | None = None, actor
     if actor_obj is not None and not Order.objects.visible_to(actor_obj).filter(pk=order_id).exists():
         raise Order.DoesNotExist
     # Lock the order first: a concurrent pack of the same order waits here and then sees "packed".
-    order = Order.objects.select_for_update(no_key=True).filter(pk=order_id).first()
+    order = order_locks.order_lock(order_id)
     if order is None:
         raise Order.DoesNotExist
     if order.status != Status.PICKED:
@@ -187,11 +188,6 @@ class LabelRecord:
     label_pdf: bytes
     label_zpl: str
     estimated_delivery_date: date | None
-
-
-def shipment_lock(*, shipment_id) -> Shipment | None:
-    """The shipment, locked for the caller's transaction (lock its order first)."""
-    return Shipment.objects.select_for_update(no_key=True).filter(pk=shipment_id).first()
 
 
 @transaction.atomic

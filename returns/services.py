@@ -21,9 +21,11 @@ from fulfillment.jobs import enqueue
 from fulfillment.webhooks.services import event_publish
 from inventory import services as inventory
 from inventory.models import Location, MovementReason
-from orders.models import Order, OrderAllocation, OrderLine
+from orders import locks as order_locks
+from orders.models import OrderAllocation, OrderLine
 from orders.models import Status as OrderStatus
 from orders.services import order_note
+from returns import locks
 from returns.models import Disposition, Return, ReturnLine, ReturnStatus
 
 RETURNABLE = {OrderStatus.SHIPPED, OrderStatus.DELIVERED}
@@ -100,7 +102,7 @@ def return_create(*, tenant_id, order_id, lines: Sequence[Mapping], actor: str =
     back. The order row is locked, so concurrent requests cannot return the same units twice.
     """
     try:
-        order = Order.objects.select_for_update(no_key=True).filter(pk=order_id, tenant_id=tenant_id).first()
+        order = order_locks.order_lock(order_id, tenant_id=tenant_id)
     except (ValueError, DjangoValidationError):  # not a UUID: no such order either
         order = None
     if order is None:
@@ -256,13 +258,13 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
     if head is None:
         raise ReturnError("return not found", code="not_found")
     # The order first, then the return: the lock order of return_create and the order transitions.
-    Order.objects.select_for_update(no_key=True).filter(pk=head).first()
-    rma = Return.objects.select_for_update(no_key=True).filter(pk=return_id).first()
+    order_locks.order_lock(head)
+    rma = locks.return_lock(return_id)
     if rma.status != ReturnStatus.REQUESTED:
         raise ReturnError(f"Return {rma.number} is already {rma.status}.", code="invalid_state")
     if not lines:
         raise ReturnError("nothing to receive", errors=[_error("lines", "required", "At least one line is required.")])
-    return_lines = {line.sku: line for line in rma.lines.select_for_update(no_key=True).order_by("pk")}
+    return_lines = {line.sku: line for line in locks.return_lines_lock(rma)}
     errors: list[dict] = []
     plan: list[tuple[ReturnLine, int, str, str, Location | None]] = []
     seen: set[str] = set()

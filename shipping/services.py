@@ -15,10 +15,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from fulfillment.webhooks.services import event_publish
+from orders import locks as order_locks
 from orders import services as orders_services
 from orders.models import Order
 from orders.models import Status as OrderStatus
 from orders.promise import add_business_days
+from packing import locks as packing_locks
 from packing import services as packing_services
 from packing.models import Shipment, ShipmentStatus
 from shipping import selectors
@@ -91,8 +93,8 @@ def _locked(shipment_id) -> tuple[Order, Shipment] | tuple[None, None]:
     order_id = Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).first()
     if order_id is None:
         return None, None
-    order = Order.objects.select_for_update(no_key=True).get(pk=order_id)
-    return order, packing_services.shipment_lock(shipment_id=shipment_id)
+    order = order_locks.order_qs_select_for_update().get(pk=order_id)
+    return order, packing_locks.shipment_lock(shipment_id=shipment_id)
 
 
 @transaction.atomic

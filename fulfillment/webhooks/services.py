@@ -143,7 +143,7 @@ def endpoint_enable(*, endpoint_id, tenant_id) -> WebhookEndpoint:
     """Turn a disabled endpoint back on. New events reach it again; nothing already failed is
     re-sent by itself (the merchant retries the deliveries they want). A no-op when active."""
     pk = _uuid_or_none(endpoint_id)
-    endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=pk, tenant_id=tenant_id).first() if pk else None
+    endpoint = locks.endpoint_lock(endpoint_id=pk, tenant_id=tenant_id) if pk else None
     if endpoint is None:
         raise NotFound("no such webhook endpoint")
     if not endpoint.is_active:
@@ -164,14 +164,7 @@ def delivery_retry(*, delivery_id, tenant_id) -> WebhookDelivery:
     and for one whose endpoint is disabled (enable the endpoint first).
     """
     pk = _uuid_or_none(delivery_id)
-    delivery = (
-        WebhookDelivery.objects.select_for_update(of=("self",))
-        .select_related("endpoint")
-        .filter(pk=pk, tenant_id=tenant_id)
-        .first()
-        if pk
-        else None
-    )
+    delivery = locks.delivery_lock(delivery_id=pk, tenant_id=tenant_id) if pk else None
     if delivery is None:
         raise NotFound("no such webhook delivery")
     if delivery.status == DeliveryStatus.SUCCEEDED:

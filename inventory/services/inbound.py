@@ -369,7 +369,7 @@ def inbound_close(*, shipment_id, actor: str = "") -> InboundShipment:
 
     ``actor`` is accepted for symmetry with receiving; notes shown to merchants do not name staff.
     """
-    shipment = InboundShipment.objects.select_for_update().filter(pk=shipment_id).first()
+    shipment = locks.own_rows(InboundShipment.objects).filter(pk=shipment_id).first()
     if shipment is None:
         raise InventoryError("inbound shipment not found", code="not_found")
     if shipment.status == InboundStatus.RECEIVED:

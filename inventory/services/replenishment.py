@@ -629,7 +629,7 @@ def move_task_complete(
     if task.lot_id is None:
         raise InventoryError("the task names no lot", field="lot", code="no_lot")
     source = (
-        StockBalance.objects.select_for_update()
+        locks.own_rows(StockBalance.objects)
         .filter(
             tenant_id=task.tenant_id, product_id=task.product_id, location_id=task.from_location_id, lot_id=task.lot_id
         )

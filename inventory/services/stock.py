@@ -18,6 +18,7 @@ from django.db.models import Case, F, IntegerField, Sum, Value, When
 from django.utils import timezone
 
 from fulfillment.errors import FieldRefusal
+from inventory import locks
 from inventory.models import (
     VIRTUAL_KINDS,
     Location,
@@ -533,9 +534,7 @@ def stock_write_off_missing(*, balance_id: int, quantity: int, reference: str = 
 
     Only unreserved units can go; returns how many did.
     """
-    balance = (
-        StockBalance.objects.select_for_update(no_key=True, of=("self",)).select_related("location").get(pk=balance_id)
-    )
+    balance = locks.balances(StockBalance.objects).select_related("location").get(pk=balance_id)
     quantity = min(quantity, balance.on_hand - balance.allocated)
     if quantity <= 0:
         return 0

@@ -21,8 +21,10 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from inventory.services import product_matches_code
+from orders import locks as order_locks
 from orders import services as orders
 from orders.models import Order, Status
+from picking import locks
 from picking.models import PickList, PickListStatus, PickScan, PickTask, ScanKind, TaskStatus, Wave, WaveStatus
 from picking.services.common import PickingError
 from picking.services.shorts import task_short, task_short_lock
@@ -112,9 +114,7 @@ def pick_list_next(*, actor, user) -> PickList | None:
 
 def lock_list(pick_list_id) -> PickList:
     """The pick list row, locked (after the order row, before any task: see the module docstring)."""
-    return (
-        PickList.objects.select_for_update(no_key=True, of=("self",)).select_related("assigned_to").get(pk=pick_list_id)
-    )
+    return locks.pick_list_lock(pick_list_id)
 
 
 def _finish(task: PickTask, *, actor: str) -> None:
@@ -131,7 +131,7 @@ def _finish(task: PickTask, *, actor: str) -> None:
     if not pick_list.tasks.filter(status=TaskStatus.OPEN).exists():
         now = timezone.now()
         PickList.objects.filter(pk=pick_list.pk).update(status=PickListStatus.DONE, completed_at=now)
-        Wave.objects.select_for_update(no_key=True).filter(pk=pick_list.wave_id).values_list("pk", flat=True).get()
+        locks.wave_lock(pick_list.wave_id)
         if not PickList.objects.filter(wave_id=pick_list.wave_id).exclude(status=PickListStatus.DONE).exists():
             Wave.objects.filter(pk=pick_list.wave_id).update(status=WaveStatus.COMPLETED, completed_at=now)
 
@@ -263,13 +263,9 @@ def _pick_confirm(*, pick_list, task_id, location_barcode, product_barcode, quan
     task_ref = PickTask.objects.filter(pk=task_id, pick_list=pick_list).values("order_id").first()
     if task_ref is None:
         raise PickingError("no such task on this pick list", field="task", code="unknown_task")
-    order = Order.objects.select_for_update(no_key=True).get(pk=task_ref["order_id"])
+    order = order_locks.order_qs_select_for_update().get(pk=task_ref["order_id"])
     fresh = lock_list(pick_list.pk)
-    task = (
-        PickTask.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("location", "product", "lot", "pick_list")
-        .get(pk=task_id)
-    )
+    task = locks.task_qs_select_for_update().select_related("location", "product", "lot", "pick_list").get(pk=task_id)
 
     def log(**outcome):
         # The pick's one scan in the log (what the handheld's tote scan is), for pick accuracy.

@@ -21,7 +21,9 @@ from django.db import IntegrityError, transaction
 
 from inventory import scanning
 from inventory.models import Lot, StockBalance
+from orders import locks as order_locks
 from orders.models import Order, Status
+from picking import locks
 from picking.geometry import Layout, location_stop, path_length
 from picking.models import PickList, PickScan, PickTask, ScanKind, TaskStatus
 from picking.services.common import PickingError
@@ -365,13 +367,9 @@ def void_dead_tasks(*, pick_list: PickList, actor: str = "") -> list[PickTask]:
     )
     for task_id, order_id in list(dead):
         with transaction.atomic():
-            order = Order.objects.select_for_update(no_key=True).get(pk=order_id)
+            order = order_locks.order_qs_select_for_update().get(pk=order_id)
             lock_list(pick_list.pk)
-            task = (
-                PickTask.objects.select_for_update(no_key=True, of=("self",))
-                .select_related("pick_list")
-                .get(pk=task_id)
-            )
+            task = locks.task_qs_select_for_update().select_related("pick_list").get(pk=task_id)
             if task.status == TaskStatus.OPEN and order.status != Status.PICKING:
                 cancel_dead_task(task, order, actor=actor)
                 voided.append(task)
@@ -404,10 +402,10 @@ def _lock_current(pick_list: PickList) -> tuple[Order | None, PickList, PickTask
         )
         if ref is None:
             return None, lock_list(pick_list.pk), None
-        order = Order.objects.select_for_update(no_key=True).get(pk=ref["order_id"])
+        order = order_locks.order_qs_select_for_update().get(pk=ref["order_id"])
         locked_list = lock_list(pick_list.pk)
         task = (
-            PickTask.objects.select_for_update(no_key=True, of=("self",))
+            locks.task_qs_select_for_update()
             .select_related("location", "product", "lot", "pick_list", "order")
             .get(pk=ref["pk"])
         )

@@ -386,7 +386,7 @@ def wave_schedule_save(
         with transaction.atomic():
             if schedule_id is None:
                 return WaveSchedule.objects.create(warehouse=warehouse, last_released_at=now, **values)
-            schedule = WaveSchedule.objects.select_for_update().filter(pk=schedule_id, warehouse=warehouse).first()
+            schedule = locks.schedule_lock(schedule_id=schedule_id, warehouse=warehouse)
             if schedule is None:
                 raise PickingError("no such schedule", field=None, code="not_found", status=404)
             restart = sorted(schedule.release_times or []) != times or (enabled and not schedule.enabled)

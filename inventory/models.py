@@ -187,6 +187,14 @@ class Product(TenantScoped):
     abc_class = models.CharField(max_length=1, choices=AbcClass.choices, default=AbcClass.C)
     unit_value = models.DecimalField(max_digits=12, decimal_places=2, default=0, help_text="For adjustment thresholds")
     supplier = models.ForeignKey("Supplier", null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
+    # Packing rules (cartonization and the pack station).
+    ships_in_own_container = models.BooleanField(
+        default=False, help_text="Ships alone in its own packaging, labelled as is (no box)"
+    )
+    keep_upright = models.BooleanField(default=False, help_text="Never turned on its side: its height stays vertical")
+    fragile = models.BooleanField(default=False, help_text="Nothing is stacked on it; never in a poly mailer")
+    poly_mailer_ok = models.BooleanField(default=False, help_text="Soft goods that may go in a poly mailer")
+    image_url = models.URLField(max_length=500, blank=True, help_text="Shown to the packer at the pack station")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

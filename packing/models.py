@@ -15,12 +15,22 @@ from django.db.models import Q
 from fulfillment.tenancy.scoping import TenantScoped, scoped_queryset
 
 
+class BoxKind(models.TextChoices):
+    BOX = "box"  # a rigid carton
+    MAILER = "mailer"  # a padded or rigid mailer: flat goods of any kind
+    POLY = "poly"  # a poly bag: only soft goods (Product.poly_mailer_ok), never fragile ones
+
+
 class Box(models.Model):
     """A carton or mailer the warehouse packs into (operator-owned, shared by every tenant)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     code = models.CharField(max_length=30, unique=True)
     name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=BoxKind.choices, default=BoxKind.BOX)
+    cost = models.DecimalField(max_digits=10, decimal_places=2, default=0, help_text="What one costs the warehouse")
+    currency = models.CharField(max_length=3, default="USD")
+    recyclable = models.BooleanField(default=True)
     length_mm = models.PositiveIntegerField(help_text="Inner length")
     width_mm = models.PositiveIntegerField(help_text="Inner width")
     height_mm = models.PositiveIntegerField(help_text="Inner height")

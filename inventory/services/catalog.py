@@ -24,6 +24,11 @@ PRODUCT_FIELDS = (
     "min_shelf_life_days",
     "abc_class",
     "unit_value",
+    "ships_in_own_container",
+    "keep_upright",
+    "fragile",
+    "poly_mailer_ok",
+    "image_url",
 )
 
 GTIN_LENGTHS = (8, 12, 13, 14)

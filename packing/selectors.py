@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from orders.models import Order, OrderLine
-from packing.cartonization import BoxSpec, ItemSpec, PlannedPackage, cartonize
+from packing.cartonization import DEFAULT_DIM_DIVISOR, BoxSpec, ItemSpec, PlannedPackage, cartonize
 from packing.models import Box
 
 
@@ -22,17 +22,7 @@ def order_item_specs(*, order: Order) -> list[ItemSpec]:
     products = {}
     for line in OrderLine.objects.filter(order=order).select_related("product").order_by("pk"):
         products.setdefault(line.sku, line.product)
-    return [
-        ItemSpec(
-            sku=sku,
-            quantity=quantity,
-            length_mm=products[sku].length_mm,
-            width_mm=products[sku].width_mm,
-            height_mm=products[sku].height_mm,
-            weight_g=products[sku].weight_g,
-        )
-        for sku, quantity in picked.items()
-    ]
+    return [_spec(products[sku], sku, quantity) for sku, quantity in picked.items()]
 
 
 def box_spec(box: Box) -> BoxSpec:
@@ -43,6 +33,8 @@ def box_spec(box: Box) -> BoxSpec:
         height_mm=box.height_mm,
         max_weight_g=box.max_weight_g,
         tare_weight_g=box.tare_weight_g,
+        kind=box.kind,
+        cost=box.cost,
     )
 
 
@@ -50,7 +42,46 @@ def active_boxes() -> list[Box]:
     return list(Box.objects.filter(is_active=True).order_by("code"))
 
 
-def recommended_packages(*, order: Order, boxes: list[Box] | None = None) -> list[PlannedPackage]:
+def recommended_packages(
+    *, order: Order, boxes: list[Box] | None = None, dim_divisor: int = DEFAULT_DIM_DIVISOR
+) -> list[PlannedPackage]:
     """Cartonization of the order's picked units over the active boxes (what packing uses without packages)."""
     boxes = active_boxes() if boxes is None else boxes
-    return cartonize(order_item_specs(order=order), [box_spec(b) for b in boxes])
+    return cartonize(order_item_specs(order=order), [box_spec(b) for b in boxes], dim_divisor=dim_divisor)
+
+
+def order_unit_specs(*, order: Order) -> list[ItemSpec]:
+    """The units to cartonize for an order: what was picked once picking has begun, else what was ordered."""
+    picked = order_item_specs(order=order)
+    if picked:
+        return picked
+    lines = OrderLine.objects.filter(order=order).select_related("product").order_by("pk")
+    quantities: dict[str, int] = {}
+    products = {}
+    for line in lines:
+        quantities[line.sku] = quantities.get(line.sku, 0) + line.quantity
+        products.setdefault(line.sku, line.product)
+    return [_spec(products[sku], sku, quantity) for sku, quantity in quantities.items() if quantity > 0]
+
+
+def _spec(product, sku: str, quantity: int) -> ItemSpec:
+    return ItemSpec(
+        sku=sku,
+        quantity=quantity,
+        length_mm=product.length_mm,
+        width_mm=product.width_mm,
+        height_mm=product.height_mm,
+        weight_g=product.weight_g,
+        own_container=product.ships_in_own_container,
+        upright=product.keep_upright,
+        fragile=product.fragile,
+        poly_ok=product.poly_mailer_ok,
+    )
+
+
+def boxes_by_code(codes: list[str] | None) -> tuple[list[Box], list[str]]:
+    """(the active boxes named, the codes that name no active box); None: the whole active catalog."""
+    if codes is None:
+        return active_boxes(), []
+    found = {b.code: b for b in Box.objects.filter(code__in=codes, is_active=True)}
+    return [found[c] for c in dict.fromkeys(codes) if c in found], [c for c in codes if c not in found]

@@ -18,6 +18,9 @@ class Carrier(models.Model):
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=30, help_text="Client implementation, e.g. sandbox")
     is_active = models.BooleanField(default=True)
+    # Dimensional weight: volume / divisor. Metric carriers use 5000 cm³/kg, US ones 139 in³/lb.
+    dim_divisor = models.PositiveIntegerField(default=5000, help_text="cm³ per kg, or in³ per lb when imperial")
+    dim_unit = models.CharField(max_length=10, choices=[("metric", "cm³/kg"), ("imperial", "in³/lb")], default="metric")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -25,6 +28,13 @@ class Carrier(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def dim_divisor_mm3_per_g(self) -> int:
+        """The divisor in mm³ per gram, what packing.cartonization takes (5000 cm³/kg is 5000)."""
+        if self.dim_unit == "imperial":
+            return round(self.dim_divisor * 16387.064 / 453.59237)
+        return self.dim_divisor
 
 
 class ServiceCode(models.TextChoices):

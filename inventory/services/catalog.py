@@ -193,7 +193,12 @@ IMPORT_COLUMNS = [
     "reorder_point",
     "min_shelf_life_days",
     "abc_class",
+    "ships_in_own_container",
+    "keep_upright",
+    "fragile",
+    "poly_mailer_ok",
 ]
+_FLAG_COLUMNS = ("lot_tracked", "expiry_tracked", "ships_in_own_container", "keep_upright", "fragile", "poly_mailer_ok")
 IMPORT_MAX_ROWS = 5000
 _INT_LIMITS = {
     "weight_g": 10_000_000,
@@ -244,7 +249,7 @@ def _parse_row(line: int, cells: dict, errors: list[dict]) -> _Row | None:
             error(column, f"{csv_safe(raw)} is not a whole number from 0 to {top}")
         else:
             values[column] = int(raw)
-    for column in ("lot_tracked", "expiry_tracked"):
+    for column in _FLAG_COLUMNS:
         raw = (cells.get(column) or "").strip().lower()
         if not raw:
             continue

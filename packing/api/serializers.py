@@ -1,24 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from packing.models import Box, Package, Shipment
-
-
-class BoxSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Box
-        fields = [
-            "id",
-            "code",
-            "name",
-            "length_mm",
-            "width_mm",
-            "height_mm",
-            "max_weight_g",
-            "tare_weight_g",
-            "is_active",
-        ]
-        read_only_fields = fields
+from packing.models import Package, Shipment
 
 
 class PackItemInputSerializer(serializers.Serializer):

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from packing.api import views
+from packing.api import boxes, views
 
 urlpatterns = [
-    path("boxes/", views.BoxListView.as_view(), name="box-list"),
+    path("boxes/", boxes.BoxListView.as_view(), name="box-list"),
+    path("boxes/<str:code>/", boxes.BoxDetailView.as_view(), name="box-detail"),
     path("orders/<uuid:pk>/pack/", views.OrderPackView.as_view(), name="order-pack"),
     path("orders/<uuid:pk>/packing-slip.pdf", views.PackingSlipView.as_view(), name="order-packing-slip"),
 ]

@@ -1,34 +1,19 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, generics, status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fulfillment.api.base import ActorMixin, IsActor, IsStaff
 from fulfillment.api.documents import FirstRendererNegotiation, document_response
-from fulfillment.api.pagination import CreatedCursorPagination
 from orders.models import Order
 from packing import services
 from packing.api import serializers as s
 from packing.documents import packing_slip_pdf
-from packing.models import Box, Shipment
+from packing.models import Shipment
 
 PROBLEM = OpenApiResponse(description="Problem document (application/problem+json)")
-
-
-class BoxPagination(CreatedCursorPagination):
-    ordering = ("code",)
-
-
-class BoxListView(ActorMixin, generics.ListAPIView):
-    """The box catalog (operator-owned, the same for every tenant)."""
-
-    permission_classes = [IsStaff]
-    serializer_class = s.BoxSerializer
-    queryset = Box.objects.order_by("code")
-    pagination_class = BoxPagination
-    filterset_fields = ["is_active"]
 
 
 class OrderPackView(ActorMixin, APIView):

@@ -47,11 +47,11 @@ def test_pack_with_no_body_uses_cartonization_and_answers_the_shipment(world, ap
         {
             "id": str(shipment.packages.get().pk),
             "number": 1,
-            "box": "MAILER-L",
-            "weight_g": 560,
-            "length_mm": 350,
-            "width_mm": 250,
-            "height_mm": 60,
+            "box": "BOX-S",
+            "weight_g": 650,
+            "length_mm": 200,
+            "width_mm": 150,
+            "height_mm": 100,
             "items": [{"sku": "TEE", "quantity": 2}],
         }
     ]
@@ -251,11 +251,15 @@ def test_boxes_lists_the_catalog_for_staff_only(world, api_as):
         "id": response.json()["results"][2]["id"],
         "code": "BOX-S",
         "name": "Small box",
+        "kind": "box",
         "length_mm": 200,
         "width_mm": 150,
         "height_mm": 100,
         "max_weight_g": 5000,
         "tare_weight_g": 150,
-        "is_active": True,
+        "cost": "0.45",
+        "currency": "USD",
+        "recyclable": True,
+        "active": True,
     }
     assert api_as(world["alice_key"]).get("/api/v1/boxes/").status_code == 403

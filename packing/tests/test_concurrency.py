@@ -18,7 +18,7 @@ def test_concurrent_packs_of_one_order_create_one_shipment():
     tenant = TenantFactory()
     wh = inv.warehouse()
     inv.stock(tenant, inv.product(tenant, "TEE"), wh, "01-01-1", 5)
-    picked = picked_order(tenant, external_id="RACE-1", lines=[("TEE", 3)])
+    picked = picked_order(tenant, external_id="RACE-1", lines=[("TEE", 2)])  # one BOX-S
 
     def pack() -> str:
         try:

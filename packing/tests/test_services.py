@@ -46,7 +46,7 @@ def test_the_catalog_migration_creates_six_boxes_once_and_keeps_edited_ones():
     assert Box.objects.get(code="BOX-S").name == "Our small box"
 
 
-def test_pack_without_packages_uses_the_smallest_fitting_box(setup):
+def test_pack_without_packages_uses_the_box_with_the_least_billable_weight(setup):
     tenant, wh = setup
     picked = picked_order(tenant, external_id="P1", lines=[("TEE", 2)])
 
@@ -56,24 +56,26 @@ def test_pack_without_packages_uses_the_smallest_fitting_box(setup):
     assert picked.status == Status.PACKED
     assert (shipment.status, shipment.tenant_id, shipment.warehouse_id) == (ShipmentStatus.PACKED, tenant.pk, wh.pk)
     assert list(shipment.packages.values_list("number", "box__code", "weight_g", "items")) == [
-        (1, "MAILER-L", 2 * 250 + 60, [{"sku": "TEE", "quantity": 2}])
+        # Two tees (200x150x50 mm) fit the large mailer too, but its 5.25 L bill 1,050 g; the
+        # small box's 3 L bill 600 g, less than the 650 g the parcel weighs.
+        (1, "BOX-S", 2 * 250 + 150, [{"sku": "TEE", "quantity": 2}])
     ]
     event = OrderEvent.objects.filter(order=picked).last()
-    assert (event.to_status, event.actor, event.message) == ("packed", "staff:ann", "Packed in 1 package(s): MAILER-L")
+    assert (event.to_status, event.actor, event.message) == ("packed", "staff:ann", "Packed in 1 package(s): BOX-S")
 
 
 def test_pack_splits_an_order_that_fits_no_single_box(setup):
     tenant, _ = setup
-    # 12 mugs (1.2 L each) are 14.4 L. Without the large boxes, the biggest left is BOX-M (10.35 L, 8.8 L at
-    # 85 % fill): 7 mugs go in it, the other 5 (6 L) need a second BOX-M (too tall for mailers, too many for BOX-S).
+    # 12 mugs (120x100x100 mm). Without the large boxes, the biggest left is BOX-M (300x230x150 mm): six
+    # stand on end in it (3 x 2), so two of them take all twelve (too tall for mailers, too many for BOX-S).
     Box.objects.filter(code__in=["BOX-L", "CARTON-XL"]).update(is_active=False)
     picked = picked_order(tenant, external_id="P2", lines=[("MUG", 12)])
 
     shipment = services.order_pack(order_id=picked.pk, actor="staff:ann")
 
     assert list(shipment.packages.values_list("number", "box__code", "items")) == [
-        (1, "BOX-M", [{"sku": "MUG", "quantity": 7}]),
-        (2, "BOX-M", [{"sku": "MUG", "quantity": 5}]),
+        (1, "BOX-M", [{"sku": "MUG", "quantity": 6}]),
+        (2, "BOX-M", [{"sku": "MUG", "quantity": 6}]),
     ]
 
 

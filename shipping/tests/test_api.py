@@ -51,17 +51,17 @@ def test_merchant_sees_the_shipment_with_carrier_rate_labels_packages_and_tracki
         "carrier": "sandbox",
         "service": "standard",
         "tracking_number": shipment.tracking_number,
-        "rate": {"amount": "8.17", "currency": "CAD"},
+        "rate": {"amount": "8.28", "currency": "CAD"},
         "estimated_delivery_date": order.promised_delivery_date.isoformat(),
         "packages": [
             {
                 "id": str(package.pk),
                 "number": 1,
-                "box": "MAILER-L",
-                "weight_g": 560,
-                "length_mm": 350,
-                "width_mm": 250,
-                "height_mm": 60,
+                "box": "BOX-S",
+                "weight_g": 650,
+                "length_mm": 200,
+                "width_mm": 150,
+                "height_mm": 100,
                 "items": [{"sku": "TEE", "quantity": 2}],
             }
         ],

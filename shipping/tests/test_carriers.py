@@ -25,7 +25,7 @@ def sandbox():
 @pytest.fixture
 def shipment():
     tenant = stocked_tenant(inv.warehouse())
-    _, packed = packed_order(tenant, external_id="C1", lines=[("TEE", 2)])  # one MAILER-L of 560 g
+    _, packed = packed_order(tenant, external_id="C1", lines=[("TEE", 2)])  # one BOX-S of 650 g
     return packed
 
 
@@ -56,9 +56,9 @@ def test_sandbox_rates_are_base_plus_per_kg_for_each_package(sandbox, shipment):
     rates = sandbox.rates(shipment, list(shipment.packages.all()))
 
     assert rates == [
-        Rate("sandbox", "express", "Sandbox Express", Decimal("15.40"), "CAD", 2),
-        Rate("sandbox", "same_day", "Sandbox Same Day", Decimal("25.68"), "CAD", 0),
-        Rate("sandbox", "standard", "Sandbox Standard", Decimal("8.17"), "CAD", 5),
+        Rate("sandbox", "express", "Sandbox Express", Decimal("15.63"), "CAD", 2),
+        Rate("sandbox", "same_day", "Sandbox Same Day", Decimal("25.95"), "CAD", 0),
+        Rate("sandbox", "standard", "Sandbox Standard", Decimal("8.28"), "CAD", 5),
     ]
 
 

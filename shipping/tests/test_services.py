@@ -38,7 +38,7 @@ def test_packing_buys_the_cheapest_label_and_ships_the_order(tenant, django_capt
     assert shipment.status == ShipmentStatus.LABEL_PURCHASED
     assert (shipment.carrier_code, shipment.service_code) == ("sandbox", "standard")
     assert re.fullmatch(r"SBX\d{12}", shipment.tracking_number)
-    assert (shipment.rate_amount, shipment.rate_currency) == (Decimal("8.17"), "CAD")
+    assert (shipment.rate_amount, shipment.rate_currency) == (Decimal("8.28"), "CAD")
     assert shipment.estimated_delivery_date == order.promised_delivery_date
     label = bytes(shipment.label_pdf)
     assert label.startswith(b"%PDF")
@@ -96,7 +96,7 @@ def test_inactive_carriers_are_not_rate_shopped(tenant, django_capture_on_commit
 def test_an_express_order_ships_express(tenant, django_capture_on_commit_callbacks):
     order, shipment = shipped(django_capture_on_commit_callbacks, tenant, external_id="S5", shipping_method="express")
 
-    assert (shipment.service_code, shipment.rate_amount) == ("express", Decimal("15.40"))
+    assert (shipment.service_code, shipment.rate_amount) == ("express", Decimal("15.63"))
     assert shipment.estimated_delivery_date == order.promised_delivery_date
 
 

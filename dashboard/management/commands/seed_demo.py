@@ -42,6 +42,16 @@ CATALOG = {
     ),
 }
 
+# Packing rules: apparel may go into poly mailers; electronics are fragile.
+PACKING_RULES = {
+    "TEE-RED-M": {"poly_mailer_ok": True},
+    "TEE-BLU-L": {"poly_mailer_ok": True},
+    "HOODIE-GRY-M": {"poly_mailer_ok": True},
+    "SOCKS-3PK": {"poly_mailer_ok": True},
+    "CHARGER-65W": {"fragile": True},
+    "EARBUDS-PRO": {"fragile": True},
+}
+
 
 def _address(name: str, **overrides) -> dict:
     return {
@@ -105,6 +115,7 @@ class Command(BaseCommand):
                     width_mm=width,
                     height_mm=height,
                     reorder_point=10,
+                    **PACKING_RULES.get(sku, {}),
                 )
                 if quantity:
                     lines.append((sku, quantity, location))

@@ -79,15 +79,23 @@ lint: venv
 
 check: lint test
 
+# The benchmarks' own extras (py3dbp), apart from the venv so that CI, which runs no benchmark,
+# does not install them.
+$(BIN)/.installed-bench: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[bench]'
+	@touch $@
+
 # Allocation, then bulk intake over HTTP, each against a raw SQL floor (PostgreSQL + Redis;
 # DATABASE_URL names the server, each benchmark uses its own database); then pick routes and
-# order batching (pure Python) and wave planning of 5,000 orders (PostgreSQL). See bench/README.md.
-bench: venv
+# order batching (pure Python), wave planning of 5,000 orders (PostgreSQL) and cartonization
+# against py3dbp (pure Python). See bench/README.md.
+bench: venv $(BIN)/.installed-bench
 	$(BIN)/python bench/allocation.py
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/batching.py
 	$(BIN)/python bench/waves.py
+	$(BIN)/python bench/cartonization.py
 
 lock: venv
 	@{ echo "# Pinned versions for repeatable installs: pip install -c constraints.txt -e '.[dev]'"; \

@@ -110,10 +110,10 @@ class BoxLoad:
                     break
                 # The rotation whose repeats would waste the least of the room beyond this point.
                 room_x, room_y, room_z = big_x - x, big_y - y, big_z - z
-                waste = (
-                    (room_x % length) * room_y * room_z
-                    + (room_y % width) * room_x * room_z
-                    + (room_z % height) * room_x * room_y
+                waste = (  # a side of unknown (zero) size wastes nothing
+                    (room_x % length if length else 0) * room_y * room_z
+                    + (room_y % width if width else 0) * room_x * room_z
+                    + (room_z % height if height else 0) * room_x * room_y
                 )
                 if best is None or waste < best[3]:
                     best = (x2, y2, z2, waste)

@@ -189,6 +189,15 @@ def test_box_cost_breaks_a_tie_in_billable_weight():
     assert [p.box.code for p in cartonize([mug(1)], [SMALL, cheap])] == ["CHEAP"]
 
 
+def test_units_of_unknown_size_take_no_room_but_are_placed_and_weighed():
+    unknown = ItemSpec("GIFT", 3, length_mm=0, width_mm=0, height_mm=0, weight_g=100)
+
+    plan = cartonize([unknown, mug(1)], BOXES)
+
+    check_placements([unknown, mug(1)], plan)
+    assert [(p.box.code, p.items, p.weight_g) for p in plan] == [("SMALL", [("GIFT", 3), ("MUG", 1)], 850)]
+
+
 def test_nothing_to_pack_plans_no_package():
     assert cartonize([mug(0)], BOXES) == []
 

@@ -112,11 +112,6 @@ def pick_list_next(*, actor, user) -> PickList | None:
 # -- confirming units ----------------------------------------------------------------------
 
 
-def lock_list(pick_list_id) -> PickList:
-    """The pick list row, locked (after the order row, before any task: see the module docstring)."""
-    return locks.pick_list_lock(pick_list_id)
-
-
 def _finish(task: PickTask, *, actor: str) -> None:
     """After a task is done: complete the order, the list and the wave when nothing is left.
 
@@ -264,7 +259,7 @@ def _pick_confirm(*, pick_list, task_id, location_barcode, product_barcode, quan
     if task_ref is None:
         raise PickingError("no such task on this pick list", field="task", code="unknown_task")
     order = order_locks.order_qs_select_for_update().get(pk=task_ref["order_id"])
-    fresh = lock_list(pick_list.pk)
+    fresh = locks.pick_list_lock(pick_list.pk)
     task = locks.task_qs_select_for_update().select_related("location", "product", "lot", "pick_list").get(pk=task_id)
 
     def log(**outcome):

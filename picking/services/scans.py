@@ -27,7 +27,7 @@ from picking import locks
 from picking.geometry import Layout, location_stop, path_length
 from picking.models import PickList, PickScan, PickTask, ScanKind, TaskStatus
 from picking.services.common import PickingError
-from picking.services.picks import apply_pick, assigned_elsewhere, cancel_dead_task, lock_list, log_scan, mark_started
+from picking.services.picks import apply_pick, assigned_elsewhere, cancel_dead_task, log_scan, mark_started
 
 # Steps of the current task; DONE when the list has no open task left.
 LOCATION, PRODUCT, COUNT, TOTE, DONE = "location", "product", "count", "tote", "done"
@@ -368,7 +368,7 @@ def void_dead_tasks(*, pick_list: PickList, actor: str = "") -> list[PickTask]:
     for task_id, order_id in list(dead):
         with transaction.atomic():
             order = order_locks.order_qs_select_for_update().get(pk=order_id)
-            lock_list(pick_list.pk)
+            locks.pick_list_lock(pick_list.pk)
             task = locks.task_qs_select_for_update().select_related("pick_list").get(pk=task_id)
             if task.status == TaskStatus.OPEN and order.status != Status.PICKING:
                 cancel_dead_task(task, order, actor=actor)
@@ -401,9 +401,9 @@ def _lock_current(pick_list: PickList) -> tuple[Order | None, PickList, PickTask
             .first()
         )
         if ref is None:
-            return None, lock_list(pick_list.pk), None
+            return None, locks.pick_list_lock(pick_list.pk), None
         order = order_locks.order_qs_select_for_update().get(pk=ref["order_id"])
-        locked_list = lock_list(pick_list.pk)
+        locked_list = locks.pick_list_lock(pick_list.pk)
         task = (
             locks.task_qs_select_for_update()
             .select_related("location", "product", "lot", "pick_list", "order")

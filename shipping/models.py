@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from fulfillment.tenancy.scoping import TenantScoped, scoped_queryset
+from packing.cartonization import dim_divisor_mm3_per_g
 
 
 class Carrier(models.Model):
@@ -32,9 +33,7 @@ class Carrier(models.Model):
     @property
     def dim_divisor_mm3_per_g(self) -> int:
         """The divisor in mm³ per gram, what packing.cartonization takes (5000 cm³/kg is 5000)."""
-        if self.dim_unit == "imperial":
-            return round(self.dim_divisor * 16387.064 / 453.59237)
-        return self.dim_divisor
+        return dim_divisor_mm3_per_g(self.dim_divisor, self.dim_unit)
 
 
 class ServiceCode(models.TextChoices):

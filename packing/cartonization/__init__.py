@@ -2,7 +2,6 @@
 over plain data (specs.py); placement.py packs one box, choice.py chooses the boxes."""
 
 from packing.cartonization.choice import cartonize
-from packing.cartonization.placement import Unit, fits_alone, pack_all
 from packing.cartonization.specs import (
     DEFAULT_DIM_DIVISOR,
     IMPERIAL_DIM_DIVISOR,
@@ -11,6 +10,7 @@ from packing.cartonization.specs import (
     Placement,
     PlannedPackage,
     billable_weight_g,
+    dim_divisor_mm3_per_g,
     dim_weight_g,
 )
 
@@ -21,10 +21,8 @@ __all__ = [
     "ItemSpec",
     "Placement",
     "PlannedPackage",
-    "Unit",
     "billable_weight_g",
     "cartonize",
+    "dim_divisor_mm3_per_g",
     "dim_weight_g",
-    "fits_alone",
-    "pack_all",
 ]

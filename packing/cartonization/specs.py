@@ -11,12 +11,40 @@ from decimal import Decimal
 
 # Carriers' metric DIM divisor, 5000 cm³/kg, is 5000 mm³ per gram: dim weight g = volume mm³ / 5000.
 DEFAULT_DIM_DIVISOR = 5000
-# The imperial 139 in³/lb in the same unit: 139 x 16,387.064 mm³ / 453.59237 g.
-IMPERIAL_DIM_DIVISOR = round(139 * 16387.064 / 453.59237)  # 5022
+MM3_PER_IN3 = 16387.064
+G_PER_LB = 453.59237
+
+
+def dim_divisor_mm3_per_g(divisor: int, unit: str = "metric") -> int:
+    """A carrier's DIM divisor (cm³ per kg, or in³ per lb when ``unit`` is imperial) in mm³ per
+    gram, the unit cartonization takes: cm³/kg already is (1000 mm³ per cm³, 1000 g per kg)."""
+    if unit == "imperial":
+        return round(divisor * MM3_PER_IN3 / G_PER_LB)
+    return divisor
+
+
+IMPERIAL_DIM_DIVISOR = dim_divisor_mm3_per_g(139, "imperial")  # 5022
+
+
+class _Sized:
+    """A unit's or a box's size: length, width and height in mm."""
+
+    length_mm: int
+    width_mm: int
+    height_mm: int
+
+    @property
+    def dims(self) -> tuple[int, int, int]:
+        """Longest side first."""
+        return tuple(sorted((self.length_mm, self.width_mm, self.height_mm), reverse=True))
+
+    @property
+    def volume_mm3(self) -> int:
+        return self.length_mm * self.width_mm * self.height_mm
 
 
 @dataclass(frozen=True)
-class ItemSpec:
+class ItemSpec(_Sized):
     """A SKU line: ``quantity`` units of one size and weight, with the product's packing rules."""
 
     sku: str
@@ -30,17 +58,9 @@ class ItemSpec:
     fragile: bool = False  # nothing rests above it; never in a poly mailer
     poly_ok: bool = False  # soft goods that may go into a poly mailer
 
-    @property
-    def dims(self) -> tuple[int, int, int]:
-        return tuple(sorted((self.length_mm, self.width_mm, self.height_mm), reverse=True))
-
-    @property
-    def volume_mm3(self) -> int:
-        return self.length_mm * self.width_mm * self.height_mm
-
 
 @dataclass(frozen=True)
-class BoxSpec:
+class BoxSpec(_Sized):
     code: str
     length_mm: int
     width_mm: int
@@ -49,14 +69,6 @@ class BoxSpec:
     tare_weight_g: int = 0
     kind: str = "box"  # box | mailer | poly
     cost: Decimal = Decimal(0)
-
-    @property
-    def dims(self) -> tuple[int, int, int]:
-        return tuple(sorted((self.length_mm, self.width_mm, self.height_mm), reverse=True))
-
-    @property
-    def volume_mm3(self) -> int:
-        return self.length_mm * self.width_mm * self.height_mm
 
 
 @dataclass(frozen=True)

@@ -172,7 +172,9 @@ class BoxLoad:
         px, py, pz = p
         return any(x <= px < x2 and y <= py < y2 and z <= pz < z2 for x, y, z, x2, y2, z2, _fragile in self.placed)
 
-    # Projections: slide a point back along one axis until it meets a wall or a unit's face.
+    # Projections: slide a point back along one axis until it meets a wall or a unit's face. One
+    # method per axis, not one indexed by axis: this is the innermost loop, and the indexed form
+    # made 12-unit orders about 1.4 times slower (p95 20 -> 30 ms on the bench's orders).
     def _project_x(self, x, y, z) -> int:
         best = 0
         for _px, py, pz, px2, py2, pz2, _f in self.placed:

@@ -18,11 +18,21 @@ def picked_quantities(*, order: Order) -> dict[str, int]:
 
 def order_item_specs(*, order: Order) -> list[ItemSpec]:
     """The picked units of an order with their products' dimensions and weights."""
-    picked = picked_quantities(order=order)
+    return _unit_specs(order, ordered_if_none_picked=False)
+
+
+def _unit_specs(order: Order, *, ordered_if_none_picked: bool) -> list[ItemSpec]:
+    """The order's picked units per SKU as cartonization specs, in line order (with
+    ``ordered_if_none_picked``, the ordered units while nothing is picked yet); one query."""
+    picked: dict[str, int] = {}
+    ordered: dict[str, int] = {}
     products = {}
     for line in OrderLine.objects.filter(order=order).select_related("product").order_by("pk"):
+        picked[line.sku] = picked.get(line.sku, 0) + line.picked_quantity
+        ordered[line.sku] = ordered.get(line.sku, 0) + line.quantity
         products.setdefault(line.sku, line.product)
-    return [_spec(products[sku], sku, quantity) for sku, quantity in picked.items()]
+    quantities = ordered if ordered_if_none_picked and not any(picked.values()) else picked
+    return [_spec(products[sku], sku, quantity) for sku, quantity in quantities.items() if quantity > 0]
 
 
 def box_spec(box: Box) -> BoxSpec:
@@ -52,16 +62,7 @@ def recommended_packages(
 
 def order_unit_specs(*, order: Order) -> list[ItemSpec]:
     """The units to cartonize for an order: what was picked once picking has begun, else what was ordered."""
-    picked = order_item_specs(order=order)
-    if picked:
-        return picked
-    lines = OrderLine.objects.filter(order=order).select_related("product").order_by("pk")
-    quantities: dict[str, int] = {}
-    products = {}
-    for line in lines:
-        quantities[line.sku] = quantities.get(line.sku, 0) + line.quantity
-        products.setdefault(line.sku, line.product)
-    return [_spec(products[sku], sku, quantity) for sku, quantity in quantities.items() if quantity > 0]
+    return _unit_specs(order, ordered_if_none_picked=True)
 
 
 def _spec(product, sku: str, quantity: int) -> ItemSpec:

@@ -7,21 +7,20 @@ is a shipping model); the packing is packing.cartonization's, the same function 
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fulfillment.api.base import ActorMixin, IsStaff
 from orders.models import Order
-from packing import selectors as packing_selectors
-from packing.cartonization import DEFAULT_DIM_DIVISOR, ItemSpec, PlannedPackage, cartonize
-from shipping.models import Carrier
+from packing.cartonization import ItemSpec, PlannedPackage
+from shipping import selectors
+from shipping.selectors import MAX_CARTON_UNITS as MAX_UNITS
 
 PROBLEM = OpenApiResponse(description="Problem document (application/problem+json)")
 MAX_SIDE_MM = 10_000
 MAX_UNIT_WEIGHT_G = 1_000_000
-MAX_UNITS = 200  # units in one request: more is not an order but a pallet
 
 
 class CartonItemSerializer(serializers.Serializer):
@@ -71,8 +70,10 @@ class PlannedItemSerializer(serializers.Serializer):
 
 
 class PlannedPackageSerializer(serializers.Serializer):
-    box = serializers.CharField(allow_null=True, help_text="Box code; null: the unit ships alone, as is")
-    kind = serializers.CharField(allow_null=True, help_text="box, mailer or poly; null without a box")
+    """A PlannedPackage (packing.cartonization) as the API shows it."""
+
+    box = serializers.SerializerMethodField(help_text="Box code; null: the unit ships alone, as is")
+    kind = serializers.SerializerMethodField(help_text="box, mailer or poly; null without a box")
     length_mm = serializers.IntegerField(help_text="The box's inner size, or the unit's own")
     width_mm = serializers.IntegerField()
     height_mm = serializers.IntegerField()
@@ -80,8 +81,16 @@ class PlannedPackageSerializer(serializers.Serializer):
     weight_g = serializers.IntegerField(help_text="Contents and box tare")
     dim_weight_g = serializers.IntegerField()
     billable_weight_g = serializers.IntegerField(help_text="The larger of weight_g and dim_weight_g")
-    items = PlannedItemSerializer(many=True)
+    items = PlannedItemSerializer(many=True, source="items_json")
     placements = PlacementSerializer(many=True)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_box(self, package: PlannedPackage) -> str | None:
+        return package.box.code if package.box else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_kind(self, package: PlannedPackage) -> str | None:
+        return package.box.kind if package.box else None
 
 
 class CartonizationSerializer(serializers.Serializer):
@@ -91,46 +100,8 @@ class CartonizationSerializer(serializers.Serializer):
 
 
 def _answer(plan: list[PlannedPackage], divisor: int) -> dict:
-    return {
-        "dim_divisor": divisor,
-        "packages": [
-            {
-                "box": p.box.code if p.box else None,
-                "kind": p.box.kind if p.box else None,
-                "length_mm": p.length_mm,
-                "width_mm": p.width_mm,
-                "height_mm": p.height_mm,
-                "fill_ratio": p.fill_ratio,
-                "weight_g": p.weight_g,
-                "dim_weight_g": p.dim_weight_g,
-                "billable_weight_g": p.billable_weight_g,
-                "items": p.items_json(),
-                "placements": [vars(pl) for pl in p.placements],
-            }
-            for p in plan
-        ],
-        "total_billable_weight_g": sum(p.billable_weight_g for p in plan),
-    }
-
-
-def _divisor(carrier_code: str | None, service_code: str | None) -> int:
-    if not carrier_code:
-        if service_code:
-            raise exceptions.ValidationError({"service": ["a service needs its carrier"]})
-        return DEFAULT_DIM_DIVISOR
-    carrier = Carrier.objects.filter(code=carrier_code, is_active=True).first()
-    if carrier is None:
-        raise exceptions.ValidationError({"carrier": [f"unknown or inactive carrier {carrier_code!r}"]})
-    if service_code and not carrier.services.filter(code=service_code, is_active=True).exists():
-        raise exceptions.ValidationError({"service": [f"{carrier_code} offers no service {service_code!r}"]})
-    return carrier.dim_divisor_mm3_per_g
-
-
-def _boxes(codes: list[str] | None) -> list:
-    boxes, unknown = packing_selectors.boxes_by_code(codes)
-    if unknown:
-        raise exceptions.ValidationError({"boxes": [f"unknown or inactive box {', '.join(unknown)}"]})
-    return [packing_selectors.box_spec(b) for b in boxes]
+    total = sum(p.billable_weight_g for p in plan)
+    return CartonizationSerializer({"dim_divisor": divisor, "packages": plan, "total_billable_weight_g": total}).data
 
 
 class CartonizationView(ActorMixin, APIView):
@@ -147,10 +118,13 @@ class CartonizationView(ActorMixin, APIView):
         serializer = CartonizationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        divisor = _divisor(data.get("carrier"), data.get("service"))
-        boxes = _boxes(data.get("boxes"))
-        items = [ItemSpec(**item) for item in data["items"]]
-        return Response(_answer(cartonize(items, boxes, dim_divisor=divisor), divisor))
+        plan, divisor = selectors.cartonization_plan(
+            [ItemSpec(**item) for item in data["items"]],
+            box_codes=data.get("boxes"),
+            carrier_code=data.get("carrier"),
+            service_code=data.get("service"),
+        )
+        return Response(_answer(plan, divisor))
 
 
 class OrderCartonizationView(ActorMixin, APIView):
@@ -168,8 +142,9 @@ class OrderCartonizationView(ActorMixin, APIView):
     )
     def get(self, request, pk):
         order = get_object_or_404(Order.objects.visible_to(self.actor), pk=pk)
-        divisor = _divisor(request.query_params.get("carrier"), request.query_params.get("service"))
-        items = packing_selectors.order_unit_specs(order=order)
-        if sum(i.quantity for i in items) > MAX_UNITS:
-            raise exceptions.ValidationError({"items": [f"the order has more than {MAX_UNITS} units"]})
-        return Response(_answer(cartonize(items, _boxes(None), dim_divisor=divisor), divisor))
+        plan, divisor = selectors.order_cartonization_plan(
+            order=order,
+            carrier_code=request.query_params.get("carrier"),
+            service_code=request.query_params.get("service"),
+        )
+        return Response(_answer(plan, divisor))

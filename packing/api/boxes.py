@@ -6,6 +6,7 @@ from django.db import IntegrityError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, serializers
+from rest_framework.validators import UniqueValidator
 
 from fulfillment.api.base import ActorMixin, IsStaff
 from fulfillment.api.pagination import CreatedCursorPagination
@@ -17,7 +18,11 @@ MAX_BOX_WEIGHT_G = 1_000_000
 
 
 class BoxSerializer(serializers.ModelSerializer):
-    code = serializers.RegexField(r"^[A-Za-z0-9._\-]{1,30}$", help_text="What the packer scans; unique")
+    code = serializers.RegexField(
+        r"^[A-Za-z0-9._\-]{1,30}$",
+        validators=[UniqueValidator(queryset=Box.objects.all(), message="a box with this code exists")],
+        help_text="What the packer scans; unique",
+    )
     kind = serializers.ChoiceField(
         choices=BoxKind.choices, default=BoxKind.BOX, help_text="poly mailers take only poly_mailer_ok goods"
     )
@@ -48,14 +53,6 @@ class BoxSerializer(serializers.ModelSerializer):
             "active",
         ]
         read_only_fields = ["id"]
-
-    def validate_code(self, value):
-        others = Box.objects.filter(code=value)
-        if self.instance is not None:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
-            raise serializers.ValidationError("a box with this code exists", code="duplicate")
-        return value
 
 
 def _require_manager(view) -> None:

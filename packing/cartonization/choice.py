@@ -65,7 +65,7 @@ def cartonize(
         (units if options else alone).extend(Unit(index, *shape) for _ in range(item.quantity))
     search = _Search(boxes, allowed, dim_divisor)
     packages = search.plan(units) if units else []
-    planned = [_planned(package.box, package.load.placements, items, dim_divisor) for package in packages]
+    planned = [_planned(package, items, dim_divisor) for package in packages]
     planned.sort(key=lambda p: min(pl.item for pl in p.placements))
     planned.extend(_as_is(unit, items, dim_divisor) for unit in alone)
     return planned
@@ -212,23 +212,22 @@ class _Search:
 # -- results -------------------------------------------------------------------------------
 
 
-def _planned(box: BoxSpec, placements: list[Placement], items: list[ItemSpec], divisor: int) -> PlannedPackage:
+def _planned(package: _Package, items: list[ItemSpec], divisor: int) -> PlannedPackage:
+    box, load = package.box, package.load
     counts: dict[int, int] = {}
-    for p in placements:
+    for p in load.placements:
         counts[p.item] = counts.get(p.item, 0) + 1
-    contents = sum(items[i].weight_g * n for i, n in counts.items())
-    volume = sum(items[i].volume_mm3 * n for i, n in counts.items())
     return PlannedPackage(
         box=box,
         items=[(items[i].sku, counts[i]) for i in sorted(counts)],
-        weight_g=contents + box.tare_weight_g,
+        weight_g=load.weight_g + box.tare_weight_g,
         length_mm=box.length_mm,
         width_mm=box.width_mm,
         height_mm=box.height_mm,
-        placements=sorted(placements, key=lambda p: (p.z_mm, p.y_mm, p.x_mm)),
+        placements=sorted(load.placements, key=lambda p: (p.z_mm, p.y_mm, p.x_mm)),
         dim_weight_g=dim_weight_g(box.length_mm, box.width_mm, box.height_mm, divisor),
-        billable_weight_g=billable_weight_g(box, contents, divisor),
-        fill_ratio=round(volume / box.volume_mm3, 4),
+        billable_weight_g=package.billable,
+        fill_ratio=round(load.volume_mm3 / box.volume_mm3, 4),
     )
 
 

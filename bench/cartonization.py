@@ -25,16 +25,12 @@ Pure Python, no database. ``make bench`` installs py3dbp first (the ``bench`` ex
 - Goals (the issue's): 0 invalid placements; mean fill (item volume / carton volume, per package
   in a carton) at least 65%; billable weight at most 0.75 of py3dbp's; p95 under 50 ms for 12
   units. Exit status 0 either way: this is a benchmark, not a test.
-
-Until ``packing.cartonization`` has the 3D engine (``Placement``, ``cartonize(..., dim_divisor=)``)
-only py3dbp and the bound are measured, and ours is reported as pending.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import inspect
 import itertools
 import math
 import os
@@ -53,6 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from common import timed  # noqa: E402
+
+from packing.cartonization import BoxSpec, ItemSpec, cartonize  # noqa: E402
 
 DIM_DIVISOR = 5000  # mm3 per gram (5,000 cm3/kg): dim weight g = ceil(L x W x H mm3 / 5,000)
 BOUND_MAX_CARTONS = 4
@@ -194,44 +192,19 @@ def units_of(order: list[Line]) -> int:
 # -- ours: the engine, imported when it is there -------------------------------------------------
 
 
-def engine_missing() -> str | None:
-    """Why ``packing.cartonization`` cannot be benchmarked yet, or None when it can."""
-    try:
-        from packing import cartonization
-    except ImportError as error:
-        return f"packing.cartonization does not import ({error})"
-    if not hasattr(cartonization, "Placement"):
-        return "packing.cartonization has no Placement yet: the 3D engine has not landed"
-    if "dim_divisor" not in inspect.signature(cartonization.cartonize).parameters:
-        return "packing.cartonization.cartonize takes no dim_divisor yet"
-    return None
-
-
 def ours(order: list[Line], boxes: tuple[Carton, ...]) -> list[Packed]:
-    """Our engine on one order, its packages as plain tuples. Imported here rather than at the top,
-    so that the benchmark runs (py3dbp and the bound) before the engine exists. A package without a
-    carton and without placements (the unit ships alone) gets its unit at the origin as it is."""
-    from packing.cartonization import BoxSpec, ItemSpec, cartonize
-
+    """Our engine on one order, its packages as plain tuples (a unit shipping alone has its one
+    placement at the origin, in its own size)."""
     items = [ItemSpec(line.sku, line.quantity, *line.dims, line.weight_g) for line in order]
     specs = [
         BoxSpec(c.code, c.length_mm, c.width_mm, c.height_mm, c.max_weight_g, tare_weight_g=c.tare_g, cost=c.cost)
         for c in boxes
     ]
-    line_of = {}
-    for index, line in enumerate(order):
-        line_of.setdefault(line.sku, index)
     packages = []
     for package in cartonize(items, specs, dim_divisor=DIM_DIVISOR):
         placements = tuple(
             (p.item, p.x_mm, p.y_mm, p.z_mm, p.length_mm, p.width_mm, p.height_mm) for p in package.placements
         )
-        if package.box is None and not placements:
-            placements = tuple(
-                (line_of[sku], 0, 0, 0, *order[line_of[sku]].dims)
-                for sku, quantity in package.items
-                for _ in range(quantity)
-            )
         code = package.box.code if package.box is not None else None
         packages.append(Packed(code, tuple(package.items), placements, package.billable_weight_g))
     return packages
@@ -541,7 +514,7 @@ def kg(grams: int) -> str:
     return f"{grams / 1000:,.1f}"
 
 
-def report(orders: list[list[Line]], tallies: dict[str, Tally], bounds: list[Bound | None], missing: str | None):
+def report(orders: list[list[Line]], tallies: dict[str, Tally], bounds: list[Bound | None]):
     found_bounds = [b for b in bounds if b is not None]
     bound_total = sum(b.billable_g for b in found_bounds)
     bound_volume = sum(sum(c.volume for c in b.cartons) for b in found_bounds)
@@ -616,9 +589,6 @@ def report(orders: list[list[Line]], tallies: dict[str, Tally], bounds: list[Bou
     best = bound_total / baseline.billable
     print(f"\n  The least any packer could bill, the volume-only bound, is {best:.3f} of py3dbp's billable weight.")
     print("\nGoals (ours; against py3dbp with bigger_first=True, the better of its two orders)")
-    if missing is not None:
-        print(f"  figures: pending the engine ({missing})")
-        return
     mine = tallies["ours"]
     goal_line(
         "0 invalid placements",
@@ -696,16 +666,13 @@ def main() -> int:
         f"  billable weight per package: max(contents + tare, ceil(L x W x H mm3 / {DIM_DIVISOR})) g, "
         'the carton\'s inner dimensions; py3dbp 1.1.2 with bigger_first=True ("py3dbp") and False (its default)'
     )
-    missing = engine_missing()
-    packers: dict[str, Callable] = {}
-    if missing is None:
-        packers["ours"] = ours
-    else:
-        print(f"  ours: not measured, {missing}")
-    packers["py3dbp"] = py3dbp_pack
-    packers["py3dbp default"] = functools.partial(py3dbp_pack, bigger_first=False)
+    packers: dict[str, Callable] = {
+        "ours": ours,
+        "py3dbp": py3dbp_pack,
+        "py3dbp default": functools.partial(py3dbp_pack, bigger_first=False),
+    }
     tallies, bounds = run(orders, packers)
-    report(orders, tallies, bounds, missing)
+    report(orders, tallies, bounds)
     print(f"\n({time.perf_counter() - started:.0f} s)")
     return 0
 

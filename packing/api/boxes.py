@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, generics, serializers
+from rest_framework import exceptions, generics, permissions, serializers
 from rest_framework.validators import UniqueValidator
 
 from fulfillment.api.base import ActorMixin, IsStaff
@@ -55,9 +55,15 @@ class BoxSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
-def _require_manager(view) -> None:
-    if not view.actor.is_manager:
-        raise exceptions.PermissionDenied("Only managers change the box catalog.")
+class ManagersChange(IsStaff):
+    """Every staff member reads the catalog; only managers add or change boxes (before any input is read)."""
+
+    message = "Only managers change the box catalog."
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        return request.method in permissions.SAFE_METHODS or view.actor.is_manager
 
 
 class BoxPagination(CreatedCursorPagination):
@@ -71,7 +77,7 @@ class BoxPagination(CreatedCursorPagination):
 class BoxListView(ActorMixin, generics.ListCreateAPIView):
     """The box catalog (operator-owned, the same for every tenant); managers add boxes."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [ManagersChange]
     serializer_class = BoxSerializer
     pagination_class = BoxPagination
 
@@ -83,7 +89,6 @@ class BoxListView(ActorMixin, generics.ListCreateAPIView):
         return boxes
 
     def perform_create(self, serializer):
-        _require_manager(self)
         try:
             serializer.save()
         except IntegrityError:
@@ -99,13 +104,9 @@ class BoxListView(ActorMixin, generics.ListCreateAPIView):
 class BoxDetailView(ActorMixin, generics.RetrieveUpdateAPIView):
     """One box by its code. A box in use keeps its packages; deactivate it to stop choosing it."""
 
-    permission_classes = [IsStaff]
+    permission_classes = [ManagersChange]
     serializer_class = BoxSerializer
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_object(self):
         return get_object_or_404(Box.objects.all(), code=self.kwargs["code"])
-
-    def perform_update(self, serializer):
-        _require_manager(self)
-        serializer.save()

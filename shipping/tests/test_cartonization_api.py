@@ -170,7 +170,7 @@ def test_an_orders_cartonization_follows_its_units_and_rules(world, api_as):
     for body in (before.json(), after.json()):
         (package,) = body["packages"]
         assert package["items"] == [{"sku": "MUG", "quantity": 2}]
-        # Fragile: the two mugs stand side by side, never one on the other.
+        # The two (fragile) mugs stand side by side on the box's floor.
         assert {pl["z_mm"] for pl in package["placements"]} == {0}
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -77,3 +79,39 @@ def env_url(name: str, *, schemes: set[str]) -> str:
     if raw and raw.split("://", 1)[0] not in schemes:
         raise ImproperlyConfigured(f"{name} must use one of {sorted(schemes)}, not {raw!r}")
     return raw
+
+
+class WeightTolerance(NamedTuple):
+    """How far a weighed parcel may be from its expected weight: the larger of ``percent`` of the
+    expected weight and ``grams`` (either may be 0)."""
+
+    percent: Decimal
+    grams: int
+
+    def allowed_g(self, expected_g: int) -> int:
+        """The largest difference allowed, in grams, for a parcel expected to weigh ``expected_g``."""
+        by_share = int((Decimal(expected_g) * self.percent / 100).to_integral_value(rounding=ROUND_HALF_UP))
+        return max(by_share, self.grams)
+
+    def __str__(self) -> str:
+        return f"{self.percent.normalize():f}%,{self.grams}g"
+
+
+_TOLERANCE_PART = re.compile(r"^(?:(\d+(?:\.\d+)?)\s*%|(\d+)\s*g)$")
+
+
+def env_weight_tolerance(name: str, default: str) -> WeightTolerance:
+    """A weight tolerance such as ``10%,50g`` (the larger of the two), ``10%`` or ``50g``."""
+    raw = os.environ.get(name, default).strip().lower()
+    percent, grams = None, None
+    for part in (p.strip() for p in raw.split(",")):
+        match = _TOLERANCE_PART.match(part)
+        if not match or (match.group(1) is not None and percent is not None) or (match.group(2) and grams is not None):
+            raise ImproperlyConfigured(f"{name} must look like 10%,50g (a percentage, grams or both), not {raw!r}")
+        if match.group(1) is not None:
+            percent = Decimal(match.group(1))
+        else:
+            grams = int(match.group(2))
+    if percent is not None and percent > 100:
+        raise ImproperlyConfigured(f"{name}: a percentage of at most 100, not {percent}")
+    return WeightTolerance(percent=percent or Decimal(0), grams=grams or 0)

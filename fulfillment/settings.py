@@ -17,6 +17,7 @@ from fulfillment.env import (
     env_rate,
     env_str,
     env_url,
+    env_weight_tolerance,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -143,6 +144,9 @@ SANDBOX_CARRIER_STEP_SECONDS = env_int("SANDBOX_CARRIER_STEP_SECONDS", 60, minim
 TRACKING_POLL_SECONDS = env_int("TRACKING_POLL_SECONDS", 60, minimum=1)
 ALLOCATION_SWEEP_SECONDS = env_int("ALLOCATION_SWEEP_SECONDS", 60, minimum=1)
 ORDER_PAYMENT_VERIFIER = env_str("ORDER_PAYMENT_VERIFIER") or "orders.payments.StatusPaymentVerifier"  # dotted path
+# A parcel weighed at a pack station may differ from its expected weight (units plus box tare) by
+# the larger of a share and a number of grams; further off, closing the session needs a reason.
+PACK_WEIGHT_TOLERANCE = env_weight_tolerance("PACK_WEIGHT_TOLERANCE", "10%,50g")
 NIGHTLY_HOUR_UTC = env_int("NIGHTLY_HOUR_UTC", 7, minimum=0)
 if NIGHTLY_HOUR_UTC > 23:
     raise ImproperlyConfigured("NIGHTLY_HOUR_UTC must be between 0 and 23")

@@ -1,7 +1,8 @@
-"""Boxes (operator catalog), shipments and their packages.
+"""Boxes (operator catalog), shipments and their packages, and the pack station's sessions.
 
 A shipment is created when an order is packed; shipping (a higher stage) later writes the
-carrier, tracking and label fields through ``packing.services``.
+carrier, tracking and label fields through ``packing.services``. A pack session is one packer
+scanning a picked order's units into boxes at a station; closing it packs the order.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from fulfillment.tenancy.scoping import TenantScoped, scoped_queryset
 
@@ -152,3 +155,103 @@ class Package(TenantScoped):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "shipment", "number"], name="package_number_unique"),
         ]
+
+
+class PackSessionStatus(models.TextChoices):
+    OPEN = "open"
+    CLOSED = "closed"  # the order was packed: ``shipment`` is set
+    ABANDONED = "abandoned"  # given up; the order stays picked and a new session may start
+
+
+class PackSession(TenantScoped):
+    """One packer packing one picked order at a station, unit by scanned unit."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="pack_sessions")
+    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, related_name="+")
+    station = models.CharField(max_length=40, blank=True, help_text='Where it is packed, e.g. "BENCH-1"')
+    packer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pack_sessions")
+    status = models.CharField(max_length=20, choices=PackSessionStatus.choices, default=PackSessionStatus.OPEN)
+    opened_at = models.DateTimeField(default=timezone.now, db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    shipment = models.ForeignKey(Shipment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = scoped_queryset("warehouse").as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            # What stops a second packer: an order has at most one open session.
+            models.UniqueConstraint(
+                fields=["tenant", "order"], condition=Q(status="open"), name="pack_session_one_open_per_order"
+            ),
+        ]
+        indexes = [models.Index(fields=["warehouse", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} at {self.station or '?'}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == PackSessionStatus.OPEN
+
+
+class PackSessionPackage(TenantScoped):
+    """A parcel being filled in a session: the box scanned for it, and at closing its weight."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(PackSession, on_delete=models.CASCADE, related_name="packages")
+    number = models.PositiveSmallIntegerField(help_text="1-based position in the session")
+    box = models.ForeignKey(Box, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    weight_g = models.PositiveIntegerField(null=True, blank=True, help_text="Weighed at closing")
+    override_reason = models.CharField(max_length=300, blank=True, help_text="Why a weight off the expected one ships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = scoped_queryset("session__warehouse").as_manager()
+
+    class Meta:
+        ordering = ["session", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "session", "number"], name="pack_session_package_number_unique")
+        ]
+
+
+class PackScanResult(models.TextChoices):
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+
+
+class PackScan(TenantScoped):
+    """Every scan at a pack station, accepted or refused: a resent scan (same ``scan_id``) is answered
+    from it, and the mis-scan rate is computed from the refused ones."""
+
+    id = models.BigAutoField(primary_key=True)
+    session = models.ForeignKey(PackSession, on_delete=models.CASCADE, related_name="scans")
+    package = models.ForeignKey(
+        PackSessionPackage, null=True, blank=True, on_delete=models.CASCADE, related_name="scans"
+    )
+    scan_id = models.CharField(max_length=64, help_text="Made by the device for each scan; a repeat is ignored.")
+    barcode = models.CharField(max_length=128)
+    sku = models.CharField(max_length=64, null=True, blank=True, help_text="The unit's SKU; null for a box scan")
+    quantity = models.PositiveIntegerField(
+        default=0, help_text="Units this scan counted (a case barcode counts its pack)"
+    )
+    result = models.CharField(max_length=10, choices=PackScanResult.choices)
+    code = models.CharField(max_length=40, blank=True, help_text="Why it was refused")
+    message = models.CharField(max_length=300, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="pack_scans"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = scoped_queryset("session__warehouse").as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "session", "scan_id"], name="pack_scan_id_unique"),
+        ]
+
+    @property
+    def accepted(self) -> bool:
+        return self.result == PackScanResult.ACCEPTED

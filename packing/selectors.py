@@ -1,10 +1,18 @@
-"""Reads for packing: what an order has picked, the box catalog as cartonization specs."""
+"""Reads for packing: what an order has picked, the box catalog as cartonization specs, and what a
+pack station shows of a pack session (pack_session_state)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Sum
+
+from fulfillment.env import WeightTolerance
+from inventory.models import ProductBarcode
 from orders.models import Order, OrderLine
 from packing.cartonization import DEFAULT_DIM_DIVISOR, BoxSpec, ItemSpec, PlannedPackage, cartonize
-from packing.models import Box
+from packing.models import Box, PackScan, PackScanResult, PackSession, PackSessionPackage
 
 
 def picked_quantities(*, order: Order) -> dict[str, int]:
@@ -86,3 +94,154 @@ def boxes_by_code(codes: list[str] | None) -> tuple[list[Box], list[str]]:
         return active_boxes(), []
     found = {b.code: b for b in Box.objects.filter(code__in=codes, is_active=True)}
     return [found[c] for c in dict.fromkeys(codes) if c in found], [c for c in codes if c not in found]
+
+
+# -- pack sessions ---------------------------------------------------------------------------
+
+
+def weight_tolerance() -> WeightTolerance:
+    """PACK_WEIGHT_TOLERANCE (fulfillment.env): how far a weighed parcel may be from its expected weight."""
+    return settings.PACK_WEIGHT_TOLERANCE
+
+
+@dataclass(frozen=True)
+class ExpectedUnit:
+    """A SKU of the order as the packer sees it: what to pack and how many are scanned so far."""
+
+    sku: str
+    name: str
+    quantity: int  # picked units to pack
+    scanned: int
+    weight_g: int
+    image_url: str
+    barcodes: tuple[str, ...]
+
+    @property
+    def remaining(self) -> int:
+        return self.quantity - self.scanned
+
+
+@dataclass(frozen=True)
+class SessionPackage:
+    """A parcel of the session: its box, the units scanned into it and what it should weigh."""
+
+    number: int
+    box: Box | None
+    items: tuple[tuple[str, int], ...]  # (sku, units) in the order first scanned
+    expected_weight_g: int  # the units' weights and the box's tare
+    weight_g: int | None  # weighed, once closed
+    override_reason: str
+
+    @property
+    def units(self) -> int:
+        return sum(quantity for _sku, quantity in self.items)
+
+    def items_json(self) -> list[dict]:
+        return [{"sku": sku, "quantity": quantity} for sku, quantity in self.items]
+
+
+@dataclass(frozen=True)
+class PackSessionState:
+    """Everything a pack station shows: the expected units, the recommended packages (with the unit
+    of each placement: ``recommended_skus[placement.item]``), the packages so far."""
+
+    session: PackSession
+    expected: tuple[ExpectedUnit, ...]
+    packages: tuple[SessionPackage, ...]
+    recommended: tuple[PlannedPackage, ...]
+    recommended_skus: tuple[str, ...]
+    tolerance: WeightTolerance
+
+    @property
+    def current_package(self) -> SessionPackage | None:
+        """The package the next unit goes into (the last one), None before the first scan."""
+        return self.packages[-1] if self.packages else None
+
+    @property
+    def missing(self) -> tuple[ExpectedUnit, ...]:
+        return tuple(unit for unit in self.expected if unit.remaining > 0)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def scanned_units(*, session: PackSession) -> dict[str, int]:
+    """Accepted units per SKU scanned in the session."""
+    rows = (
+        PackScan.objects.filter(session=session, result=PackScanResult.ACCEPTED, sku__isnull=False)
+        .values("sku")
+        .annotate(units=Sum("quantity"))
+    )
+    return {row["sku"]: row["units"] for row in rows}
+
+
+def session_packages(*, session: PackSession, unit_weights: dict[str, int] | None = None) -> list[SessionPackage]:
+    """The session's packages in number order with their scanned contents and expected weights."""
+    if unit_weights is None:
+        unit_weights = dict(OrderLine.objects.filter(order_id=session.order_id).values_list("sku", "product__weight_g"))
+    contents: dict[int, dict[str, int]] = {}
+    scans = PackScan.objects.filter(session=session, result=PackScanResult.ACCEPTED, sku__isnull=False).order_by(
+        "created_at", "id"
+    )
+    for package_id, sku, quantity in scans.values_list("package_id", "sku", "quantity"):
+        items = contents.setdefault(package_id, {})
+        items[sku] = items.get(sku, 0) + quantity
+    packages = []
+    for package in PackSessionPackage.objects.filter(session=session).select_related("box").order_by("number"):
+        items = contents.get(package.pk, {})
+        tare = package.box.tare_weight_g if package.box else 0
+        packages.append(
+            SessionPackage(
+                number=package.number,
+                box=package.box,
+                items=tuple(items.items()),
+                expected_weight_g=sum(unit_weights.get(sku, 0) * n for sku, n in items.items()) + tare,
+                weight_g=package.weight_g,
+                override_reason=package.override_reason,
+            )
+        )
+    return packages
+
+
+def pack_session_state(*, session: PackSession) -> PackSessionState:
+    """What the pack station shows for ``session`` (re-read: the caller's copy may be stale)."""
+    session = PackSession.objects.select_related("order", "warehouse", "packer", "shipment").get(pk=session.pk)
+    order = session.order
+    lines = list(OrderLine.objects.filter(order=order).select_related("product").order_by("pk"))
+    scanned = scanned_units(session=session)
+    barcodes: dict = {}
+    for product_id, code in (
+        ProductBarcode.objects.filter(product_id__in={line.product_id for line in lines})
+        .order_by("pk")
+        .values_list("product_id", "code")
+    ):
+        barcodes.setdefault(product_id, []).append(code)
+    picked: dict[str, int] = {}
+    products = {}
+    for line in lines:
+        picked[line.sku] = picked.get(line.sku, 0) + line.picked_quantity
+        products.setdefault(line.sku, line.product)
+    expected = tuple(
+        ExpectedUnit(
+            sku=sku,
+            name=products[sku].name,
+            quantity=quantity,
+            scanned=scanned.get(sku, 0),
+            weight_g=products[sku].weight_g,
+            image_url=products[sku].image_url,
+            barcodes=tuple(barcodes.get(products[sku].pk, ())),
+        )
+        for sku, quantity in picked.items()
+        if quantity > 0
+    )
+    specs = order_item_specs(order=order)
+    plan = cartonize(specs, [box_spec(b) for b in active_boxes()]) if specs else []
+    return PackSessionState(
+        session=session,
+        expected=expected,
+        packages=tuple(session_packages(session=session, unit_weights={u.sku: u.weight_g for u in expected})),
+        recommended=tuple(plan),
+        recommended_skus=tuple(spec.sku for spec in specs),
+        tolerance=weight_tolerance(),
+    )

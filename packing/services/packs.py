@@ -20,7 +20,15 @@ from orders import locks as order_locks
 from orders import services as orders_services
 from orders.models import Order, OrderLine, Status
 from packing import selectors
-from packing.models import SHIPMENT_ALLOWED, Box, Package, Shipment, ShipmentStatus
+from packing.models import (
+    SHIPMENT_ALLOWED,
+    Box,
+    Package,
+    PackSession,
+    PackSessionStatus,
+    Shipment,
+    ShipmentStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +36,16 @@ PURCHASE_LABEL_TASK = "shipping.tasks.purchase_label"
 
 
 class PackingError(Refusal):
-    """A refused packing action. ``code == "invalid_state"`` is a conflict (409); else bad input (422)."""
+    """A refused packing action. ``invalid_state`` and ``being_packed`` (an open pack session of
+    someone else holds the order) are conflicts (409); else bad input (422)."""
 
-    def __init__(self, message: str, *, errors: list[dict] | None = None, code: str = "invalid"):
-        super().__init__(message, errors=errors, code=code, status=409 if code == "invalid_state" else 422)
+    CONFLICTS = frozenset({"invalid_state", "being_packed"})
+
+    def __init__(
+        self, message: str, *, errors: list[dict] | None = None, code: str = "invalid", extra: dict | None = None
+    ):
+        status = 409 if code in self.CONFLICTS else 422
+        super().__init__(message, errors=errors, code=code, status=status, extra=extra)
 
 
 @dataclass(frozen=True)
@@ -138,13 +152,26 @@ def _planned_packages(*, order: Order) -> list[Package]:
     ]
 
 
+def _open_session(order: Order, *, pack_session) -> PackSession | None:
+    """The order's open pack session, other than ``pack_session`` (the one closing with this pack)."""
+    held = PackSession.objects.filter(order=order, status=PackSessionStatus.OPEN).select_related("packer")
+    if pack_session is not None:
+        held = held.exclude(pk=pack_session.pk)
+    return held.first()
+
+
 @transaction.atomic
-def order_pack(*, order_id, actor: str = "", packages: list | None = None, actor_obj=None) -> Shipment:
+def order_pack(
+    *, order_id, actor: str = "", packages: list | None = None, actor_obj=None, pack_session=None
+) -> Shipment:
     """Pack a picked order: a shipment with its packages; label purchase starts in Celery on commit.
 
     ``packages`` (PackageInput or dicts) is the operator's packing and must hold exactly the picked
     units; None or empty uses cartonization. ``actor_obj`` (an Actor), when given, must see the order.
-    Raises Order.DoesNotExist, or PackingError (code "invalid_state" when the order is not picked).
+    ``pack_session``: the open session that is closing with this pack (packing.services.sessions).
+    An open pack session of someone else refuses the pack (``being_packed``); the actor's own open
+    session is closed with this shipment. Raises Order.DoesNotExist, or PackingError (code
+    "invalid_state" when the order is not picked).
     """
     if actor_obj is not None and not Order.objects.visible_to(actor_obj).filter(pk=order_id).exists():
         raise Order.DoesNotExist
@@ -157,6 +184,18 @@ def order_pack(*, order_id, actor: str = "", packages: list | None = None, actor
     picked = selectors.picked_quantities(order=order)
     if not picked:
         raise PackingError("Nothing was picked for this order.", code="invalid_state")
+    open_session = _open_session(order, pack_session=pack_session)
+    if open_session is not None and (actor_obj is None or open_session.packer_id != actor_obj.user_id):
+        holder = open_session.packer.get_username()
+        message = f"Order {order.number} is being packed by {holder}" + (
+            f" at {open_session.station}." if open_session.station else "."
+        )
+        raise PackingError(
+            message,
+            code="being_packed",
+            errors=[{"field": None, "code": "being_packed", "message": message}],
+            extra={"held_by": holder, "station": open_session.station, "session": str(open_session.pk)},
+        )
     if packages:
         rows = _validated_packages(order=order, picked=picked, packages=[_as_package_input(p) for p in packages])
     else:
@@ -171,6 +210,11 @@ def order_pack(*, order_id, actor: str = "", packages: list | None = None, actor
     orders_services.order_mark_packed(
         order_id=order.pk, actor=actor, message=f"Packed in {len(rows)} package(s): {boxes}"
     )
+    if open_session is not None:
+        # The packer packed their own session's order directly: the session ends with this shipment.
+        PackSession.objects.filter(pk=open_session.pk, status=PackSessionStatus.OPEN).update(
+            status=PackSessionStatus.CLOSED, closed_at=timezone.now(), shipment=shipment
+        )
     enqueue(PURCHASE_LABEL_TASK, shipment_id=str(shipment.pk))
     return shipment
 

@@ -6,13 +6,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
 from fulfillment.env import WeightTolerance
 from inventory.models import ProductBarcode
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, Status
 from packing.cartonization import DEFAULT_DIM_DIVISOR, BoxSpec, ItemSpec, PlannedPackage, cartonize
-from packing.models import Box, PackScan, PackScanResult, PackSession, PackSessionPackage
+from packing.models import (
+    Box,
+    PackScan,
+    PackScanResult,
+    PackSession,
+    PackSessionPackage,
+    PackSessionStatus,
+    Shipment,
+)
+from picking.models import PickTask
 
 
 def picked_quantities(*, order: Order) -> dict[str, int]:
@@ -245,3 +255,141 @@ def pack_session_state(*, session: PackSession) -> PackSessionState:
         recommended_skus=tuple(spec.sku for spec in specs),
         tolerance=weight_tolerance(),
     )
+
+
+# -- the pack station's start page and the manager's packing page ------------------------------
+
+
+@dataclass(frozen=True)
+class QueuedOrder:
+    """A picked order waiting at packing."""
+
+    order: Order
+    units: int
+    totes: tuple[str, ...]
+    held_by: str  # the packer of its open session, "" when nobody is packing it
+    late: bool
+
+
+def open_pack_sessions(*, actor, packer) -> list[PackSession]:
+    """``packer``'s open sessions, newest first (to resume after a reload or on another device)."""
+    return list(
+        PackSession.objects.visible_to(actor)
+        .filter(packer=packer, status=PackSessionStatus.OPEN)
+        .select_related("order__tenant")
+        .order_by("-opened_at")[:20]
+    )
+
+
+def pack_queue(*, actor, warehouse=None, limit: int | None = 50, now=None) -> list[QueuedOrder]:
+    """Picked orders waiting to be packed, oldest ship-by first (then priority, then age): what a
+    packer takes next. Four queries whatever the length."""
+    now = now or timezone.now()
+    orders = Order.objects.visible_to(actor).filter(status=Status.PICKED)
+    if warehouse is not None:
+        orders = orders.filter(warehouse=warehouse)
+    orders = list(
+        orders.select_related("tenant", "warehouse").order_by("ship_by", "-priority", "created_at")[: limit or None]
+    )
+    ids = [o.pk for o in orders]
+    units = dict(
+        OrderLine.objects.filter(order_id__in=ids)
+        .values("order_id")
+        .annotate(n=Sum("picked_quantity"))
+        .values_list("order_id", "n")
+    )
+    totes: dict = {}
+    for order_id, tote in (
+        PickTask.objects.filter(order_id__in=ids, picked_quantity__gt=0)
+        .exclude(tote="")
+        .values_list("order_id", "tote")
+        .distinct()
+        .order_by("order_id", "tote")
+    ):
+        totes.setdefault(order_id, []).append(tote)
+    held = dict(
+        PackSession.objects.filter(order_id__in=ids, status=PackSessionStatus.OPEN).values_list(
+            "order_id", "packer__username"
+        )
+    )
+    return [
+        QueuedOrder(
+            order=o,
+            units=units.get(o.pk) or 0,
+            totes=tuple(totes.get(o.pk, ())),
+            held_by=held.get(o.pk, ""),
+            late=o.ship_by < now,
+        )
+        for o in orders
+    ]
+
+
+@dataclass(frozen=True)
+class PackerDay:
+    """One packer's packing over a period: orders and packages packed, units scanned, refused scans."""
+
+    packer: str
+    orders: int
+    packages: int
+    units: int
+    scans: int
+    refused: int
+    overrides: int
+
+    @property
+    def mis_scan_rate(self) -> float:
+        """Refused scans per scan (0 without scans)."""
+        return self.refused / self.scans if self.scans else 0.0
+
+    @property
+    def mis_scan_percent(self) -> float:
+        return round(100 * self.mis_scan_rate, 1)
+
+
+def packer_stats(*, actor, start, end, warehouse=None) -> list[PackerDay]:
+    """Per packer, the sessions closed and the scans made in [start, end), busiest first; orders packed
+    without a session (the pack API) make a row of their own named "(API)". Set-based: four queries."""
+    sessions = PackSession.objects.visible_to(actor).filter(
+        status=PackSessionStatus.CLOSED, closed_at__gte=start, closed_at__lt=end
+    )
+    scans = PackScan.objects.visible_to(actor).filter(created_at__gte=start, created_at__lt=end)
+    shipments = Shipment.objects.visible_to(actor).filter(created_at__gte=start, created_at__lt=end)
+    if warehouse is not None:
+        sessions = sessions.filter(warehouse=warehouse)
+        scans = scans.filter(session__warehouse=warehouse)
+        shipments = shipments.filter(warehouse=warehouse)
+    rows: dict[str, dict] = {}
+
+    def row(name: str) -> dict:
+        return rows.setdefault(name, {"orders": 0, "packages": 0, "units": 0, "scans": 0, "refused": 0, "overrides": 0})
+
+    for name, orders, packages, overrides in (
+        sessions.values("packer__username")
+        .annotate(
+            n_orders=Count("id", distinct=True),
+            n_packages=Count("packages", filter=Q(packages__weight_g__isnull=False), distinct=True),
+            n_overrides=Count("packages", filter=~Q(packages__override_reason=""), distinct=True),
+        )
+        .values_list("packer__username", "n_orders", "n_packages", "n_overrides")
+    ):
+        r = row(name)
+        r["orders"], r["packages"], r["overrides"] = orders, packages, overrides
+    for name, total, refused, units in (
+        scans.values("session__packer__username")
+        .annotate(
+            n_scans=Count("id"),
+            n_refused=Count("id", filter=Q(result=PackScanResult.REFUSED)),
+            n_units=Sum("quantity", filter=Q(result=PackScanResult.ACCEPTED)),
+        )
+        .values_list("session__packer__username", "n_scans", "n_refused", "n_units")
+    ):
+        r = row(name)
+        r["scans"], r["refused"] = total, refused
+        r["units"] = units or 0
+    direct = shipments.exclude(pk__in=PackSession.objects.filter(shipment__isnull=False).values("shipment_id"))
+    direct_counts = direct.aggregate(n_orders=Count("id", distinct=True), n_packages=Count("packages", distinct=True))
+    if direct_counts["n_orders"]:
+        r = row("(API)")
+        r["orders"], r["packages"] = direct_counts["n_orders"], direct_counts["n_packages"]
+    out = [PackerDay(packer=name, **values) for name, values in rows.items()]
+    return sorted(out, key=lambda d: (-d.orders, -d.units, d.packer))

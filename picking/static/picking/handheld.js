@@ -71,6 +71,8 @@
     if (field && typing) field.value = typing;
     focusScan();
     feedback();
+    // Pages with more to do after a swap (the pack station focuses its weight fields) listen for this.
+    document.dispatchEvent(new CustomEvent("hh:swapped"));
   }
 
   // Scans typed while an answer is awaited wait here and go one after the other, in order: a

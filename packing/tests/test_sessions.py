@@ -23,7 +23,7 @@ from orders.tests.factories import order
 from packing import selectors, services
 from packing.models import PackScan, PackSession, PackSessionPackage, PackSessionStatus, Shipment
 from packing.tests.factories import picked_order
-from tests.threads import run_together
+from tests.threads import race, run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -711,6 +711,35 @@ def test_two_packers_opening_one_order_at_once_one_wins():
     assert session.status == PackSessionStatus.OPEN
     assert errors[0].extra["held_by"] == session.packer.get_username()
     assert OrderEvent.objects.filter(order=picked, type="pack_session_opened").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_devices_scanning_the_last_unit_at_once_count_it_once():
+    w = _world()
+    picked = picked_order(w.tenant, external_id="RACE-2", lines=[("TEE", 1)])
+    session = _open(w, picked)
+
+    errors = run_together([lambda: _scan(session, TEE_UPC, w.ann), lambda: _scan(session, TEE_UPC, w.ann)])
+
+    assert [(e.status, e.code) for e in errors] == [(422, "too_many")]
+    assert selectors.scanned_units(session=session) == {"TEE": 1}
+    assert sorted(PackScan.objects.filter(session=session).values_list("result", flat=True)) == [
+        "accepted",
+        "refused",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_scan_sent_twice_at_once_is_recorded_once():
+    w = _world()
+    picked = picked_order(w.tenant, external_id="RACE-3", lines=[("TEE", 2)])
+    session = _open(w, picked)
+
+    outcomes = race([lambda: _scan(session, TEE_UPC, w.ann, scan_id="same")] * 2)
+
+    assert sorted(o.replayed for o in outcomes) == [False, True]
+    assert len({o.scan.pk for o in outcomes}) == 1
+    assert selectors.scanned_units(session=session) == {"TEE": 1}
 
 
 # -- the API ------------------------------------------------------------------------------------

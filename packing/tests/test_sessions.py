@@ -125,10 +125,12 @@ def test_open_by_order_id_starts_a_session_and_notes_it_on_the_timeline(w, tees)
     assert Order.objects.get(pk=tees.pk).status == Status.PICKED
 
 
-def test_open_by_order_number_finds_the_same_order(w, tees):
+def test_open_by_order_number_or_id_finds_the_same_order(w, tees):
     session = services.pack_session_open(user=w.ann, order=tees.number, station="BENCH-2").session
+    again = services.pack_session_open(user=w.ann, order=tees.pk, station="BENCH-2").session
 
     assert session.order_id == tees.pk
+    assert again.pk == session.pk
 
 
 def test_reopening_by_the_same_packer_resumes_the_session_after_a_reload(w, tees):

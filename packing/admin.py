@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from packing.models import Box, Package, Shipment
+from packing.models import Box, Package, PackScan, PackSession, PackSessionPackage, Shipment
 
 
 @admin.register(Box)
@@ -43,3 +43,44 @@ class ShipmentAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     inlines = [PackageInline]
+
+
+class PackSessionPackageInline(admin.TabularInline):
+    model = PackSessionPackage
+    extra = 0
+    can_delete = False
+    fields = ["number", "box", "weight_g", "override_reason"]
+    readonly_fields = fields
+
+
+class PackScanInline(admin.TabularInline):
+    model = PackScan
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "scan_id", "barcode", "sku", "quantity", "result", "code", "package", "user"]
+    readonly_fields = fields
+
+
+@admin.register(PackSession)
+class PackSessionAdmin(admin.ModelAdmin):
+    """Read-only: sessions change through packing.services (the API and the pack station)."""
+
+    list_display = ["id", "order", "warehouse", "station", "packer", "status", "opened_at", "closed_at"]
+    list_filter = ["status", "warehouse"]
+    search_fields = ["order__number", "station", "packer__username"]
+    list_select_related = ["order", "warehouse", "packer"]
+    readonly_fields = [
+        "tenant",
+        "order",
+        "warehouse",
+        "station",
+        "packer",
+        "status",
+        "opened_at",
+        "closed_at",
+        "shipment",
+    ]
+    inlines = [PackSessionPackageInline, PackScanInline]
+
+    def has_add_permission(self, request):
+        return False

@@ -214,8 +214,9 @@ def session_packages(*, session: PackSession, unit_weights: dict[str, int] | Non
     return packages
 
 
-def pack_session_state(*, session: PackSession) -> PackSessionState:
-    """What the pack station shows for ``session`` (re-read: the caller's copy may be stale)."""
+def pack_session_state(*, session: PackSession, recommended: bool = True) -> PackSessionState:
+    """What the pack station shows for ``session`` (re-read: the caller's copy may be stale).
+    ``recommended=False`` leaves out the cartonization (empty), for callers that only check the units."""
     session = PackSession.objects.select_related("order", "warehouse", "packer", "shipment").get(pk=session.pk)
     order = session.order
     lines = list(OrderLine.objects.filter(order=order).select_related("product").order_by("pk"))
@@ -245,7 +246,7 @@ def pack_session_state(*, session: PackSession) -> PackSessionState:
         for sku, quantity in picked.items()
         if quantity > 0
     )
-    specs = order_item_specs(order=order)
+    specs = order_item_specs(order=order) if recommended else []
     plan = cartonize(specs, [box_spec(b) for b in active_boxes()]) if specs else []
     return PackSessionState(
         session=session,

@@ -24,7 +24,15 @@ class OrderPackView(ActorMixin, APIView):
     @extend_schema(
         operation_id="v1_orders_pack_create",
         request=s.PackInputSerializer,
-        responses={201: s.PackedShipmentSerializer, 404: PROBLEM, 409: PROBLEM, 422: PROBLEM},
+        responses={
+            201: s.PackedShipmentSerializer,
+            404: PROBLEM,
+            409: OpenApiResponse(
+                description="`invalid_state` (the order is not picked), or `being_packed`: another packer "
+                "holds an open pack session for it (`held_by`, `station`)"
+            ),
+            422: PROBLEM,
+        },
     )
     def post(self, request, pk):
         # Scope first: an order of a warehouse this staff member does not work in is 404.

@@ -198,8 +198,8 @@ def pack_session_open(
     problem names them in ``held_by``) (409).
     """
     actor = _actor(user)
-    order = (order or "").strip() if order is not None else ""
-    tote = (tote or "").strip() if tote is not None else ""
+    order = str(order).strip() if order else ""
+    tote = str(tote).strip() if tote else ""
     if bool(order) == bool(tote):
         message = "Give the order or the tote, not both." if order else "Give the order or the tote to pack."
         raise PackSessionError(message, code="order_or_tote", field="order")
@@ -454,7 +454,7 @@ def pack_session_close(*, session_id, user, packages: list | None = None) -> Pac
     _check_packer(session, user)
     if order.status != Status.PICKED:
         raise PackSessionError(f"Order {order.number} is {order.status}: it cannot be packed.", code="order_not_picked")
-    state = selectors.pack_session_state(session=session)
+    state = selectors.pack_session_state(session=session, recommended=False)
     if state.missing:
         raise _missing_units(state)
     filled = [package for package in state.packages if package.units > 0]

@@ -4,7 +4,7 @@ boxes, close it with the weighed parcels (the order is packed), or abandon it.""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -23,7 +23,7 @@ from orders.tests.factories import order
 from packing import selectors, services
 from packing.models import PackScan, PackSession, PackSessionPackage, PackSessionStatus, Shipment
 from packing.tests.factories import picked_order
-from tests.threads import run_together
+from tests.threads import race, run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -43,11 +43,22 @@ def _world():
     sock = inv.product(tenant, "SOCK", weight_g=40)
     for product, location in ((tee, "01-01-1"), (mug, "01-02-1"), (sock, "01-03-1")):
         inv.stock(tenant, product, main, location, 20)
-    ann, _ = staff_with_token(username="ann", role="associate", warehouse=main)
-    bob, _ = staff_with_token(username="bob", role="associate", warehouse=main)
-    lead, _ = staff_with_token(username="lead", role="manager", warehouse=main)
-    olga, _ = staff_with_token(username="olga", role="manager", warehouse=west)
-    return SimpleNamespace(tenant=tenant, main=main, west=west, ann=ann, bob=bob, lead=lead, olga=olga)
+    staff = {
+        name: staff_with_token(username=name, role=role, warehouse=warehouse)
+        for name, role, warehouse in (
+            ("ann", "associate", main),
+            ("bob", "associate", main),
+            ("lead", "manager", main),
+            ("olga", "manager", west),
+        )
+    }
+    return SimpleNamespace(
+        tenant=tenant,
+        main=main,
+        west=west,
+        tokens={name: token for name, (_user, token) in staff.items()},
+        **{name: user for name, (user, _token) in staff.items()},
+    )
 
 
 @pytest.fixture
@@ -114,10 +125,12 @@ def test_open_by_order_id_starts_a_session_and_notes_it_on_the_timeline(w, tees)
     assert Order.objects.get(pk=tees.pk).status == Status.PICKED
 
 
-def test_open_by_order_number_finds_the_same_order(w, tees):
+def test_open_by_order_number_or_id_finds_the_same_order(w, tees):
     session = services.pack_session_open(user=w.ann, order=tees.number, station="BENCH-2").session
+    again = services.pack_session_open(user=w.ann, order=tees.pk, station="BENCH-2").session
 
     assert session.order_id == tees.pk
+    assert again.pk == session.pk
 
 
 def test_reopening_by_the_same_packer_resumes_the_session_after_a_reload(w, tees):
@@ -700,3 +713,223 @@ def test_two_packers_opening_one_order_at_once_one_wins():
     assert session.status == PackSessionStatus.OPEN
     assert errors[0].extra["held_by"] == session.packer.get_username()
     assert OrderEvent.objects.filter(order=picked, type="pack_session_opened").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_devices_scanning_the_last_unit_at_once_count_it_once():
+    w = _world()
+    picked = picked_order(w.tenant, external_id="RACE-2", lines=[("TEE", 1)])
+    session = _open(w, picked)
+
+    errors = run_together([lambda: _scan(session, TEE_UPC, w.ann), lambda: _scan(session, TEE_UPC, w.ann)])
+
+    assert [(e.status, e.code) for e in errors] == [(422, "too_many")]
+    assert selectors.scanned_units(session=session) == {"TEE": 1}
+    assert sorted(PackScan.objects.filter(session=session).values_list("result", flat=True)) == [
+        "accepted",
+        "refused",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_scan_sent_twice_at_once_is_recorded_once():
+    w = _world()
+    picked = picked_order(w.tenant, external_id="RACE-3", lines=[("TEE", 2)])
+    session = _open(w, picked)
+
+    outcomes = race([lambda: _scan(session, TEE_UPC, w.ann, scan_id="same")] * 2)
+
+    assert sorted(o.replayed for o in outcomes) == [False, True]
+    assert len({o.scan.pk for o in outcomes}) == 1
+    assert selectors.scanned_units(session=session) == {"TEE": 1}
+
+
+# -- the API ------------------------------------------------------------------------------------
+
+SESSIONS = "/api/v1/pack-sessions/"
+
+
+def _post(client, url, body):
+    return client.post(url, body, format="json")
+
+
+def test_api_open_answers_the_expected_units_and_the_recommended_packages(w, tees, api_as):
+    response = _post(api_as(w.tokens["ann"]), SESSIONS, {"order": tees.number, "station": "BENCH-1"})
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    session = PackSession.objects.get()
+    assert (body["id"], body["status"], body["station"], body["packer"], body["warehouse"]) == (
+        str(session.pk),
+        "open",
+        "BENCH-1",
+        "ann",
+        "MAIN",
+    )
+    assert body["order"] == {"id": str(tees.pk), "number": tees.number, "tenant": str(w.tenant.pk), "status": "picked"}
+    assert [(u["sku"], u["quantity"], u["scanned"], u["remaining"], u["barcodes"]) for u in body["expected"]] == [
+        ("TEE", 2, 0, 2, [TEE_UPC]),
+        ("MUG", 1, 0, 1, [MUG_EAN]),
+    ]
+    assert (body["packages"], body["current_package"], body["complete"], body["shipment"]) == ([], None, False, None)
+    assert body["weight_tolerance"] == {"percent": "10.00", "grams": 50}
+    recommended = body["recommended_packages"]
+    assert sorted(p["sku"] for package in recommended for p in package["placements"]) == ["MUG", "TEE", "TEE"]
+    assert all(
+        set(p) == {"sku", "x_mm", "y_mm", "z_mm", "length_mm", "width_mm", "height_mm"}
+        for pk in recommended
+        for p in pk["placements"]
+    )
+
+
+def test_api_open_again_resumes_with_200_and_a_second_packer_gets_409_naming_the_holder(w, tees, api_as):
+    first = _post(api_as(w.tokens["ann"]), SESSIONS, {"order": str(tees.pk), "station": "BENCH-1"})
+
+    again = _post(api_as(w.tokens["ann"]), SESSIONS, {"order": str(tees.pk), "station": "BENCH-1"})
+    other = _post(api_as(w.tokens["bob"]), SESSIONS, {"order": str(tees.pk), "station": "BENCH-2"})
+
+    assert (again.status_code, again.json()["id"]) == (200, first.json()["id"])
+    assert other.status_code == 409
+    assert other["Content-Type"].startswith("application/problem+json")
+    assert (other.json()["held_by"], other.json()["errors"][0]["code"]) == ("ann", "being_packed")
+    assert PackSession.objects.count() == 1
+
+
+def test_api_open_with_neither_order_nor_tote_is_422(w, tees, api_as):
+    response = _post(api_as(w.tokens["ann"]), SESSIONS, {"station": "BENCH-1"})
+
+    assert response.status_code == 422
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("order", "order_or_tote")]
+
+
+def test_api_scans_answer_the_scan_and_the_state_and_a_refusal_is_422(w, tees, api_as):
+    client = api_as(w.tokens["ann"])
+    session_id = _post(client, SESSIONS, {"order": str(tees.pk)}).json()["id"]
+    url = f"{SESSIONS}{session_id}/scans/"
+
+    box = _post(client, url, {"barcode": "BOX-S", "scan_id": "a"})
+    unit = _post(client, url, {"barcode": TEE_UPC, "scan_id": "b"})
+    resent = _post(client, url, {"barcode": TEE_UPC, "scan_id": "b"})
+    refused = _post(client, url, {"barcode": "SOCK", "scan_id": "c"})
+
+    assert (box.status_code, box.json()["scan"]["package"], box.json()["scan"]["sku"]) == (200, 1, None)
+    assert unit.status_code == 200
+    assert (unit.json()["scan"]["sku"], unit.json()["replayed"], unit.json()["session"]["current_package"]) == (
+        "TEE",
+        False,
+        1,
+    )
+    assert (resent.status_code, resent.json()["replayed"], resent.json()["scan"]["id"]) == (
+        200,
+        True,
+        unit.json()["scan"]["id"],
+    )
+    assert resent.json()["session"]["packages"] == [
+        {
+            "number": 1,
+            "box": "BOX-S",
+            "items": [{"sku": "TEE", "quantity": 1}],
+            "units": 1,
+            "expected_weight_g": 400,
+            "weight_g": None,
+            "override_reason": "",
+        }
+    ]
+    assert refused.status_code == 422
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [("barcode", "not_in_order")]
+    assert PackScan.objects.filter(result="refused").count() == 1
+    assert selectors.scanned_units(session=PackSession.objects.get()) == {"TEE": 1}
+
+
+def test_api_close_packs_the_order_or_names_the_expected_weight_and_tolerance(w, tees, api_as):
+    client = api_as(w.tokens["ann"])
+    session_id = _post(client, SESSIONS, {"order": str(tees.pk), "station": "BENCH-1"}).json()["id"]
+    for i, code in enumerate(["BOX-S", TEE_UPC, TEE_UPC, MUG_EAN]):
+        assert _post(client, f"{SESSIONS}{session_id}/scans/", {"barcode": code, "scan_id": str(i)}).status_code == 200
+    url = f"{SESSIONS}{session_id}/close/"
+
+    heavy = _post(client, url, {"packages": [{"weight_g": 2000}]})
+    closed = _post(client, url, {"packages": [{"box": "BOX-S", "weight_g": 1060}]})
+
+    assert heavy.status_code == 422
+    [error] = heavy.json()["errors"]
+    assert (error["field"], error["code"], error["expected_weight_g"], error["tolerance_g"]) == (
+        "packages[0].weight_g",
+        "weight_out_of_tolerance",
+        1050,
+        105,
+    )
+    assert closed.status_code == 200, closed.json()
+    body = closed.json()
+    shipment = Shipment.objects.get(order=tees)
+    assert (body["status"], body["shipment"], body["order"]["status"]) == ("closed", str(shipment.pk), "packed")
+    assert body["packages"][0]["weight_g"] == 1060
+
+
+def test_api_abandon_by_the_packer_leaves_the_order_picked(w, tees, api_as):
+    client = api_as(w.tokens["ann"])
+    session_id = _post(client, SESSIONS, {"order": str(tees.pk)}).json()["id"]
+
+    by_bob = _post(api_as(w.tokens["bob"]), f"{SESSIONS}{session_id}/abandon/", {})
+    response = _post(client, f"{SESSIONS}{session_id}/abandon/", {"reason": "label printer down"})
+
+    assert by_bob.status_code == 403
+    assert (response.status_code, response.json()["status"]) == (200, "abandoned")
+    assert Order.objects.get(pk=tees.pk).status == Status.PICKED
+
+
+def test_api_lists_sessions_by_status_and_warehouse(w, tees, api_as):
+    other = picked_order(w.tenant, external_id="S9", lines=[("TEE", 1)])
+    with time_machine.travel(NOW, tick=False):
+        open_session = _open(w, tees)
+    with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
+        abandoned = _open(w, other, user=w.bob)
+    services.pack_session_abandon(session_id=abandoned.pk, user=w.bob)
+    client = api_as(w.tokens["lead"])
+
+    everything = client.get(SESSIONS).json()["results"]
+    open_ones = client.get(SESSIONS, {"status": "open", "warehouse": "main"}).json()["results"]
+    elsewhere = client.get(SESSIONS, {"warehouse": "WEST"}).json()["results"]
+
+    assert [s["id"] for s in everything] == [str(abandoned.pk), str(open_session.pk)]
+    assert [(s["id"], s["packer"], s["warehouse"], s["order"]["number"]) for s in open_ones] == [
+        (str(open_session.pk), "ann", "MAIN", tees.number)
+    ]
+    assert elsewhere == []
+
+
+def test_api_staff_of_another_warehouse_and_merchants_see_no_session(w, tees, api_as):
+    from fulfillment.tenancy.tests.factories import tenant_with_key
+
+    session = _open(w, tees)
+    _, merchant_key = tenant_with_key()
+    olga = api_as(w.tokens["olga"])
+
+    assert olga.get(SESSIONS).json()["results"] == []
+    assert olga.get(f"{SESSIONS}{session.pk}/").status_code == 404
+    assert _post(olga, f"{SESSIONS}{session.pk}/scans/", {"barcode": TEE_UPC, "scan_id": "x"}).status_code == 404
+    assert _post(olga, f"{SESSIONS}{session.pk}/abandon/", {}).status_code == 404
+    assert api_as(merchant_key).get(SESSIONS).status_code == 403
+    assert PackScan.objects.count() == 0
+    assert PackSession.objects.get().status == "open"
+
+
+def test_api_detail_answers_the_state(w, tees, api_as):
+    session = _open(w, tees)
+    _scan(session, MUG_EAN, w.ann)
+
+    body = api_as(w.tokens["lead"]).get(f"{SESSIONS}{session.pk}/").json()
+
+    assert (body["id"], body["current_package"]) == (str(session.pk), 1)
+    assert [(u["sku"], u["scanned"]) for u in body["expected"]] == [("TEE", 0), ("MUG", 1)]
+
+
+def test_api_pack_is_409_while_another_packer_holds_a_session(w, tees, api_as):
+    _open(w, tees)
+
+    response = _post(api_as(w.tokens["bob"]), f"/api/v1/orders/{tees.pk}/pack/", {})
+
+    assert response.status_code == 409
+    assert (response.json()["held_by"], response.json()["errors"][0]["code"]) == ("ann", "being_packed")
+    assert Shipment.objects.count() == 0
+    assert Order.objects.get(pk=tees.pk).status == Status.PICKED

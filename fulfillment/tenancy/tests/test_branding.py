@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from fulfillment.tenancy import services
 from fulfillment.tenancy.models import Tenant, TenantLogo
 from fulfillment.tenancy.tests.factories import image_bytes, staff_with_token, tenant_with_key
+from tests.browser import CHROMIUM, login
 
 pytestmark = pytest.mark.django_db
 
@@ -370,3 +372,29 @@ def test_tenant_check_constraint_refuses_a_bad_colour_in_the_database(shop):
     tenant, _api = shop
     with pytest.raises(IntegrityError), transaction.atomic():
         Tenant.objects.filter(pk=tenant.pk).update(brand_color="blue")
+
+
+# -- in a browser, at 360 px ------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_a_merchant_uploads_a_logo_on_a_360px_screen_and_sees_its_preview(page, live_server, tmp_path):
+    tenant, _key = tenant_with_key(slug="acme", name="Acme Apparel")
+    services.merchant_user_create(tenant=tenant, username="acme-web", password=PASSWORD)
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(image_bytes((240, 80)))
+    login(page, live_server.url, "acme-web", PASSWORD)
+
+    page.goto(f"{live_server.url}/portal/branding/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.fill("#id_slip_message", "Thanks for shopping with us")
+    page.set_input_files("#id_logo", str(logo))
+    with page.expect_navigation():
+        page.click("text=Save branding")
+
+    assert page.url == f"{live_server.url}/portal/branding/"
+    assert page.locator("#logo-preview img").evaluate("img => img.naturalWidth") == 240
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert _state(tenant)[1] == "Thanks for shopping with us"

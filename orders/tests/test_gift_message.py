@@ -7,6 +7,7 @@ import pytest
 
 from fulfillment.tenancy.services import merchant_user_create
 from fulfillment.tenancy.tests.factories import staff_with_token, tenant_with_key
+from inventory.models import Product
 from inventory.tests import factories as inv
 from orders.models import Order, OrderEvent
 from orders.tests.factories import order, order_payload
@@ -205,6 +206,22 @@ def test_gift_messages_that_differ_between_rows_of_one_order_are_refused(merchan
     assert job["failed"] == 1
     assert [(e["row"], e["field"]) for e in job["errors"]] == [(2, None), (3, "gift_message")]
     assert Order.objects.count() == 0
+
+
+# -- splits --------------------------------------------------------------------------------
+
+
+def test_the_backordered_split_of_a_gift_order_keeps_the_gift_message(merchant, django_capture_on_commit_callbacks):
+    tenant, wh, _ = merchant
+    tenant.allow_partial_shipments = True
+    tenant.save(update_fields=["allow_partial_shipments"])
+    inv.stock(tenant, Product.objects.get(sku="TEE-RED-M"), wh, "01-01-1", 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = order(tenant, external_id="G1", lines=[("TEE-RED-M", 3)], gift_message=MESSAGE)
+
+    split = Order.objects.get(parent=created)
+
+    assert split.gift_message == MESSAGE
 
 
 # -- pages ---------------------------------------------------------------------------------

@@ -83,8 +83,10 @@ def test_patch_sets_colour_message_and_logo_and_the_logo_is_served_at_its_url(sh
     assert served.status_code == 200
     assert served["Content-Type"] == "image/png"
     assert served["ETag"] == f'"{digest}"'
-    assert "public" in served["Cache-Control"]
+    assert served["Cache-Control"] == "public, max-age=31536000, immutable"  # the versioned URL never changes
     assert served.content == logo
+    assert client.get("/brand/acme/logo")["Cache-Control"] == "public, max-age=300"
+    assert client.get("/brand/acme/logo?v=000000000000")["Cache-Control"] == "public, max-age=300"
 
 
 def test_the_logo_url_answers_304_to_its_etag(shop, client):

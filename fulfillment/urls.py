@@ -24,6 +24,7 @@ api_v1 = [
     path("", include("shipping.api.urls")),
     path("", include("returns.api.urls")),
     path("", include("fulfillment.webhooks.api.urls")),
+    path("", include("fulfillment.tenancy.api.urls")),
 ]
 
 

@@ -5,7 +5,7 @@ The file format (one row per order line; rows with the same external_id form one
     external_id, shipping_method, payment_status, currency,
     ship_to_name, ship_to_company?, ship_to_line1, ship_to_line2?, ship_to_city, ship_to_region,
     ship_to_postal_code, ship_to_country, ship_to_phone?, ship_to_email?,
-    sku, quantity, unit_price?, warehouse?                      (? = the column may be absent)
+    sku, quantity, unit_price?, warehouse?, gift_message?       (? = the column may be absent)
 
 UTF-8 with or without a BOM, comma separated, fields quoted as in RFC 4180. Column names are
 matched without regard to case or surrounding spaces. The order columns (everything but sku,
@@ -81,6 +81,7 @@ OPTIONAL_COLUMNS = {
     "ship_to_email",
     "unit_price",
     "warehouse",
+    "gift_message",
 }
 COLUMNS = [
     "external_id",
@@ -92,6 +93,7 @@ COLUMNS = [
     "quantity",
     "unit_price",
     "warehouse",
+    "gift_message",
 ]
 REQUIRED_COLUMNS = [c for c in COLUMNS if c not in OPTIONAL_COLUMNS]
 LINE_COLUMNS = {"sku", "quantity", "unit_price"}
@@ -346,6 +348,7 @@ def _payload(group: Group, values: dict[str, str]) -> dict:
             for row in group.rows
         ],
         "warehouse": values.get("warehouse", ""),
+        "gift_message": values.get("gift_message", ""),
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from orders import services
-from orders.models import PaymentStatus, ShippingMethod
+from orders.models import GIFT_MESSAGE_MAX, PaymentStatus, ShippingMethod
 
 MAX_LINES = 500
 
@@ -45,6 +45,13 @@ class OrderCreateSerializer(serializers.Serializer):
     ship_to = AddressSerializer()
     lines = LineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     warehouse = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    gift_message = serializers.CharField(
+        max_length=GIFT_MESSAGE_MAX,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Printed on a gift note in the parcel; the packing slip of a gift order shows no prices.",
+    )
 
 
 def order_input(validated: dict) -> services.OrderInput:
@@ -57,4 +64,5 @@ def order_input(validated: dict) -> services.OrderInput:
         ship_to=dict(validated["ship_to"]),
         lines=[services.LineInput(**line) for line in validated["lines"]],
         warehouse=validated.get("warehouse", ""),
+        gift_message=validated.get("gift_message", ""),
     )

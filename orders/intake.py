@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from orders.models import PaymentStatus, ShippingMethod
+from orders.models import GIFT_MESSAGE_MAX, PaymentStatus, ShippingMethod
 from orders.services import LineInput, OrderInput
 
 _METHODS = frozenset(ShippingMethod.values)
@@ -111,6 +111,9 @@ def quick_order_input(item) -> OrderInput | None:
         return None
     if type(currency) is not str or not _CURRENCY.fullmatch(currency) or not _plain(warehouse, 20, blank=True):
         return None
+    gift_message = item.get("gift_message", "")
+    if not _plain(gift_message, GIFT_MESSAGE_MAX, blank=True):
+        return None
     ship_to = _address(item.get("ship_to"))
     raw_lines = item.get("lines")
     if ship_to is None or type(raw_lines) is not list or not 1 <= len(raw_lines) <= MAX_LINES:
@@ -129,4 +132,5 @@ def quick_order_input(item) -> OrderInput | None:
         ship_to=ship_to,
         lines=lines,
         warehouse=warehouse,
+        gift_message=gift_message,
     )

@@ -50,6 +50,8 @@ PRIORITY = {ShippingMethod.SAME_DAY: 30, ShippingMethod.EXPRESS: 20, ShippingMet
 
 OrderQuerySet = scoped_queryset("warehouse")
 
+GIFT_MESSAGE_MAX = 500
+
 
 class OrderNumber(models.Model):
     """A counter row per order, so that numbers come from the database's sequence without a hot row."""
@@ -79,6 +81,9 @@ class Order(TenantScoped):
     priority = models.PositiveSmallIntegerField(default=10)
     ship_by = models.DateTimeField()
     promised_delivery_date = models.DateField()
+    # Printed on a gift note in the box; a gift order's slip leaves prices off (packing.documents).
+    # A database default too, so that rows written set-wise without the column stay valid.
+    gift_message = models.CharField(max_length=GIFT_MESSAGE_MAX, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -22,6 +22,10 @@ def test_seed_demo_creates_orders_in_every_state_and_prints_working_keys(api_as)
     key = re.search(r"acme: (fk_\S+)", text).group(1)
     listed = api_as(key).get("/api/v1/orders/").json()["results"]
     assert listed and all(o["external_id"].startswith("DEMO-ACME") for o in listed)
+    branding = api_as(key).get("/api/v1/branding/").json()
+    assert (branding["brand_color"], branding["logo_content_type"]) == ("#C2410C", "image/png")
+    assert branding["slip_message"].startswith("Thanks for shopping")
+    assert any(o["gift_message"] for o in listed)
 
 
 def test_seed_demo_runs_twice_without_duplicating(api_as):

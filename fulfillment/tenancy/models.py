@@ -7,7 +7,11 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
+
+SLIP_MESSAGE_MAX = 300
+BRAND_COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 
 
 class Tenant(models.Model):
@@ -22,10 +26,41 @@ class Tenant(models.Model):
     # Order-confirmation and shipped e-mails to the shopper (ship_to.email), sent from email_from.
     shopper_emails = models.BooleanField(default=False)
     email_from = models.EmailField(blank=True)
+    # Branding of the packing slip (and later the tracking page and returns portal): the accent colour
+    # as #RRGGBB, and a line printed at the foot of every slip. The logo is a TenantLogo row.
+    brand_color = models.CharField(
+        max_length=7, blank=True, validators=[RegexValidator(BRAND_COLOR_PATTERN, "Use a #RRGGBB colour.")]
+    )
+    slip_message = models.CharField(max_length=SLIP_MESSAGE_MAX, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(brand_color="") | models.Q(brand_color__regex=BRAND_COLOR_PATTERN),
+                name="tenant_brand_color_hex",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.slug
+
+
+class TenantLogo(models.Model):
+    """A tenant's logo as uploaded (PNG or JPEG, checked by fulfillment.tenancy.branding), kept apart
+    from Tenant so that the many reads of a tenant never carry the image's bytes."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    content = models.BinaryField()
+    content_type = models.CharField(max_length=20)
+    # The ETag of /brand/<slug>/logo and the version in its URL.
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"logo of {self.tenant_id}"
 
 
 class MerchantMembership(models.Model):

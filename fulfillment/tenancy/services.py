@@ -1,17 +1,93 @@
-"""Writes of the tenancy kernel: tenants, API keys, staff users and their tokens."""
+"""Writes of the tenancy kernel: tenants, their branding, API keys, staff users and their tokens."""
 
 from __future__ import annotations
+
+import hashlib
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from fulfillment.errors import Refusal
-from fulfillment.tenancy.models import ApiKey, MerchantMembership, Role, StaffProfile, StaffToken, Tenant
+from fulfillment.errors import FieldRefusal, Refusal
+from fulfillment.tenancy.branding import LogoProblem, check_logo, normalized_color
+from fulfillment.tenancy.models import (
+    SLIP_MESSAGE_MAX,
+    ApiKey,
+    MerchantMembership,
+    Role,
+    StaffProfile,
+    StaffToken,
+    Tenant,
+    TenantLogo,
+)
 
 
 class TenancyError(Refusal):
     pass
+
+
+class BrandingError(FieldRefusal):
+    """Refused branding input: 422 naming each field at fault; nothing is changed."""
+
+
+#: "Leave it as it is" for the optional arguments of ``tenant_branding_update``.
+UNCHANGED = object()
+
+
+@transaction.atomic
+def tenant_branding_update(*, tenant_id, brand_color=UNCHANGED, slip_message=UNCHANGED, logo=UNCHANGED) -> None:
+    """Set a tenant's brand colour (#RRGGBB, "" for none), slip message and logo (the uploaded
+    bytes; None removes it). An argument left out is left as it is.
+
+    Every given value is checked before anything is written, so a refusal (BrandingError, naming
+    each field at fault) changes nothing.
+    """
+    errors: list[dict] = []
+    changes: dict = {}
+    if brand_color is not UNCHANGED:
+        color = normalized_color(brand_color)
+        if color is None:
+            errors.append(
+                {"field": "brand_color", "code": "invalid", "message": "Use a colour written as #RRGGBB, e.g. #1F6FEB."}
+            )
+        else:
+            changes["brand_color"] = color
+    if slip_message is not UNCHANGED:
+        message = (slip_message or "").strip()
+        if len(message) > SLIP_MESSAGE_MAX:
+            errors.append(
+                {
+                    "field": "slip_message",
+                    "code": "max_length",
+                    "message": f"Ensure this field has no more than {SLIP_MESSAGE_MAX} characters.",
+                }
+            )
+        else:
+            changes["slip_message"] = message
+    checked = None
+    if logo is not UNCHANGED and logo is not None:
+        try:
+            checked = check_logo(bytes(logo))
+        except LogoProblem as problem:
+            errors.append({"field": "logo", "code": problem.code, "message": problem.message})
+    if errors:
+        raise BrandingError("The branding was not changed.", errors=errors)
+    if changes:
+        Tenant.objects.filter(pk=tenant_id).update(**changes)
+    if checked is not None:
+        TenantLogo.objects.update_or_create(
+            tenant_id=tenant_id,
+            defaults={
+                "content": checked.content,
+                "content_type": checked.content_type,
+                "sha256": hashlib.sha256(checked.content).hexdigest(),
+                "width": checked.width,
+                "height": checked.height,
+                "updated_at": timezone.now(),
+            },
+        )
+    elif logo is None:
+        TenantLogo.objects.filter(tenant_id=tenant_id).delete()
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from orders.inputs import (  # noqa: F401  (re-exported: the input serializers l
     LineInputSerializer,
     OrderCreateSerializer,
 )
-from orders.models import Order, OrderEvent, OrderLine, PaymentStatus
+from orders.models import GIFT_MESSAGE_MAX, Order, OrderEvent, OrderLine, PaymentStatus
 
 
 # One row of GET /inventory/ (InventoryLevelView): stock with the orders that wait for it.
@@ -31,10 +31,16 @@ class AddressPatchSerializer(AddressSerializer):
 class OrderPatchSerializer(serializers.Serializer):
     ship_to = AddressPatchSerializer(required=False)
     payment_status = serializers.ChoiceField(choices=PaymentStatus.choices, required=False)
+    gift_message = serializers.CharField(
+        max_length=GIFT_MESSAGE_MAX,
+        required=False,
+        allow_blank=True,
+        help_text="Replaces the gift message; an empty string removes it (the slip shows prices again).",
+    )
 
     def validate(self, attrs):
         if not attrs:
-            raise serializers.ValidationError("Send ship_to and/or payment_status.")
+            raise serializers.ValidationError("Send ship_to, payment_status and/or gift_message.")
         return attrs
 
 
@@ -91,6 +97,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "warehouse",
             "ship_by",
             "promised_delivery_date",
+            "gift_message",
             "lines",
             "shipments",
             "timeline",
@@ -137,6 +144,7 @@ def order_row_answer(row: dict) -> dict:
         "warehouse": row["warehouse"].code,
         "ship_by": _DATETIME.to_representation(row["ship_by"]),
         "promised_delivery_date": row["promised_delivery_date"].isoformat(),
+        "gift_message": row["gift_message"],
         "lines": [
             {
                 "id": line_id,

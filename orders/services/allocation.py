@@ -451,6 +451,8 @@ def _split_off(order: Order, rests: dict, *, why: str) -> Order:
         priority=order.priority,
         ship_by=order.ship_by,
         promised_delivery_date=order.promised_delivery_date,
+        # The rest of a gift is a gift too: its parcel gets the note and a slip without prices.
+        gift_message=order.gift_message,
     )
     # Keep the original arrival time: the split waits in the queue where the order was.
     Order.objects.filter(pk=split.pk).update(created_at=order.created_at)

@@ -63,6 +63,7 @@ class OrderInput:
     ship_to: dict
     lines: list[LineInput]
     warehouse: str = ""
+    gift_message: str = ""
     extra: dict = field(default_factory=dict)
 
 

@@ -15,7 +15,7 @@ from fulfillment.jobs import enqueue
 from fulfillment.webhooks.services import events_publish_many
 from inventory.models import Product, Warehouse
 from orders import locks, promise
-from orders.models import PRIORITY, HoldReason, Order, OrderEvent, OrderLine, OrderNumber, Status
+from orders.models import GIFT_MESSAGE_MAX, PRIORITY, HoldReason, Order, OrderEvent, OrderLine, OrderNumber, Status
 from orders.notifications import wants_email
 from orders.payments import payment_verifier
 from orders.services.common import (
@@ -40,6 +40,13 @@ def _holds(*, order_data, address_problems: list[dict]) -> list[str]:
     if address_problems:
         holds.append(HoldReason.ADDRESS_INVALID)
     return holds
+
+
+def _check_gift_message(gift_message: str) -> None:
+    """The inputs' serializers check it already; this keeps a direct caller to the same rule."""
+    if len(gift_message) > GIFT_MESSAGE_MAX:
+        message = f"Ensure this field has no more than {GIFT_MESSAGE_MAX} characters."
+        raise OrderError(message, errors=[{"field": "gift_message", "code": "max_length", "message": message}])
 
 
 def _warehouse_for(tenant, code: str) -> Warehouse:
@@ -113,6 +120,7 @@ class _Intake:
 
     def prepare(self, data: OrderInput) -> _Prepared:
         """Validate one order against the catalog and the address rules; OrderError when refused."""
+        _check_gift_message(data.gift_message)
         warehouse = self.warehouse(data.warehouse)
         errors = [
             {"field": f"lines[{i}].sku", "code": "unknown_sku", "message": f"unknown SKU {line.sku}"}
@@ -138,7 +146,7 @@ class _Intake:
 _ORDER_COLUMNS = (
     "id", "tenant_id", "number", "external_id", "parent_id", "warehouse_id", "status", "hold_reasons",
     "address_errors", "shipping_method", "payment_status", "currency", "ship_to", "priority", "ship_by",
-    "promised_delivery_date", "created_at", "updated_at",
+    "promised_delivery_date", "gift_message", "created_at", "updated_at",
 )  # fmt: skip
 _LINE_COLUMNS = (
     "tenant_id", "order_id", "product_id", "sku", "quantity", "unit_price", "allocated_quantity",
@@ -178,6 +186,7 @@ def _insert(tenant, prepared: list[_Prepared], *, actor: str) -> list[dict]:
             "priority": PRIORITY[data.shipping_method],
             "ship_by": p.ship_by,
             "promised_delivery_date": p.promised,
+            "gift_message": data.gift_message,
             "created_at": now,
             "updated_at": now,
         }
@@ -319,9 +328,15 @@ def _put_on_hold(order: Order, *, holds: list[str], address_problems: list[dict]
 
 @transaction.atomic
 def order_update(
-    *, order_id, tenant_id, ship_to: dict | None = None, payment_status: str | None = None, actor: str = ""
+    *,
+    order_id,
+    tenant_id,
+    ship_to: dict | None = None,
+    payment_status: str | None = None,
+    gift_message: str | None = None,
+    actor: str = "",
 ) -> Order:
-    """Fix the address or payment of an order not yet in picking; holds are re-evaluated."""
+    """Fix the address, payment or gift message of an order not yet in picking; holds are re-evaluated."""
     order = locks.order_lock(order_id, tenant_id=tenant_id)
     if order is None:
         raise Order.DoesNotExist
@@ -345,6 +360,10 @@ def order_update(
     if payment_status is not None:
         order.payment_status = payment_status
         changed.append("payment_status")
+    if gift_message is not None:
+        _check_gift_message(gift_message)
+        order.gift_message = gift_message
+        changed.append("gift_message")
     holds = _holds(order_data=order, address_problems=problems)
     manual = [h for h in order.hold_reasons if h == HoldReason.MANUAL]
     holds = holds + manual

@@ -30,15 +30,18 @@ def order_payload(external_id: str = "SHOP-1001", lines=None, **overrides) -> di
     }
 
 
-def order(tenant, *, external_id: str, lines: list[tuple[str, int]], warehouse: str = "", **fields):
-    """An order created through the service (allocation runs when the transaction commits)."""
+def order(tenant, *, external_id: str, lines: list[tuple], warehouse: str = "", **fields):
+    """An order created through the service (allocation runs when the transaction commits).
+
+    ``lines``: (sku, quantity) or (sku, quantity, unit_price)."""
     data = services.OrderInput(
         external_id=external_id,
         shipping_method=fields.pop("shipping_method", "standard"),
         payment_status=fields.pop("payment_status", "paid"),
         currency="CAD",
         ship_to=fields.pop("ship_to", ship_to()),
-        lines=[services.LineInput(sku=sku, quantity=qty) for sku, qty in lines],
+        lines=[services.LineInput(*line) for line in lines],
         warehouse=warehouse,
+        gift_message=fields.pop("gift_message", ""),
     )
     return services.order_create(tenant=tenant, data=data)

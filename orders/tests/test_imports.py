@@ -321,8 +321,8 @@ def test_missing_required_columns_are_named(merchant):
 
 def test_unknown_columns_are_named(merchant):
     _tenant, _wh, client = merchant
-    header = [*imports.COLUMNS, "gift_note", "colour"]
-    _refused(upload(client, csv_bytes([line()], header=header)), 422, "unknown columns: gift_note, colour")
+    header = [*imports.COLUMNS, "gift_wrap", "colour"]
+    _refused(upload(client, csv_bytes([line()], header=header)), 422, "unknown columns: gift_wrap, colour")
 
 
 def test_an_empty_file_and_a_header_without_rows_are_refused(merchant):

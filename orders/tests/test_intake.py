@@ -12,7 +12,7 @@ from orders.tests.factories import order_payload
 
 texts = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["", " ", " padded ", "A\x00B", "\ud800", "TEE-RED-M", "Toronto", "x" * 201]),
+    st.sampled_from(["", " ", " padded ", "A\x00B", "\ud800", "TEE-RED-M", "Toronto", "x" * 201, "x" * 501]),
 )
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 200_000), st.floats(allow_nan=True), texts)
 values = st.one_of(scalars, st.lists(scalars, max_size=2), st.dictionaries(texts, scalars, max_size=2))
@@ -23,11 +23,13 @@ def payloads(draw):
     """A valid order, then a few of its fields replaced by arbitrary values (or removed)."""
     payload = order_payload(draw(st.sampled_from(["SHOP-1", "A", "x" * 100, "x" * 101])))
     payload["lines"].append({"sku": "MUG", "quantity": 3, "unit_price": "4.5"})
+    if draw(st.booleans()):
+        payload["gift_message"] = draw(st.sampled_from(["Happy birthday, Ada!\nLove, Charles", "x" * 500]))
     paths = [
         ("external_id",), ("shipping_method",), ("payment_status",), ("currency",), ("warehouse",), ("ship_to",),
         ("ship_to", "name"), ("ship_to", "line1"), ("ship_to", "city"), ("ship_to", "postal_code"),
         ("ship_to", "country"), ("ship_to", "phone"), ("ship_to", "email"), ("lines",), ("lines", 0, "sku"),
-        ("lines", 0, "quantity"), ("lines", 1, "unit_price"),
+        ("lines", 0, "quantity"), ("lines", 1, "unit_price"), ("gift_message",),
     ]  # fmt: skip
     for path in draw(st.lists(st.sampled_from(paths), max_size=3, unique=True)):
         target = payload

@@ -67,6 +67,12 @@ class PackingSlipView(ActorMixin, APIView):
     @extend_schema(
         operation_id="v1_orders_packing_slip_retrieve",
         responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: PROBLEM},
+        description=(
+            "The slip in the merchant's branding (logo and name at the top, brand colour, slip message at the "
+            "foot; see /api/v1/branding/). Unit prices, line totals and the total are printed when the order "
+            "has prices, except on a gift order (gift_message set): no price at all, and a boxed gift note "
+            "with the message."
+        ),
     )
     def get(self, request, pk):
         order = get_object_or_404(Order.objects.visible_to(self.actor), pk=pk)

@@ -34,3 +34,8 @@ def pdf_text(pdf: bytes) -> list[str]:
 
 def pdf_page_count(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page\b", pdf))
+
+
+def pdf_image_count(pdf: bytes) -> int:
+    """Image XObjects embedded in the PDF (a logo is one)."""
+    return len(re.findall(rb"/Subtype\s*/Image\b", pdf))

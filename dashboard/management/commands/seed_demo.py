@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+from decimal import Decimal
+
 from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 
@@ -42,6 +45,23 @@ CATALOG = {
     ),
 }
 
+# The merchants' branding on packing slips: accent colour, slip message; the logo is drawn below.
+BRANDING = {
+    "acme": ("#C2410C", "Thanks for shopping with Acme Apparel. Wear it well!"),
+    "globex": ("#0F766E", "Thanks for choosing Globex Gadgets. Questions? support@globex.example"),
+}
+
+# Shelf prices, printed on packing slips (a gift order's slip leaves them off).
+PRICES = {
+    "TEE-RED-M": Decimal("19.99"),
+    "TEE-BLU-L": Decimal("21.99"),
+    "HOODIE-GRY-M": Decimal("49.00"),
+    "SOCKS-3PK": Decimal("12.50"),
+    "CABLE-USB-C": Decimal("9.99"),
+    "CHARGER-65W": Decimal("39.00"),
+    "EARBUDS-PRO": Decimal("129.00"),
+}
+
 # Packing rules: apparel may go into poly mailers; electronics are fragile.
 PACKING_RULES = {
     "TEE-RED-M": {"poly_mailer_ok": True},
@@ -51,6 +71,22 @@ PACKING_RULES = {
     "CHARGER-65W": {"fragile": True},
     "EARBUDS-PRO": {"fragile": True},
 }
+
+
+def demo_logo(name: str, color: str) -> bytes:
+    """A small PNG logo drawn at seed time: the initials on a rounded badge in the brand colour, then
+    the name (so that no image file is kept in the repository)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGBA", (360, 96), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((4, 4, 92, 92), radius=18, fill=color)
+    initials = "".join(word[0] for word in name.split()[:2]).upper()
+    draw.text((48, 50), initials, fill="white", font=ImageFont.load_default(size=40), anchor="mm")
+    draw.text((108, 50), name, fill=color, font=ImageFont.load_default(size=28), anchor="lm")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def _address(name: str, **overrides) -> dict:
@@ -102,6 +138,10 @@ class Command(BaseCommand):
         tenants = {}
         for slug, (name, products) in CATALOG.items():
             tenant, _ = tenancy.tenant_create(slug=slug, name=name, default_warehouse_code="MAIN")
+            color, slip_message = BRANDING[slug]
+            tenancy.tenant_branding_update(
+                tenant_id=tenant.pk, brand_color=color, slip_message=slip_message, logo=demo_logo(name, color)
+            )
             tenants[slug] = tenant
             lines = []
             for sku, title, barcode, weight, (length, width, height), quantity, location in products:
@@ -148,8 +188,9 @@ class Command(BaseCommand):
             payment_status=fields.get("payment", "paid"),
             currency="CAD",
             ship_to=fields.get("ship_to") or _address(f"Shopper {n}"),
-            lines=[orders.LineInput(sku=sku, quantity=q) for sku, q in lines],
+            lines=[orders.LineInput(sku=sku, quantity=q, unit_price=PRICES.get(sku)) for sku, q in lines],
             warehouse="MAIN",
+            gift_message=fields.get("gift_message", ""),
         )
         order = orders.order_create(tenant=tenant, data=data, actor="seed_demo")
         return Order.objects.get(pk=order.pk)
@@ -196,8 +237,8 @@ class Command(BaseCommand):
             lines=[{"sku": "TEE-RED-M", "quantity": 1, "condition": "new", "disposition": "restock"}],
             actor="seed_demo",
         )
-        # Picked, but not packed yet.
-        self._order(acme, 3, [("TEE-BLU-L", 1)])
+        # Picked, but not packed yet (one a gift: its slip has a gift note and no prices).
+        self._order(acme, 3, [("TEE-BLU-L", 1)], gift_message="Happy birthday, Sam! Love, Alex")
         self._order(globex, 3, [("CABLE-USB-C", 1)])
         self._pick_all(picking.wave_build(warehouse=warehouse, strategy="batch", max_orders=10, actor="seed_demo"))
         # In a released wave, waiting for the picker (the handheld page has work to do).

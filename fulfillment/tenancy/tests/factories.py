@@ -34,3 +34,19 @@ def staff_client(username: str, role: str, warehouse) -> Client:
     client = Client()
     assert client.login(username=username, password="pass-word-123")
     return client
+
+
+def image_bytes(size=(60, 24), *, kind: str = "PNG", color=(31, 111, 235), noise: bool = False) -> bytes:
+    """A small image drawn with Pillow (``noise``: random pixels, which compress badly: a large file)."""
+    import io
+    import os
+
+    from PIL import Image
+
+    if noise:
+        image = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+    else:
+        image = Image.new("RGB", size, color)
+    out = io.BytesIO()
+    image.save(out, format=kind)
+    return out.getvalue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from packing.models import Shipment
+from packing.models import MaterialBalance, Shipment
 
 
 def shipment_qs_select_for_update() -> QuerySet[Shipment]:
@@ -16,3 +16,20 @@ def shipment_qs_select_for_update() -> QuerySet[Shipment]:
 def shipment_lock(*, shipment_id) -> Shipment | None:
     """The shipment, locked for the caller's transaction (lock its order first); None when there is none."""
     return shipment_qs_select_for_update().filter(pk=shipment_id).first()
+
+
+def material_balances_lock(*, warehouse_id, material_ids) -> dict:
+    """{material_id: MaterialBalance} of one warehouse, locked FOR NO KEY UPDATE in the fixed order
+    (warehouse, material id), so that two packs using the same boxes queue instead of deadlocking.
+
+    Materials are operator stock, locked after everything a pack locks of the order and of the
+    merchant's stock (the house order, then material balances last). Rows that do not exist are
+    not returned: the caller creates them first.
+    """
+    rows = (
+        MaterialBalance.objects.select_for_update(of=("self",), no_key=True)
+        .filter(warehouse_id=warehouse_id, material_id__in=list(material_ids))
+        .select_related("material")
+        .order_by("warehouse_id", "material_id")
+    )
+    return {row.material_id: row for row in rows}

@@ -1,6 +1,7 @@
 """Every write of packing: packing an order into a shipment, and the shipment updates shipping makes.
 
-Locks: the order row first (as orders.services does), then the shipment.
+Locks: the order row first (as orders.services does), then the shipment; then the merchant's
+stock balances at PACKING (inserts) and last the operator's material balances (warehouse, material).
 Packing never imports shipping: label purchase is started by task name after commit.
 """
 
@@ -21,6 +22,7 @@ from orders import services as orders_services
 from orders.models import Order, OrderLine, Status
 from packing import selectors
 from packing.models import SHIPMENT_ALLOWED, Box, Package, Shipment, ShipmentStatus
+from packing.services import inserts, materials
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +146,10 @@ def order_pack(*, order_id, actor: str = "", packages: list | None = None, actor
 
     ``packages`` (PackageInput or dicts) is the operator's packing and must hold exactly the picked
     units; None or empty uses cartonization. ``actor_obj`` (an Actor), when given, must see the order.
+    The packages consume their boxes' materials (``materials.materials_consume``: balances may go
+    negative, an alert is raised, the pack is never refused for it) and the merchant's inserts
+    leave PACKING (``inserts.inserts_consume``: skipped, with a timeline entry, when PACKING has
+    too few), all in this transaction.
     Raises Order.DoesNotExist, or PackingError (code "invalid_state" when the order is not picked).
     """
     if actor_obj is not None and not Order.objects.visible_to(actor_obj).filter(pk=order_id).exists():
@@ -170,6 +176,14 @@ def order_pack(*, order_id, actor: str = "", packages: list | None = None, actor
     boxes = ", ".join(row.box.code if row.box else "as is" for row in rows)
     orders_services.order_mark_packed(
         order_id=order.pk, actor=actor, message=f"Packed in {len(rows)} package(s): {boxes}"
+    )
+    inserts.inserts_consume(order=order, actor=actor)
+    materials.materials_consume(
+        shipment=shipment,
+        packages=rows,
+        reference=f"order {order.number}",
+        actor=actor,
+        user_id=actor_obj.user_id if actor_obj is not None and actor_obj.is_staff else None,
     )
     enqueue(PURCHASE_LABEL_TASK, shipment_id=str(shipment.pk))
     return shipment

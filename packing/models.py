@@ -225,6 +225,12 @@ class MaterialReason(models.TextChoices):
     COUNTED = "counted"  # a count: the delta between the books and what was counted
 
 
+# What a person may record (the API, the page); ``consumed`` is packing's alone.
+MANUAL_MATERIAL_REASONS = [
+    (r.value, r.label) for r in (MaterialReason.RECEIVED, MaterialReason.ADJUSTED, MaterialReason.COUNTED)
+]
+
+
 class MaterialMovement(models.Model):
     """Append-only (the database refuses UPDATE and DELETE): one change of a material's balance."""
 

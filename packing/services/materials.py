@@ -26,6 +26,7 @@ from django.utils import timezone
 from fulfillment.errors import FieldRefusal
 from packing import locks
 from packing.models import (
+    MANUAL_MATERIAL_REASONS,
     Box,
     Material,
     MaterialAlert,
@@ -39,8 +40,7 @@ from packing.models import (
 
 MAX_QUANTITY = 1_000_000
 
-# What a person may record through the API or the page; ``consumed`` is packing's alone.
-MANUAL_REASONS = (MaterialReason.RECEIVED, MaterialReason.ADJUSTED, MaterialReason.COUNTED)
+MANUAL_REASONS = tuple(value for value, _ in MANUAL_MATERIAL_REASONS)
 
 
 class MaterialError(FieldRefusal):

@@ -44,6 +44,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("inventory.urls")),
     path("", include("picking.urls")),
+    path("", include("packing.urls")),
     path("", include("orders.urls")),
     path("", include("fulfillment.tenancy.views")),  # merchant portal: API keys
     path("", include("fulfillment.webhooks.views")),  # merchant portal: webhooks and deliveries

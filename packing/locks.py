@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from packing.models import MaterialBalance, Shipment
+from packing.models import Material, MaterialBalance, Shipment
 
 
 def shipment_qs_select_for_update() -> QuerySet[Shipment]:
@@ -33,3 +33,18 @@ def material_balances_lock(*, warehouse_id, material_ids) -> dict:
         .order_by("warehouse_id", "material_id")
     )
     return {row.material_id: row for row in rows}
+
+
+def material_balances_everywhere_lock(*, material_id) -> list[MaterialBalance]:
+    """Every warehouse's balance of one material, locked in the same (warehouse, material) order."""
+    return list(
+        MaterialBalance.objects.select_for_update(of=("self",), no_key=True)
+        .filter(material_id=material_id)
+        .select_related("material")
+        .order_by("warehouse_id", "material_id")
+    )
+
+
+def material_lock(*, code: str) -> Material | None:
+    """The material row, locked (a change of its reorder point is decided once)."""
+    return Material.objects.select_for_update().filter(code=code).first()

@@ -65,6 +65,18 @@ class MaterialInputSerializer(serializers.Serializer):
     reorder_point = serializers.IntegerField(min_value=0, max_value=services.materials.MAX_QUANTITY, default=0)
 
 
+class MaterialPatchSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    unit_cost = serializers.DecimalField(max_digits=10, decimal_places=4, min_value=0, required=False)
+    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, help_text="ISO 4217")
+    reorder_point = serializers.IntegerField(
+        min_value=0,
+        max_value=services.materials.MAX_QUANTITY,
+        required=False,
+        help_text="A new reorder point raises or resolves the low-stock alerts at once",
+    )
+
+
 class MaterialMovementSerializer(serializers.ModelSerializer):
     warehouse = serializers.CharField(source="warehouse.code", read_only=True)
     material = serializers.CharField(source="material.code", read_only=True)
@@ -150,6 +162,41 @@ class MaterialListView(ActorMixin, generics.ListCreateAPIView):
         material = services.material_create(box_code=values.pop("box", None), **values)
         data = MaterialSerializer(material, context=_material_answer(self, [material])).data
         return Response(data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="v1_materials_retrieve",
+        parameters=[WAREHOUSE_PARAM],
+        responses={200: MaterialSerializer, 404: PROBLEM},
+    ),
+    patch=extend_schema(
+        operation_id="v1_materials_partial_update",
+        request=MaterialPatchSerializer,
+        responses={200: MaterialSerializer, 403: PROBLEM, 404: PROBLEM, 422: PROBLEM},
+    ),
+)
+class MaterialDetailView(ActorMixin, generics.GenericAPIView):
+    """One material by its code, with its balances; managers change its name, cost and reorder point
+    (the box it stocks and its kind stay: add another material instead)."""
+
+    permission_classes = [MaterialsManagersChange]
+    serializer_class = MaterialSerializer
+
+    def material(self) -> Material:
+        return get_object_or_404(Material.objects.select_related("box"), code=self.kwargs["code"])
+
+    def get(self, request, code):
+        material = self.material()
+        return Response(MaterialSerializer(material, context=_material_answer(self, [material])).data)
+
+    def patch(self, request, code):
+        material = self.material()
+        payload = MaterialPatchSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.material_update(code=material.code, **payload.validated_data)
+        material = self.material()
+        return Response(MaterialSerializer(material, context=_material_answer(self, [material])).data)
 
 
 @extend_schema_view(

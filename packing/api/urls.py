@@ -10,6 +10,7 @@ urlpatterns = [
     path("boxes/", boxes.BoxListView.as_view(), name="box-list"),
     path("boxes/<str:code>/", boxes.BoxDetailView.as_view(), name="box-detail"),
     path("materials/", materials.MaterialListView.as_view(), name="material-list"),
+    path("materials/<str:code>/", materials.MaterialDetailView.as_view(), name="material-detail"),
     path("materials/<str:code>/movements/", materials.MaterialMovementListView.as_view(), name="material-movements"),
     path("orders/<uuid:pk>/pack/", views.OrderPackView.as_view(), name="order-pack"),
     path("orders/<uuid:pk>/inserts/", inserts.OrderInsertsView.as_view(), name="order-inserts"),

@@ -17,6 +17,7 @@ from packing.services.materials import (
     material_create,
     material_movement_record,
     material_receive,
+    material_update,
     materials_consume,
 )
 from packing.services.packs import (
@@ -46,6 +47,7 @@ __all__ = [
     "material_create",
     "material_movement_record",
     "material_receive",
+    "material_update",
     "materials_consume",
     "order_pack",
     "shipment_record_label",

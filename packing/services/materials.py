@@ -116,6 +116,43 @@ def material_create(
         raise MaterialError(f"a material like {code} was just created", field="code", code="duplicate") from None
 
 
+@transaction.atomic
+def material_update(
+    *,
+    code: str,
+    name: str | None = None,
+    unit_cost: Decimal | int | str | None = None,
+    currency: str | None = None,
+    reorder_point: int | None = None,
+) -> Material:
+    """Change the fields given (None: keep). A new reorder point re-decides every warehouse's alert
+    at once: a balance now at or below it is alerted, one now above it is resolved."""
+    material = locks.material_lock(code=code)
+    if material is None:
+        raise MaterialError(f"no material {code}", code="not_found")
+    if reorder_point is not None and reorder_point < 0:
+        raise MaterialError("reorder_point must not be negative", field="reorder_point", code="min_value")
+    fields = []
+    for field, value in (
+        ("name", name),
+        ("unit_cost", None if unit_cost is None else Decimal(str(unit_cost))),
+        ("currency", currency),
+        ("reorder_point", reorder_point),
+    ):
+        if value is not None and getattr(material, field) != value:
+            setattr(material, field, value)
+            fields.append(field)
+    if not fields:
+        return material
+    material.save(update_fields=fields)
+    if "reorder_point" in fields:
+        now = timezone.now()
+        for balance in locks.material_balances_everywhere_lock(material_id=material.pk):
+            balance.material = material
+            _alert_refresh(balance, now=now)
+    return material
+
+
 # -- the ledger ------------------------------------------------------------------------------
 
 

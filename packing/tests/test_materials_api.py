@@ -3,7 +3,7 @@ import pytest
 from fulfillment.tenancy.tests.factories import staff_with_token, tenant_with_key
 from inventory.tests import factories as inv
 from packing import services
-from packing.models import Material, MaterialBalance, MaterialMovement
+from packing.models import Material, MaterialAlert, MaterialBalance, MaterialMovement
 
 pytestmark = pytest.mark.django_db
 
@@ -189,3 +189,37 @@ def test_the_ledger_shows_only_the_staff_members_warehouses(world, api_as):
 
     assert [(m["warehouse"], m["quantity_delta"], m["actor"]) for m in olga] == [("WEST", 50, "olga")]
     assert mia == []
+
+
+def test_a_manager_raises_the_reorder_point_and_the_alert_follows_at_once(world, api_as):
+    client = api_as(world["olga"])  # WEST holds 50, MAIN 4 (already low: alerted when received)
+    assert list(MaterialAlert.objects.values_list("warehouse__code", flat=True)) == ["MAIN"]
+
+    response = client.patch(
+        "/api/v1/materials/M-BOX-S/", {"reorder_point": 60, "name": "Small box (200)"}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    assert (response.json()["name"], response.json()["balances"]) == (
+        "Small box (200)",
+        [{"warehouse": "WEST", "on_hand": 50, "low": True}],
+    )
+    assert sorted(MaterialAlert.objects.filter(resolved_at__isnull=True).values_list("warehouse__code", flat=True)) == [
+        "MAIN",
+        "WEST",
+    ]
+    client.patch("/api/v1/materials/M-BOX-S/", {"reorder_point": 3}, format="json")
+    assert not MaterialAlert.objects.filter(resolved_at__isnull=True).exists()
+
+
+def test_an_associate_reads_a_material_but_cannot_change_it(world, api_as):
+    client = api_as(world["sam"])
+    before = _state()
+
+    assert client.get("/api/v1/materials/M-BOX-S/").json()["balances"] == [
+        {"warehouse": "MAIN", "on_hand": 4, "low": True}
+    ]
+    assert client.patch("/api/v1/materials/M-BOX-S/", {"reorder_point": 0}, format="json").status_code == 403
+    assert Material.objects.get().reorder_point == 5
+    assert _state() == before
+    assert client.get("/api/v1/materials/NOPE/").status_code == 404

@@ -111,7 +111,7 @@ def _context(actor, form: MovementForm | None = None) -> dict:
     return {
         "sections": sections,
         "materials": materials,
-        "alerts": list(selectors.material_open_alerts(actor=actor)[:100]),
+        "material_alerts": list(selectors.material_open_alerts(actor=actor)[:100]),
         "movements": list(selectors.material_movements(actor=actor)[:RECENT_MOVEMENTS]),
         "form": form or MovementForm(warehouses=warehouses, materials=materials),
     }

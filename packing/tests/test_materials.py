@@ -76,7 +76,7 @@ def test_a_box_with_void_fill_also_consumes_the_void_fill_material(setup):
     ) == [("FILL", -3), ("M-BOX-S", -1)]
 
 
-def test_a_box_that_is_no_stocked_material_consumes_nothing(setup):
+def test_a_box_without_a_material_consumes_nothing(setup):
     tenant, wh, box_s = setup
     Material.objects.filter(pk=box_s.pk).update(box=None)
 

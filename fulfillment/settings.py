@@ -210,6 +210,11 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "fulfillment.webhooks.models.DeliveryStatus",
         "InboundStatusEnum": "inventory.models.InboundStatus",
         "ReturnStatusEnum": "returns.models.ReturnStatus",
+        # Adjustments' reasons kept their name when materials' reasons came (packing.models.MaterialReason).
+        "ReasonEnum": "inventory.models.AdjustmentReason",
+        "MaterialKindEnum": "packing.models.MaterialKind",
+        "MaterialReasonEnum": "packing.models.MaterialReason",
+        "MaterialManualReasonEnum": "packing.models.MANUAL_MATERIAL_REASONS",
     },
 }
 

@@ -269,6 +269,7 @@ class MovementReason(models.TextChoices):
     QUARANTINE = "quarantine"
     DISPOSAL = "disposal"
     MOVE = "move"
+    INSERT = "insert"  # a merchant's insert (a flyer) leaves PACKING in a parcel (packing.services.inserts)
 
 
 class StockMovement(TenantScoped):

@@ -1,11 +1,33 @@
 from django.contrib import admin
 
-from packing.models import Box, Package, PackScan, PackSession, PackSessionPackage, Shipment
+from packing.models import (
+    Box,
+    InsertRule,
+    Material,
+    MaterialAlert,
+    MaterialBalance,
+    MaterialMovement,
+    Package,
+    PackScan,
+    PackSession,
+    PackSessionPackage,
+    Shipment,
+)
 
 
 @admin.register(Box)
 class BoxAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "length_mm", "width_mm", "height_mm", "max_weight_g", "tare_weight_g", "is_active"]
+    list_display = [
+        "code",
+        "name",
+        "length_mm",
+        "width_mm",
+        "height_mm",
+        "max_weight_g",
+        "tare_weight_g",
+        "void_fill_per_package",
+        "is_active",
+    ]
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
 
@@ -84,3 +106,52 @@ class PackSessionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(Material)
+class MaterialAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "box", "unit_cost", "currency", "reorder_point"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name"]
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Written by the services only (stock changes go through the ledger)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MaterialBalance)
+class MaterialBalanceAdmin(_ReadOnly):
+    list_display = ["warehouse", "material", "on_hand", "updated_at"]
+    list_filter = ["warehouse"]
+    list_select_related = ["warehouse", "material"]
+
+
+@admin.register(MaterialMovement)
+class MaterialMovementAdmin(_ReadOnly):
+    list_display = ["at", "warehouse", "material", "quantity_delta", "reason", "reference", "actor", "note"]
+    list_filter = ["reason", "warehouse"]
+    search_fields = ["material__code", "reference"]
+    list_select_related = ["warehouse", "material"]
+
+
+@admin.register(MaterialAlert)
+class MaterialAlertAdmin(_ReadOnly):
+    list_display = ["created_at", "warehouse", "material", "message", "resolved_at"]
+    list_filter = ["warehouse"]
+
+
+@admin.register(InsertRule)
+class InsertRuleAdmin(admin.ModelAdmin):
+    list_display = ["tenant", "product", "quantity", "when", "active"]
+    list_filter = ["when", "active"]
+    list_select_related = ["tenant", "product"]
+    raw_id_fields = ["product"]

@@ -39,6 +39,9 @@ class Box(models.Model):
     height_mm = models.PositiveIntegerField(help_text="Inner height")
     max_weight_g = models.PositiveIntegerField(help_text="Heaviest contents the box may hold")
     tare_weight_g = models.PositiveIntegerField(default=0, help_text="Weight of the empty box")
+    void_fill_per_package = models.PositiveSmallIntegerField(
+        default=0, help_text="Units of the void fill material a package in this box uses"
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -255,3 +258,158 @@ class PackScan(TenantScoped):
     @property
     def accepted(self) -> bool:
         return self.result == PackScanResult.ACCEPTED
+
+
+# -- packing materials (operator stock) ------------------------------------------------------
+
+
+class MaterialKind(models.TextChoices):
+    BOX = "box"
+    MAILER = "mailer"
+    POLY = "poly"
+    VOID_FILL = "void_fill"
+    TAPE = "tape"
+    OTHER = "other"
+
+
+class Material(models.Model):
+    """A packing material the operator stocks (operator-owned, like the box catalog: no tenant).
+
+    ``box`` names the catalog box this material is; packing an order into that box uses one unit.
+    The one ``void_fill`` material is what boxes with ``void_fill_per_package`` use.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.CharField(max_length=30, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=MaterialKind.choices)
+    box = models.OneToOneField(Box, on_delete=models.PROTECT, null=True, blank=True, related_name="material")
+    unit_cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    currency = models.CharField(max_length=3, default="USD")
+    reorder_point = models.PositiveIntegerField(default=0, help_text="At or below this on hand, an alert is raised")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            # One void fill, so that "a box uses N units of void fill" needs no second choice.
+            models.UniqueConstraint(fields=["kind"], condition=Q(kind="void_fill"), name="material_one_void_fill"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class MaterialBalance(models.Model):
+    """On hand of one material in one warehouse: always the sum of its movements. It may go negative
+    (a box was used that the books did not have); the low-stock alert then says so."""
+
+    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, related_name="material_balances")
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="balances")
+    on_hand = models.IntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["warehouse", "material"], name="material_balance_unique"),
+        ]
+
+    @property
+    def is_low(self) -> bool:
+        return self.on_hand <= self.material.reorder_point
+
+
+class MaterialReason(models.TextChoices):
+    RECEIVED = "received"  # a delivery of materials
+    CONSUMED = "consumed"  # used by packing
+    ADJUSTED = "adjusted"  # a correction (damaged, found, lost)
+    COUNTED = "counted"  # a count: the delta between the books and what was counted
+
+
+# What a person may record (the API, the page); ``consumed`` is packing's alone.
+MANUAL_MATERIAL_REASONS = [
+    (r.value, r.label) for r in (MaterialReason.RECEIVED, MaterialReason.ADJUSTED, MaterialReason.COUNTED)
+]
+
+
+class MaterialMovement(models.Model):
+    """Append-only (the database refuses UPDATE and DELETE): one change of a material's balance."""
+
+    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, related_name="+")
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="movements")
+    quantity_delta = models.IntegerField()
+    reason = models.CharField(max_length=10, choices=MaterialReason.choices)
+    # What consumed it: the package (and so its shipment); set only for ``consumed``.
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reference = models.CharField(max_length=100, blank=True, help_text="e.g. the order number, a delivery note")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor = models.CharField(max_length=100, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            # A count that matches the books is kept (it says when stock was last counted); nothing else is zero.
+            models.CheckConstraint(
+                condition=~Q(quantity_delta=0) | Q(reason="counted"), name="material_movement_not_zero"
+            ),
+        ]
+        indexes = [models.Index(fields=["warehouse", "material", "at"])]
+
+
+class MaterialAlert(models.Model):
+    """A material at or below its reorder point in a warehouse; resolved when stock rises above it.
+
+    One open alert per warehouse and material (the partial unique constraint): a crossing is
+    alerted once, however many packs follow it, as inventory's StockAlert does for products.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.CASCADE, related_name="+")
+    material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="alerts")
+    on_hand = models.IntegerField(help_text="On hand when the alert was raised")
+    reorder_point = models.PositiveIntegerField()
+    message = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["warehouse", "material"],
+                condition=Q(resolved_at__isnull=True),
+                name="material_one_open_alert",
+            ),
+        ]
+
+
+# -- inserts (per merchant) ------------------------------------------------------------------
+
+
+class InsertWhen(models.TextChoices):
+    ALWAYS = "always"
+    FIRST_ORDER = "first_order"  # the shopper's first packed order with this merchant
+
+
+class InsertRule(TenantScoped):
+    """Put ``quantity`` of the merchant's product (a flyer, a sample) into the parcel; consumed from
+    the merchant's stock at the warehouse's PACKING location when the order is packed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(default=1)
+    when = models.CharField(max_length=20, choices=InsertWhen.choices, default=InsertWhen.ALWAYS)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = scoped_queryset(None).as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="insert_rule_quantity_positive")]

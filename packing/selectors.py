@@ -1,5 +1,6 @@
-"""Reads for packing: what an order has picked, the box catalog as cartonization specs, and what a
-pack station shows of a pack session (pack_session_state)."""
+"""Reads for packing: what an order has picked, the box catalog as cartonization specs, what a pack
+station shows of a pack session (pack_session_state), the pack queue and the packers' day, the
+inserts an order gets, and the materials of the staff's warehouses."""
 
 from __future__ import annotations
 
@@ -11,10 +12,17 @@ from django.utils import timezone
 
 from fulfillment.env import WeightTolerance
 from inventory.models import ProductBarcode
+from inventory.selectors import warehouses_for
 from orders.models import Order, OrderLine, Status
 from packing.cartonization import DEFAULT_DIM_DIVISOR, BoxSpec, ItemSpec, PlannedPackage, cartonize
 from packing.models import (
     Box,
+    InsertRule,
+    InsertWhen,
+    Material,
+    MaterialAlert,
+    MaterialBalance,
+    MaterialMovement,
     PackScan,
     PackScanResult,
     PackSession,
@@ -394,3 +402,135 @@ def packer_stats(*, actor, start, end, warehouse=None) -> list[PackerDay]:
         r["orders"], r["packages"] = direct_counts["n_orders"], direct_counts["n_packages"]
     out = [PackerDay(packer=name, **values) for name, values in rows.items()]
     return sorted(out, key=lambda d: (-d.orders, -d.units, d.packer))
+
+
+# -- inserts ---------------------------------------------------------------------------------
+
+# An order that reached these has been packed (a shopper's earlier parcel); cancelled ones never were.
+PACKED_STATUSES = (Status.PACKED, Status.SHIPPED, Status.DELIVERED, Status.EXCEPTION, Status.RETURNED)
+
+
+@dataclass(frozen=True)
+class Insert:
+    """An insert that goes into an order's parcel: ``quantity`` of the merchant's ``sku``."""
+
+    rule_id: object
+    product_id: object
+    sku: str
+    name: str
+    quantity: int
+    when: str
+
+
+def _ship_to_key(ship_to: dict) -> tuple[str, str, str]:
+    return tuple((ship_to.get(key) or "").strip() for key in ("line1", "postal_code", "country"))
+
+
+def is_first_order(order: Order) -> bool:
+    """True when the merchant has packed no other order for this order's shopper.
+
+    The shopper is the ship-to e-mail (case-insensitive) when the order has one; without an
+    e-mail, the ship-to address (line1, postal code and country, case-insensitive). Orders that
+    were packed (packed, shipped, delivered, exception, returned) count, whenever they were
+    placed; cancelled or not yet packed ones do not.
+    """
+    ship_to = order.ship_to or {}
+    others = Order.objects.filter(tenant_id=order.tenant_id, status__in=PACKED_STATUSES).exclude(pk=order.pk)
+    email = (ship_to.get("email") or "").strip()
+    if email:
+        return not others.filter(ship_to__email__iexact=email).exists()
+    line1, postal_code, country = _ship_to_key(ship_to)
+    if not line1:
+        return True  # no way to tell this shopper apart: treat as new
+    return not others.filter(
+        Q(ship_to__line1__iexact=line1)
+        & Q(ship_to__postal_code__iexact=postal_code)
+        & Q(ship_to__country__iexact=country)
+    ).exists()
+
+
+def order_inserts(order: Order) -> list[Insert]:
+    """The inserts the merchant's active rules put into this order's parcel, in rule order.
+
+    ``always`` rules apply to every order; ``first_order`` rules only when ``is_first_order``
+    (the shopper's e-mail, else the ship-to address, has no earlier packed order).
+    """
+    rules = list(
+        InsertRule.objects.filter(tenant_id=order.tenant_id, active=True)
+        .select_related("product")
+        .order_by("created_at", "id")
+    )
+    first = None
+    inserts = []
+    for rule in rules:
+        if rule.when == InsertWhen.FIRST_ORDER:
+            if first is None:
+                first = is_first_order(order)
+            if not first:
+                continue
+        inserts.append(
+            Insert(
+                rule_id=rule.pk,
+                product_id=rule.product_id,
+                sku=rule.product.sku,
+                name=rule.product.name,
+                quantity=rule.quantity,
+                when=rule.when,
+            )
+        )
+    return inserts
+
+
+# -- materials -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MaterialStock:
+    """A material's on hand in one warehouse (0 when nothing was ever recorded there)."""
+
+    warehouse_code: str
+    warehouse_id: object
+    on_hand: int
+    reorder_point: int
+
+    @property
+    def low(self) -> bool:
+        return self.on_hand <= self.reorder_point
+
+
+def material_stock(*, actor, materials: list[Material], warehouse_code: str | None = None) -> dict:
+    """{material id: [MaterialStock per warehouse of the actor, by code]}; one query of balances."""
+    warehouses = list(warehouses_for(actor))
+    if warehouse_code:
+        warehouses = [w for w in warehouses if w.code == warehouse_code.strip().upper()]
+    on_hand = {
+        (b["material_id"], b["warehouse_id"]): b["on_hand"]
+        for b in MaterialBalance.objects.filter(
+            warehouse__in=[w.pk for w in warehouses], material__in=[m.pk for m in materials]
+        ).values("material_id", "warehouse_id", "on_hand")
+    }
+    return {
+        m.pk: [MaterialStock(w.code, w.pk, on_hand.get((m.pk, w.pk), 0), m.reorder_point) for w in warehouses]
+        for m in materials
+    }
+
+
+def material_movements(*, actor, material: Material | None = None, warehouse_code: str | None = None):
+    """The ledger in the actor's warehouses, newest first."""
+    movements = MaterialMovement.objects.filter(warehouse__in=warehouses_for(actor)).select_related(
+        "warehouse", "material", "user"
+    )
+    if material is not None:
+        movements = movements.filter(material=material)
+    if warehouse_code:
+        movements = movements.filter(warehouse__code=warehouse_code.strip().upper())
+    return movements.order_by("-at", "-id")
+
+
+def material_open_alerts(*, actor):
+    """Open low-stock alerts of materials in the actor's warehouses, newest first."""
+    return (
+        MaterialAlert.objects.filter(warehouse__in=warehouses_for(actor), resolved_at__isnull=True)
+        .select_related("warehouse", "material")
+        .order_by("-created_at")
+    )

@@ -1,9 +1,10 @@
-from packing.views import manager, station
+from packing.views import manager, materials, station
 
 app_name = "packing"
 
-# The pack station lives under /pack/ (bench) and /handheld/pack/, the manager page under /packing/.
+# The pack station lives under /pack/ (bench) and /handheld/pack/, manager pages under /packing/.
 urlpatterns = [
     *station.urlpatterns,
     *manager.urlpatterns,
+    *materials.urlpatterns,
 ]

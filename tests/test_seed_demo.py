@@ -4,8 +4,10 @@ import re
 import pytest
 from django.core.management import call_command
 
+from inventory.models import StockBalance
 from inventory.services import ledger_differences
-from orders.models import Order, Status
+from orders.models import Order, OrderEvent, Status
+from packing.models import MaterialAlert, MaterialBalance, MaterialMovement
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,6 +19,20 @@ def test_seed_demo_creates_orders_in_every_state_and_prints_working_keys(api_as)
     expected = {Status.ON_HOLD, Status.BACKORDERED, Status.ALLOCATED, Status.PICKING, Status.PICKED, Status.SHIPPED}
     assert expected | {Status.DELIVERED, Status.CANCELLED} <= statuses
     assert ledger_differences() == []
+    # Materials: opening stock received through the ledger, then used by the packs; one low to show.
+    opening = dict(MaterialMovement.objects.filter(reason="received").values_list("material__code", "quantity_delta"))
+    assert opening["BOX-S"] == 250 and len(opening) == 8
+    used = -sum(MaterialMovement.objects.filter(reason="consumed").values_list("quantity_delta", flat=True))
+    balances = sum(MaterialBalance.objects.values_list("on_hand", flat=True))
+    assert used > 0 and balances == sum(opening.values()) - used
+    assert list(MaterialAlert.objects.filter(resolved_at__isnull=True).values_list("material__code", flat=True)) == [
+        "CARTON-XL"
+    ]
+    # acme's FLYER-01 went into each of its packed orders from PACKING.
+    packed_acme = Order.objects.filter(tenant__slug="acme", shipments__isnull=False).count()
+    assert OrderEvent.objects.filter(type="insert_added", order__tenant__slug="acme").count() == packed_acme == 2
+    flyers = StockBalance.objects.filter(product__sku="FLYER-01", location__code="PACKING").get()
+    assert flyers.on_hand == 200 - packed_acme
     text = out.getvalue()
     assert "manager / demo-pass-123" in text
     key = re.search(r"acme: (fk_\S+)", text).group(1)

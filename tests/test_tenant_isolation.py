@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def world(api_as, settings):
-    """Tenant A with one of everything (product, ASN, order shipped and delivered, shipment, return, endpoint)."""
+    """Tenant A with one of everything (product, ASN, order shipped and delivered, shipment, return, endpoint, insert rule)."""
     settings.SANDBOX_CARRIER_STEP_SECONDS = 0
     wh = inv.warehouse()
     tenant_a, key_a = tenant_with_key(slug="alice")
@@ -51,8 +51,10 @@ def world(api_as, settings):
     endpoint = WebhookEndpoint.objects.create(
         tenant=tenant_a, url="https://hooks.example.com/a", events=[], secret=new_secret()
     )
+    insert_rule = a.post("/api/v1/insert-rules/", {"sku": "TEE", "when": "first_order"}, format="json").json()
     ids = {
         "products": product.json()["id"],
+        "insert-rules": insert_rule["id"],
         "inbound-shipments": asn["id"],
         "orders": order["id"],
         "shipments": shipment["id"],
@@ -95,6 +97,8 @@ def test_other_tenant_cannot_act_on_the_objects(world):
     assert b.post(f"/api/v1/orders/{ids['orders']}/cancel/", {}, format="json").status_code == 404
     assert b.patch(f"/api/v1/products/{ids['products']}/", {"name": "mine"}, format="json").status_code == 404
     assert b.delete(f"/api/v1/webhook-endpoints/{ids['webhook-endpoints']}/").status_code == 404
+    assert b.patch(f"/api/v1/insert-rules/{ids['insert-rules']}/", {"quantity": 5}, format="json").status_code == 404
+    assert b.delete(f"/api/v1/insert-rules/{ids['insert-rules']}/").status_code == 404
     refused = b.post(
         "/api/v1/returns/",
         {"order": ids["orders"], "lines": [{"sku": "TEE", "quantity": 1, "reason": "x"}]},

@@ -1,8 +1,26 @@
 """Every write of packing. ``packs``: packing an order into a shipment and the shipment updates
 shipping makes; ``sessions``: the pack station's scan-verified pack sessions, which close by
-packing the order. Callers import ``packing.services``; the modules below it are its parts.
+packing the order; ``materials``: the operator's packing materials and their ledger; ``inserts``: the
+merchants' insert rules and the inserts a pack puts into parcels. Callers import
+``packing.services``; the modules below it are its parts.
 """
 
+from packing.services.inserts import (
+    InsertRuleError,
+    insert_rule_create,
+    insert_rule_delete,
+    insert_rule_update,
+    inserts_consume,
+)
+from packing.services.materials import (
+    MANUAL_REASONS,
+    MaterialError,
+    material_create,
+    material_movement_record,
+    material_receive,
+    material_update,
+    materials_consume,
+)
 from packing.services.packs import (
     PURCHASE_LABEL_TASK,
     LabelRecord,
@@ -25,15 +43,27 @@ from packing.services.sessions import (
 )
 
 __all__ = [
+    "MANUAL_REASONS",
     "PURCHASE_LABEL_TASK",
     "ClosePackageInput",
     "LabelRecord",
     "PackScanOutcome",
     "PackSessionError",
     "PackSessionOpened",
+    "InsertRuleError",
+    "MaterialError",
     "PackageInput",
     "PackingError",
     "PackItemInput",
+    "insert_rule_create",
+    "insert_rule_delete",
+    "insert_rule_update",
+    "inserts_consume",
+    "material_create",
+    "material_movement_record",
+    "material_receive",
+    "material_update",
+    "materials_consume",
     "order_pack",
     "pack_session_abandon",
     "pack_session_close",

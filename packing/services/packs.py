@@ -1,6 +1,7 @@
 """Every write of packing: packing an order into a shipment, and the shipment updates shipping makes.
 
-Locks: the order row first (as orders.services does), then the shipment.
+Locks: the order row first (as orders.services does), then the shipment; then the merchant's
+stock balances at PACKING (inserts) and last the operator's material balances (warehouse, material).
 Packing never imports shipping: label purchase is started by task name after commit.
 """
 
@@ -29,6 +30,7 @@ from packing.models import (
     Shipment,
     ShipmentStatus,
 )
+from packing.services import inserts, materials
 
 logger = logging.getLogger(__name__)
 
@@ -170,8 +172,12 @@ def order_pack(
     units; None or empty uses cartonization. ``actor_obj`` (an Actor), when given, must see the order.
     ``pack_session``: the open session that is closing with this pack (packing.services.sessions).
     An open pack session of someone else refuses the pack (``being_packed``); the actor's own open
-    session is closed with this shipment. Raises Order.DoesNotExist, or PackingError (code
-    "invalid_state" when the order is not picked).
+    session is closed with this shipment.
+    The packages consume their boxes' materials (``materials.materials_consume``: balances may go
+    negative, an alert is raised, the pack is never refused for it) and the merchant's inserts
+    leave PACKING (``inserts.inserts_consume``: skipped, with a timeline entry, when PACKING has
+    too few), all in this transaction.
+    Raises Order.DoesNotExist, or PackingError (code "invalid_state" when the order is not picked).
     """
     if actor_obj is not None and not Order.objects.visible_to(actor_obj).filter(pk=order_id).exists():
         raise Order.DoesNotExist
@@ -215,6 +221,14 @@ def order_pack(
         PackSession.objects.filter(pk=open_session.pk, status=PackSessionStatus.OPEN).update(
             status=PackSessionStatus.CLOSED, closed_at=timezone.now(), shipment=shipment
         )
+    inserts.inserts_consume(order=order, actor=actor)
+    materials.materials_consume(
+        shipment=shipment,
+        packages=rows,
+        reference=f"order {order.number}",
+        actor=actor,
+        user_id=actor_obj.user_id if actor_obj is not None and actor_obj.is_staff else None,
+    )
     enqueue(PURCHASE_LABEL_TASK, shipment_id=str(shipment.pk))
     return shipment
 

@@ -18,6 +18,7 @@ from inventory.services import counts, replenishment
 from orders import services as orders
 from orders.models import Order, Status
 from packing import services as packing
+from packing.models import Box
 from picking import services as picking
 from picking.models import TaskStatus
 from returns import services as returns
@@ -33,6 +34,8 @@ CATALOG = {
             ("TEE-BLU-L", "Blue tee, L", "0012345678912", 190, (300, 220, 20), 30, "01-05-1"),
             ("HOODIE-GRY-M", "Grey hoodie, M", "0012345678929", 650, (350, 300, 60), 12, "02-03-1"),
             ("SOCKS-3PK", "Socks, 3 pack", "0012345678936", 120, (200, 100, 40), 60, "03-07-2"),
+            # An insert (INSERT_RULES), kept where the packers are.
+            ("FLYER-01", "Welcome flyer", "0012345678943", 5, (210, 148, 1), 200, "PACKING"),
         ],
     ),
     "globex": (
@@ -87,6 +90,26 @@ def demo_logo(name: str, color: str) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+# Per merchant: an insert every parcel gets (the flyer waits at PACKING).
+INSERT_RULES = {"acme": [("FLYER-01", 1, "always")]}
+
+# Packing materials (operator stock) for the default boxes, plus void fill and tape:
+# code, name, kind, box, unit cost, reorder point, opening stock received in MAIN.
+# CARTON-XL starts below its reorder point, so that the Materials page has an alert to show.
+MATERIALS = [
+    ("MAILER-S", "Small poly mailer", "poly", "MAILER-S", "0.12", 100, 400),
+    ("BOX-S", "Small box", "box", "BOX-S", "0.45", 50, 250),
+    ("MAILER-L", "Large padded mailer", "mailer", "MAILER-L", "0.38", 50, 150),
+    ("BOX-M", "Medium box", "box", "BOX-M", "0.80", 40, 120),
+    ("BOX-L", "Large box", "box", "BOX-L", "1.25", 20, 45),
+    ("CARTON-XL", "Extra-large carton", "box", "CARTON-XL", "2.40", 10, 6),
+    ("VOID-FILL", "Kraft paper void fill (sheets)", "void_fill", None, "0.03", 200, 1500),
+    ("TAPE-48", "Packing tape, 48 mm roll", "tape", None, "2.10", 6, 24),
+]
+# Sheets of void fill a package in each box takes (mailers need none).
+VOID_FILL_PER_PACKAGE = {"BOX-S": 1, "BOX-M": 2, "BOX-L": 3, "CARTON-XL": 5}
 
 
 def _address(name: str, **overrides) -> dict:
@@ -154,7 +177,7 @@ class Command(BaseCommand):
                     length_mm=length,
                     width_mm=width,
                     height_mm=height,
-                    reorder_point=10,
+                    reorder_point=0 if location == "PACKING" else 10,  # inserts are not sold
                     **PACKING_RULES.get(sku, {}),
                 )
                 if quantity:
@@ -170,6 +193,9 @@ class Command(BaseCommand):
                 lines=[inventory.ReceiptLineInput(sku=sku, quantity=q, location=loc) for sku, q, loc in lines],
                 actor="seed_demo",
             )
+        for sku, quantity, when in INSERT_RULES.get("acme", []):
+            packing.insert_rule_create(tenant_id=tenants["acme"].pk, sku=sku, quantity=quantity, when=when)
+        self._materials(warehouse)
         for username, role in (("manager", "manager"), ("associate", "associate")):
             user, _ = tenancy.staff_create(username=username, password=PASSWORD, role=role)
             warehouse.staff.add(user)
@@ -180,6 +206,24 @@ class Command(BaseCommand):
         picking.wave_schedule_save(
             warehouse=warehouse, name="Day shift", strategy="wave", release_times=["09:00", "13:00"], max_orders=200
         )
+
+    def _materials(self, warehouse) -> None:
+        """The materials of the demo boxes, their opening stock received through the ledger."""
+        for box_code, sheets in VOID_FILL_PER_PACKAGE.items():
+            Box.objects.filter(code=box_code).update(void_fill_per_package=sheets)
+        for code, name, kind, box_code, cost, reorder_point, opening in MATERIALS:
+            if box_code and not Box.objects.filter(code=box_code).exists():
+                continue  # an operator removed that default box
+            packing.material_create(
+                code=code, name=name, kind=kind, box_code=box_code, unit_cost=cost, reorder_point=reorder_point
+            )
+            packing.material_receive(
+                warehouse_id=warehouse.pk,
+                material_code=code,
+                quantity=opening,
+                reference="opening stock",
+                actor="seed_demo",
+            )
 
     def _order(self, tenant, n: int, lines, **fields) -> Order:
         data = orders.OrderInput(

@@ -287,6 +287,9 @@ class Material(models.Model):
     unit_cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
     currency = models.CharField(max_length=3, default="USD")
     reorder_point = models.PositiveIntegerField(default=0, help_text="At or below this on hand, an alert is raised")
+    weight_g = models.PositiveIntegerField(
+        default=0, help_text="Grams per unit that go into a parcel (void fill): part of its expected weight"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -11,7 +11,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from fulfillment.env import WeightTolerance
-from inventory.models import ProductBarcode
+from inventory.models import Product, ProductBarcode
 from inventory.selectors import warehouses_for
 from orders.models import Order, OrderLine, Status
 from packing.cartonization import DEFAULT_DIM_DIVISOR, BoxSpec, ItemSpec, PlannedPackage, cartonize
@@ -22,6 +22,7 @@ from packing.models import (
     Material,
     MaterialAlert,
     MaterialBalance,
+    MaterialKind,
     MaterialMovement,
     PackScan,
     PackScanResult,
@@ -146,7 +147,7 @@ class SessionPackage:
     number: int
     box: Box | None
     items: tuple[tuple[str, int], ...]  # (sku, units) in the order first scanned
-    expected_weight_g: int  # the units' weights and the box's tare
+    expected_weight_g: int  # ParcelWeights.expected_g: units, box tare, void fill, inserts (first parcel)
     weight_g: int | None  # weighed, once closed
     override_reason: str
 
@@ -156,6 +157,37 @@ class SessionPackage:
 
     def items_json(self) -> list[dict]:
         return [{"sku": sku, "quantity": quantity} for sku, quantity in self.items]
+
+
+@dataclass(frozen=True)
+class ParcelWeights:
+    """What a parcel should weigh: its units, the box's tare, the void fill the box takes
+    (``Box.void_fill_per_package`` units of the void-fill material's ``weight_g``), and in the
+    first parcel the order's inserts (the flyer goes in with the slip)."""
+
+    unit_weights: dict[str, int]
+    void_fill_g: int = 0
+    inserts_g: int = 0
+
+    def expected_g(self, items, box: Box | None, *, first: bool) -> int:
+        grams = sum(self.unit_weights.get(sku, 0) * quantity for sku, quantity in items)
+        if box is not None:
+            grams += box.tare_weight_g + box.void_fill_per_package * self.void_fill_g
+        return grams + (self.inserts_g if first else 0)
+
+
+def void_fill_weight_g() -> int:
+    """Grams of one unit of the void-fill material (0 without one)."""
+    return Material.objects.filter(kind=MaterialKind.VOID_FILL).values_list("weight_g", flat=True).first() or 0
+
+
+def inserts_weight_g(order: Order) -> int:
+    """Grams of the inserts the order's parcel gets (order_inserts)."""
+    inserts = order_inserts(order)
+    if not inserts:
+        return 0
+    weights = dict(Product.objects.filter(pk__in=[i.product_id for i in inserts]).values_list("pk", "weight_g"))
+    return sum(weights.get(i.product_id, 0) * i.quantity for i in inserts)
 
 
 @dataclass(frozen=True)
@@ -169,6 +201,7 @@ class PackSessionState:
     recommended: tuple[PlannedPackage, ...]
     recommended_skus: tuple[str, ...]
     tolerance: WeightTolerance
+    weights: ParcelWeights
 
     @property
     def current_package(self) -> SessionPackage | None:
@@ -194,10 +227,11 @@ def scanned_units(*, session: PackSession) -> dict[str, int]:
     return {row["sku"]: row["units"] for row in rows}
 
 
-def session_packages(*, session: PackSession, unit_weights: dict[str, int] | None = None) -> list[SessionPackage]:
+def session_packages(*, session: PackSession, weights: ParcelWeights | None = None) -> list[SessionPackage]:
     """The session's packages in number order with their scanned contents and expected weights."""
-    if unit_weights is None:
+    if weights is None:
         unit_weights = dict(OrderLine.objects.filter(order_id=session.order_id).values_list("sku", "product__weight_g"))
+        weights = ParcelWeights(unit_weights, void_fill_weight_g(), inserts_weight_g(session.order))
     contents: dict[int, dict[str, int]] = {}
     scans = PackScan.objects.filter(session=session, result=PackScanResult.ACCEPTED, sku__isnull=False).order_by(
         "created_at", "id"
@@ -206,15 +240,17 @@ def session_packages(*, session: PackSession, unit_weights: dict[str, int] | Non
         items = contents.setdefault(package_id, {})
         items[sku] = items.get(sku, 0) + quantity
     packages = []
+    first = True  # the first package that holds units gets the inserts
     for package in PackSessionPackage.objects.filter(session=session).select_related("box").order_by("number"):
         items = contents.get(package.pk, {})
-        tare = package.box.tare_weight_g if package.box else 0
+        expected = weights.expected_g(items.items(), package.box, first=first and bool(items))
+        first = first and not items
         packages.append(
             SessionPackage(
                 number=package.number,
                 box=package.box,
                 items=tuple(items.items()),
-                expected_weight_g=sum(unit_weights.get(sku, 0) * n for sku, n in items.items()) + tare,
+                expected_weight_g=expected,
                 weight_g=package.weight_g,
                 override_reason=package.override_reason,
             )
@@ -256,13 +292,15 @@ def pack_session_state(*, session: PackSession, recommended: bool = True) -> Pac
     )
     specs = order_item_specs(order=order) if recommended else []
     plan = cartonize(specs, [box_spec(b) for b in active_boxes()]) if specs else []
+    weights = ParcelWeights({u.sku: u.weight_g for u in expected}, void_fill_weight_g(), inserts_weight_g(order))
     return PackSessionState(
         session=session,
         expected=expected,
-        packages=tuple(session_packages(session=session, unit_weights={u.sku: u.weight_g for u in expected})),
+        packages=tuple(session_packages(session=session, weights=weights)),
         recommended=tuple(plan),
         recommended_skus=tuple(spec.sku for spec in specs),
         tolerance=weight_tolerance(),
+        weights=weights,
     )
 
 

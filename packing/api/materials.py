@@ -44,7 +44,7 @@ class MaterialSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Material
-        fields = ["id", "code", "name", "kind", "box", "unit_cost", "currency", "reorder_point", "balances"]
+        fields = ["id", "code", "name", "kind", "box", "unit_cost", "currency", "reorder_point", "weight_g", "balances"]
         read_only_fields = fields
 
     @extend_schema_field(MaterialBalanceSerializer(many=True))
@@ -63,6 +63,9 @@ class MaterialInputSerializer(serializers.Serializer):
     unit_cost = serializers.DecimalField(max_digits=10, decimal_places=4, min_value=0, default=0)
     currency = serializers.RegexField(r"^[A-Z]{3}$", default="USD", help_text="ISO 4217")
     reorder_point = serializers.IntegerField(min_value=0, max_value=services.materials.MAX_QUANTITY, default=0)
+    weight_g = serializers.IntegerField(
+        min_value=0, max_value=100_000, default=0, help_text="Grams per unit in a parcel (void fill)"
+    )
 
 
 class MaterialPatchSerializer(serializers.Serializer):
@@ -75,6 +78,7 @@ class MaterialPatchSerializer(serializers.Serializer):
         required=False,
         help_text="A new reorder point raises or resolves the low-stock alerts at once",
     )
+    weight_g = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
 
 
 class MaterialMovementSerializer(serializers.ModelSerializer):

@@ -105,8 +105,8 @@ class PackSessionViewSet(mixins.ListModelMixin, ScopedViewSet):
     @action(detail=True, methods=["post"])
     def scans(self, request, pk=None):
         """One scan: a unit's barcode (GTIN, GS1 element string, other barcode) goes into the current
-        package; a box code starts the next package in that box. A resent `scan_id` answers the first
-        outcome and changes nothing."""
+        package; a box code starts the next package in that box (or boxes the current package when it
+        has no box yet). A resent `scan_id` answers the first outcome and changes nothing."""
         session = self.get_object()
         data = _validated(s.PackScanInputSerializer, request)
         outcome = services.pack_session_scan(

@@ -78,6 +78,7 @@ def material_create(
     unit_cost: Decimal | int | str = 0,
     currency: str = "USD",
     reorder_point: int = 0,
+    weight_g: int = 0,
 ) -> Material:
     """A material the operator stocks; ``box_code`` names the catalog box it is (at most one material each)."""
     code = code.strip()
@@ -100,6 +101,8 @@ def material_create(
         raise MaterialError("there is a void fill material already", field="kind", code="duplicate_void_fill")
     if reorder_point < 0:
         raise MaterialError("reorder_point must not be negative", field="reorder_point", code="min_value")
+    if weight_g < 0:
+        raise MaterialError("weight_g must not be negative", field="weight_g", code="min_value")
     try:
         with transaction.atomic():
             return Material.objects.create(
@@ -110,6 +113,7 @@ def material_create(
                 unit_cost=Decimal(str(unit_cost)),
                 currency=currency,
                 reorder_point=reorder_point,
+                weight_g=weight_g,
             )
     except IntegrityError:
         # A concurrent create of the same code, box or void fill won the race.
@@ -124,6 +128,7 @@ def material_update(
     unit_cost: Decimal | int | str | None = None,
     currency: str | None = None,
     reorder_point: int | None = None,
+    weight_g: int | None = None,
 ) -> Material:
     """Change the fields given (None: keep). A new reorder point re-decides every warehouse's alert
     at once: a balance now at or below it is alerted, one now above it is resolved."""
@@ -132,12 +137,15 @@ def material_update(
         raise MaterialError(f"no material {code}", code="not_found")
     if reorder_point is not None and reorder_point < 0:
         raise MaterialError("reorder_point must not be negative", field="reorder_point", code="min_value")
+    if weight_g is not None and weight_g < 0:
+        raise MaterialError("weight_g must not be negative", field="weight_g", code="min_value")
     fields = []
     for field, value in (
         ("name", name),
         ("unit_cost", None if unit_cost is None else Decimal(str(unit_cost))),
         ("currency", currency),
         ("reorder_point", reorder_point),
+        ("weight_g", weight_g),
     ):
         if value is not None and getattr(material, field) != value:
             setattr(material, field, value)

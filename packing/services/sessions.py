@@ -262,7 +262,7 @@ def _open(*, order_id, station: str, user, actor: Actor) -> PackSessionOpened:
 def pack_session_scan(*, session_id, barcode: str, scan_id: str, user) -> PackScanOutcome:
     """One scan at the pack station: a unit's barcode (a GTIN, GS1 element string, other barcode or
     SKU; a case barcode counts its pack) goes into the current package; a box code starts the next
-    package in that box (or gives the current, still empty, package its box).
+    package in that box (or gives the current package its box when it has none yet or is still empty).
 
     A resent ``scan_id`` answers its first outcome and changes nothing. Raises PackSessionError:
     ``not_in_order``, ``too_many``, ``unknown_barcode`` (422, recorded as refused scans, nothing
@@ -346,10 +346,12 @@ def _scan(*, session_id, barcode: str, scan_id: str, user) -> PackScanOutcome:
     current = PackSessionPackage.objects.filter(session=session).order_by("-number").first()
     box = _box(barcode)
     if box is not None:
+        # The box of the current package when it has none yet (units scanned before the box) or is
+        # still empty (a box scanned twice: the second one is meant); else the next package.
         empty = (
             current is not None and not current.scans.filter(result=PackScanResult.ACCEPTED, sku__isnull=False).exists()
         )
-        if empty:
+        if current is not None and (empty or current.box_id is None):
             current.box = box
             current.save(update_fields=["box"])
         else:
@@ -525,7 +527,6 @@ def _weighed(filled, inputs, state) -> tuple[list[dict], list[dict]]:
     """(each package with its box, weight and reason, the errors): boxes and weights checked."""
     codes = {i.box for i in inputs if i.box}
     boxes = {b.code: b for b in Box.objects.filter(code__in=codes, is_active=True)}
-    weights = {unit.sku: unit.weight_g for unit in state.expected}
     closing, errors = [], []
     for index, (package, given) in enumerate(zip(filled, inputs, strict=True)):
         field = f"packages[{index}]"
@@ -546,7 +547,7 @@ def _weighed(filled, inputs, state) -> tuple[list[dict], list[dict]]:
                 {"field": f"{field}.box", "code": "box_required", "message": f"Package {package.number} has no box."}
             )
             continue
-        expected = sum(weights.get(sku, 0) * quantity for sku, quantity in package.items) + box.tare_weight_g
+        expected = state.weights.expected_g(package.items, box, first=index == 0)
         weight = expected if given.weight_g is None else given.weight_g
         allowed = state.tolerance.allowed_g(expected)
         reason = given.override_reason[:MAX_REASON]
@@ -559,7 +560,7 @@ def _weighed(filled, inputs, state) -> tuple[list[dict], list[dict]]:
                     "field": f"{field}.weight_g",
                     "code": "weight_out_of_tolerance",
                     "message": f"Package {package.number} weighs {weight} g but should weigh {expected} g "
-                    f"(± {allowed} g): check its contents, or give override_reason.",
+                    f"(± {allowed} g): check its contents, or give a reason (override_reason) to ship it anyway.",
                     "weight_g": weight,
                     "expected_weight_g": expected,
                     "tolerance_g": allowed,

@@ -43,6 +43,7 @@ def test_staff_list_materials_with_the_balances_of_their_own_warehouses_and_a_lo
             "unit_cost": "0.0000",
             "currency": "USD",
             "reorder_point": 5,
+            "weight_g": 0,
             "balances": [{"warehouse": "MAIN", "on_hand": 4, "low": True}],
         }
     ]
@@ -102,6 +103,7 @@ def test_a_manager_adds_a_material(world, api_as):
         ({"code": "NEW", "name": "New", "kind": "box", "box": "NOPE"}, 422, "box"),
         ({"code": "NEW", "name": "New", "kind": "box", "box": "BOX-S"}, 422, "box"),
         ({"code": "NEW", "name": "New", "kind": "tape", "reorder_point": -1}, 422, "reorder_point"),
+        ({"code": "NEW", "name": "New", "kind": "void_fill", "weight_g": -5}, 422, "weight_g"),
     ],
 )
 def test_a_refused_material_is_a_problem_and_changes_nothing(world, api_as, payload, status, field):
@@ -113,6 +115,19 @@ def test_a_refused_material_is_a_problem_and_changes_nothing(world, api_as, payl
     if status == 422:
         assert [e["field"] for e in response.json()["errors"]] == [field]
     assert _state() == before
+
+
+def test_a_manager_sets_the_void_fill_weight_counted_in_parcels(world, api_as):
+    client = api_as(world["mia"])
+
+    created = client.post(
+        "/api/v1/materials/", {"code": "VOID", "name": "Paper", "kind": "void_fill", "weight_g": 6}, format="json"
+    )
+    changed = client.patch("/api/v1/materials/VOID/", {"weight_g": 8}, format="json")
+
+    assert (created.status_code, created.json()["weight_g"]) == (201, 6)
+    assert (changed.status_code, changed.json()["weight_g"]) == (200, 8)
+    assert Material.objects.get(code="VOID").weight_g == 8
 
 
 def test_a_manager_records_a_receipt_and_the_ledger_lists_it(world, api_as):

@@ -21,7 +21,7 @@ from orders.models import Order, OrderEvent, Status
 from orders.services import order_allocate
 from orders.tests.factories import order
 from packing import selectors, services
-from packing.models import PackScan, PackSession, PackSessionPackage, PackSessionStatus, Shipment
+from packing.models import Box, PackScan, PackSession, PackSessionPackage, PackSessionStatus, Shipment
 from packing.tests.factories import picked_order
 from tests.threads import race, run_together
 
@@ -296,8 +296,8 @@ def test_units_and_boxes_fill_packages_in_scan_order(w, tees):
     session = _open(w, tees)
 
     _scan(session, TEE_UPC, w.ann)  # no box yet: package 1, box to come
-    _scan(session, "BOX-S", w.ann)  # package 1 holds a unit: package 2 starts in BOX-S
-    _scan(session, "BOX-M", w.ann)  # package 2 is still empty: it becomes a BOX-M
+    _scan(session, "BOX-S", w.ann)  # package 1 has no box: this is its box
+    _scan(session, "BOX-M", w.ann)  # package 1 has a box and a unit: package 2 starts in BOX-M
     _scan(session, f"(01)0{TEE_UPC}(10)LOT-9", w.ann)  # a GS1 element string, as receiving reads them
     outcome = _scan(session, MUG_EAN, w.ann)
 
@@ -309,7 +309,7 @@ def test_units_and_boxes_fill_packages_in_scan_order(w, tees):
     )
     packages = selectors.session_packages(session=session)
     assert [(p.number, p.box.code if p.box else None, p.items) for p in packages] == [
-        (1, None, (("TEE", 1),)),
+        (1, "BOX-S", (("TEE", 1),)),
         (2, "BOX-M", (("TEE", 1), ("MUG", 1))),
     ]
     assert selectors.pack_session_state(session=session).complete is True
@@ -496,6 +496,34 @@ def test_a_weight_out_of_tolerance_is_refused_with_the_expected_weight_and_the_t
     assert Order.objects.get(pk=tees.pk).status == Status.PACKED
 
 
+def test_the_expected_weight_counts_void_fill_and_the_inserts_in_the_first_parcel(w, tees):
+    Box.objects.filter(code__in=["BOX-M", "MAILER-L"]).update(void_fill_per_package=0)
+    Box.objects.filter(code="BOX-M").update(void_fill_per_package=3)
+    services.material_create(code="VOID", name="Void fill", kind="void_fill", weight_g=8)
+    inv.product(w.tenant, "FLYER", weight_g=20)
+    services.insert_rule_create(tenant_id=w.tenant.pk, sku="FLYER", quantity=2, when="always")
+    session = _open(w, tees)
+    _scan(session, "BOX-M", w.ann)
+    _scan(session, MUG_EAN, w.ann)
+    _scan(session, "MAILER-L", w.ann)
+    _scan(session, TEE_UPC, w.ann)
+    _scan(session, TEE_UPC, w.ann)
+
+    first, second = selectors.pack_session_state(session=session).packages
+
+    box_m, mailer = Box.objects.get(code="BOX-M"), Box.objects.get(code="MAILER-L")
+    # The mug, BOX-M's tare, 3 sheets of void fill and the two flyers; then the tees in the mailer.
+    assert first.expected_weight_g == 400 + box_m.tare_weight_g + 3 * 8 + 2 * 20
+    assert second.expected_weight_g == 2 * 250 + mailer.tare_weight_g
+    with pytest.raises(services.PackSessionError) as refused:
+        services.pack_session_close(
+            session_id=session.pk,
+            user=w.ann,
+            packages=[{"weight_g": 100}, {"weight_g": second.expected_weight_g}],
+        )
+    assert refused.value.errors[0]["expected_weight_g"] == first.expected_weight_g
+
+
 def test_a_weight_out_of_tolerance_ships_with_an_override_reason_kept_on_package_and_timeline(w, tees):
     session = _open(w, tees)
     _scan_all(session, w.ann)
@@ -559,24 +587,23 @@ def test_close_of_several_packages_box_a_units_box_b_units(w, tees):
 
 def test_close_needs_one_entry_per_package_and_a_box_for_each(w, tees):
     session = _open(w, tees)
-    _scan(session, MUG_EAN, w.ann)  # package 1 without a box
-    _scan(session, "BOX-S", w.ann)
+    _scan(session, MUG_EAN, w.ann)  # package 1, no box scanned for it
     _scan(session, TEE_UPC, w.ann)
     _scan(session, TEE_UPC, w.ann)
     before = _snapshot(tees)
 
     with pytest.raises(services.PackSessionError) as count:
-        services.pack_session_close(session_id=session.pk, user=w.ann, packages=[{"weight_g": 500}])
+        services.pack_session_close(session_id=session.pk, user=w.ann, packages=[{}, {"weight_g": 500}])
     with pytest.raises(services.PackSessionError) as boxless:
         services.pack_session_close(session_id=session.pk, user=w.ann)
     with pytest.raises(services.PackSessionError) as unknown:
-        services.pack_session_close(session_id=session.pk, user=w.ann, packages=[{"box": "NOPE"}, {}])
+        services.pack_session_close(session_id=session.pk, user=w.ann, packages=[{"box": "NOPE"}])
 
     assert (count.value.code, count.value.field) == ("package_count", "packages")
     assert [(e["field"], e["code"]) for e in boxless.value.errors] == [("packages[0].box", "box_required")]
     assert [(e["field"], e["code"]) for e in unknown.value.errors] == [("packages[0].box", "unknown_box")]
     assert _snapshot(tees) == before
-    services.pack_session_close(session_id=session.pk, user=w.ann, packages=[{"box": "BOX-S"}, {}])
+    services.pack_session_close(session_id=session.pk, user=w.ann, packages=[{"box": "BOX-S"}])
     assert Order.objects.get(pk=tees.pk).status == Status.PACKED
 
 

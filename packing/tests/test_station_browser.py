@@ -92,7 +92,7 @@ def _pack(page, base_url, picked, *, layout, width):
     _check_layout(page, width)
     _answered(page, lambda: (page.keyboard.type("2.5 kg"), page.keyboard.press("Enter")))
     assert page.get_attribute("body", "data-feedback") == "refused"
-    assert "weighs 2500 g but should weigh" in page.text_content("#scan-error")
+    assert "weighs 2500 g but should weigh" in page.text_content("#weight_0_error")
     assert Order.objects.get(pk=picked.pk).status == Status.PICKED
     page.fill("#reason_0", "the mug's catalog weight is wrong")
     _answered(page, lambda: page.click("#close-button"))

@@ -15,9 +15,11 @@ from fulfillment.tenancy.tests.factories import TenantFactory, staff_with_token
 from inventory.services.catalog import gtin_check_digit
 from inventory.tests import factories as inv
 from orders.models import Order, Status
+from orders.tests.factories import order as new_order
 from packing import services
 from packing.models import PackScan, PackSession, PackSessionPackage, Shipment
 from packing.tests.factories import picked_order
+from picking import services as picking
 
 pytestmark = pytest.mark.django_db
 
@@ -326,3 +328,54 @@ def test_a_bad_day_is_a_clear_error(w):
 
     assert response.status_code == 400
     assert "date" in response.content.decode()
+
+
+def test_units_scanned_before_any_box_ask_for_the_box_then_the_weight(w, picked):
+    url = _session_url(_start(w.clients["ann"], picked.number))
+    for code in (TEE_UPC, TEE_UPC, MUG_EAN):
+        assert _scan(w.clients["ann"], url, code).status_code == 302
+
+    asking = w.clients["ann"].get(url).content.decode()
+    assert "Scan the box of package 1" in asking and 'id="close-form"' not in asking
+
+    assert _scan(w.clients["ann"], url, "BOX-S").status_code == 302
+
+    weighing = w.clients["ann"].get(url).content.decode()
+    [package] = PackSessionPackage.objects.filter(session__order=picked)
+    assert package.box.code == "BOX-S"
+    assert 'id="close-form"' in weighing and 'id="scan-form"' not in weighing
+
+
+def _picked_through_a_wave(w, external_id, capture):
+    """An order picked through picking's services in a wave of its own: its units go into tote T1
+    (tote codes start again on every pick list). ``capture``: django_capture_on_commit_callbacks."""
+    with capture(execute=True):  # allocation runs on commit
+        created = new_order(w.tenant, external_id=external_id, lines=[("TEE", 1)])
+    wave = picking.wave_build(warehouse=w.main, strategy="batch", max_orders=10, actor="test")
+    for pick_list in wave.pick_lists.all():
+        while task := picking.next_task(pick_list=pick_list):
+            picking.pick_confirm(
+                pick_list=pick_list,
+                task_id=task.pk,
+                location_barcode=task.location.code,
+                product_barcode=task.product.sku,
+                quantity=task.remaining,
+                actor="test",
+            )
+    created.refresh_from_db()
+    assert created.status == Status.PICKED
+    return created
+
+
+def test_a_tote_holding_several_picked_orders_offers_them_to_choose(w, django_capture_on_commit_callbacks):
+    first = _picked_through_a_wave(w, "T-A", django_capture_on_commit_callbacks)
+    second = _picked_through_a_wave(w, "T-B", django_capture_on_commit_callbacks)
+
+    refused = _start(w.clients["ann"], "T1")
+
+    html = refused.content.decode()
+    assert refused.status_code == 422
+    assert re.findall(r'data-choice="([^"]+)"', html) == sorted([first.number, second.number])
+    assert not PackSession.objects.exists()
+    chosen = _session_url(_start(w.clients["ann"], second.number))
+    assert chosen == f"/pack/{PackSession.objects.get(order=second).pk}/"

@@ -50,6 +50,7 @@ def test_a_manager_sees_the_balances_with_low_ones_highlighted_a_chart_alerts_an
     assert 'data-alert="M-BOX-S"' in body and 'data-alert="TAPE"' not in body
     assert "DN-1" in body
     assert 'data-warehouse="WEST"' not in body and "DN-WEST" not in body and ">77<" not in body
+    assert "{#" not in body and "{%" not in body  # no template comment or tag leaks onto the page
 
 
 def test_the_menu_shows_materials_to_managers_only(world):

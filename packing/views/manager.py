@@ -54,7 +54,7 @@ def _totals(rows: list[selectors.PackerDay]) -> selectors.PackerDay:
 def _chart(rows: list[selectors.PackerDay]) -> dict:
     """Bars of orders packed per packer, with the mis-scan rate beside each: the sizes an SVG needs."""
     busiest = max((r.orders for r in rows), default=0) or 1
-    bar_area = 220
+    bar_area = 300
     return {
         "height": 28 * len(rows) + 8,
         "bars": [

@@ -109,6 +109,7 @@ def _context(request, state, *, layout: str, error: str = "", field_errors=None,
                 "reason": typed.get(f"reason_{index}", ""),
             }
         )
+    needs_box = next((p["package"].number for p in packages if p["package"].box is None), None)
     units_total = sum(u.quantity for u in state.expected)
     units_scanned = sum(u.scanned for u in state.expected)
     shipment = session.shipment
@@ -126,7 +127,9 @@ def _context(request, state, *, layout: str, error: str = "", field_errors=None,
         "last_sku": last.sku if last else None,
         "units_total": units_total,
         "units_scanned": units_scanned,
-        "error": error,
+        "needs_box": needs_box,
+        # A refusal shown under its field is not repeated at the top (it still buzzes: data-error).
+        "error": "" if field_errors else error,
         "shipment": shipment,
         "label_pending": shipment is not None and not shipment.tracking_number,
         "scan_id": uuid.uuid4(),
@@ -161,6 +164,7 @@ def start(request, layout: str):
     station = request.session.get(STATION_KEY, "")
     error = ""
     status = 200
+    choices: list[str] = []  # the orders of a tote that holds several: the packer picks one
     if request.method == "POST":
         station = (request.POST.get("station") or "").strip().upper()[:40]
         request.session[STATION_KEY] = station
@@ -175,11 +179,14 @@ def start(request, layout: str):
                     messages.info(request, f"Order {opened.session.order.number}: your session, resumed.")
                 return redirect(LAYOUTS[layout]["session"], session_id=opened.session.pk)
             error, status = refused.refusal.message, refused.refusal.status
+            if refused.refusal.code == "ambiguous_tote":
+                choices = list((refused.refusal.extra or {}).get("orders", []))
     context = {
         "layout": layout,
         "urls": LAYOUTS[layout],
         "station": station,
         "error": error,
+        "choices": choices,
         "mine": selectors.open_pack_sessions(actor=actor, packer=request.user),
         "queue": selectors.pack_queue(actor=actor, limit=10),
         "scan_id": uuid.uuid4(),

@@ -108,7 +108,9 @@ MATERIALS = [
     ("VOID-FILL", "Kraft paper void fill (sheets)", "void_fill", None, "0.03", 200, 1500),
     ("TAPE-48", "Packing tape, 48 mm roll", "tape", None, "2.10", 6, 24),
 ]
-# Sheets of void fill a package in each box takes (mailers need none).
+# Sheets of void fill a package in each box takes (mailers need none), and what a sheet weighs (g):
+# part of a parcel's expected weight at the pack station.
+VOID_FILL_SHEET_G = 8
 VOID_FILL_PER_PACKAGE = {"BOX-S": 1, "BOX-M": 2, "BOX-L": 3, "CARTON-XL": 5}
 
 
@@ -215,7 +217,13 @@ class Command(BaseCommand):
             if box_code and not Box.objects.filter(code=box_code).exists():
                 continue  # an operator removed that default box
             packing.material_create(
-                code=code, name=name, kind=kind, box_code=box_code, unit_cost=cost, reorder_point=reorder_point
+                code=code,
+                name=name,
+                kind=kind,
+                box_code=box_code,
+                unit_cost=cost,
+                reorder_point=reorder_point,
+                weight_g=VOID_FILL_SHEET_G if kind == "void_fill" else 0,
             )
             packing.material_receive(
                 warehouse_id=warehouse.pk,
@@ -284,6 +292,8 @@ class Command(BaseCommand):
         # Picked, but not packed yet (one a gift: its slip has a gift note and no prices).
         self._order(acme, 3, [("TEE-BLU-L", 1)], gift_message="Happy birthday, Sam! Love, Alex")
         self._order(globex, 3, [("CABLE-USB-C", 1)])
+        # Three units of two SKUs: the pack station draws them in their box and weighs the parcel.
+        self._order(acme, 10, [("TEE-RED-M", 2), ("HOODIE-GRY-M", 1)], method="express")
         self._pick_all(picking.wave_build(warehouse=warehouse, strategy="batch", max_orders=10, actor="seed_demo"))
         # In a released wave, waiting for the picker (the handheld page has work to do).
         for n in range(4, 7):

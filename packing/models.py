@@ -222,6 +222,7 @@ class PackSessionPackage(TenantScoped):
 class PackScanResult(models.TextChoices):
     ACCEPTED = "accepted"
     REFUSED = "refused"
+    UNDONE = "undone"  # accepted, then taken back by the packer (the unit came out of the parcel)
 
 
 class PackScan(TenantScoped):

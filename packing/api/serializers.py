@@ -143,6 +143,14 @@ class PackSessionAbandonInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
+class PackSessionUndoInputSerializer(serializers.Serializer):
+    scan = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The id of the unit scan to take back (default: the last one); one already undone changes nothing",
+    )
+
+
 class PackSessionOrderSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     number = serializers.CharField()

@@ -118,6 +118,24 @@ class PackSessionViewSet(mixins.ListModelMixin, ScopedViewSet):
         )
 
     @extend_schema(
+        request=s.PackSessionUndoInputSerializer,
+        responses={
+            200: s.PackSessionStateSerializer,
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="`session_not_open`, `being_packed` (another packer's session)"),
+            422: OpenApiResponse(description="`nothing_to_undo`: no such unit scan (or none yet)"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def undo(self, request, pk=None):
+        """Take back the last unit scan (the unit came out of the parcel again): it no longer counts
+        and stays in the scan log as `undone`."""
+        session = self.get_object()
+        data = _validated(s.PackSessionUndoInputSerializer, request)
+        services.pack_session_undo(session_id=session.pk, user=request.user, scan=data.get("scan"))
+        return self._state(session)
+
+    @extend_schema(
         request=s.PackSessionCloseInputSerializer,
         responses={
             200: s.PackSessionStateSerializer,

@@ -40,6 +40,7 @@ from packing.services.sessions import (
     pack_session_close,
     pack_session_open,
     pack_session_scan,
+    pack_session_undo,
 )
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "pack_session_close",
     "pack_session_open",
     "pack_session_scan",
+    "pack_session_undo",
     "shipment_record_label",
     "shipment_set_status",
 ]

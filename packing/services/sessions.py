@@ -321,8 +321,9 @@ def _replay(previous: PackScan, *, barcode: str) -> PackScanOutcome:
         raise PackSessionError(
             "this scan id was already used for another scan; scan again", code="scan_id_reused", field="scan_id"
         )
-    if not previous.accepted:
+    if previous.result == PackScanResult.REFUSED:
         raise PackSessionError(previous.message, code=previous.code, field="barcode")
+    # Accepted (or accepted and undone since): answered as it was, counted once at most.
     return PackScanOutcome(scan=previous, replayed=True)
 
 
@@ -401,6 +402,31 @@ def _accepted(session, package, scan_id, barcode, user, *, sku=None, quantity=0,
         message=message[:300],
         user=user,
     )
+
+
+@transaction.atomic
+def pack_session_undo(*, session_id, user, scan: int | None = None) -> PackScan:
+    """Take back a unit scan (the packer took the unit out again, or it went into the wrong parcel):
+    ``scan`` (a PackScan id; default the last accepted unit scan) no longer counts, and is kept as
+    ``undone`` for the record. Undoing a scan already undone changes nothing (a double tap).
+    Raises PackSessionError: ``nothing_to_undo`` (422); ``session_not_open``, ``being_packed`` (409)."""
+    actor = _actor(user)
+    ref = _session(actor, session_id)
+    session = locks.pack_session_lock(session_id=ref.pk)
+    _check_packer(session, user)
+    units = PackScan.objects.filter(session=session, sku__isnull=False)
+    if scan is not None:
+        last = units.filter(pk=scan).exclude(result=PackScanResult.REFUSED).first()
+        if last is not None and last.result == PackScanResult.UNDONE:
+            return last
+    else:
+        last = units.filter(result=PackScanResult.ACCEPTED).order_by("-created_at", "-id").first()
+    if last is None:
+        raise PackSessionError("There is no such unit scan to undo.", code="nothing_to_undo", field="scan")
+    last.result = PackScanResult.UNDONE
+    last.message = f"{last.sku} taken out again."
+    last.save(update_fields=["result", "message"])
+    return last
 
 
 # -- close and abandon ------------------------------------------------------------------------

@@ -960,3 +960,77 @@ def test_api_pack_is_409_while_another_packer_holds_a_session(w, tees, api_as):
     assert (response.json()["held_by"], response.json()["errors"][0]["code"]) == ("ann", "being_packed")
     assert Shipment.objects.count() == 0
     assert Order.objects.get(pk=tees.pk).status == Status.PICKED
+
+
+# -- undo -----------------------------------------------------------------------------------
+
+
+def test_undo_takes_back_the_last_unit_scan_and_keeps_it_in_the_log(w, tees):
+    session = _open(w, tees)
+    _scan(session, "BOX-S", w.ann)
+    _scan(session, TEE_UPC, w.ann)
+    _scan(session, MUG_EAN, w.ann)
+
+    undone = services.pack_session_undo(session_id=session.pk, user=w.ann)
+
+    assert (undone.sku, undone.result) == ("MUG", "undone")
+    assert selectors.scanned_units(session=session) == {"TEE": 1}
+    assert PackScan.objects.filter(session=session).count() == 3
+    _scan(session, MUG_EAN, w.ann)  # the mug may be scanned again, into the right parcel
+    assert selectors.scanned_units(session=session) == {"TEE": 1, "MUG": 1}
+
+
+def test_undoing_the_same_scan_twice_takes_back_one_unit(w, tees):
+    session = _open(w, tees)
+    _scan(session, TEE_UPC, w.ann)
+    second = _scan(session, TEE_UPC, w.ann).scan
+
+    services.pack_session_undo(session_id=session.pk, user=w.ann, scan=second.pk)
+    services.pack_session_undo(session_id=session.pk, user=w.ann, scan=second.pk)  # a double tap
+
+    assert selectors.scanned_units(session=session) == {"TEE": 1}
+
+
+def test_a_resent_scan_that_was_undone_is_not_counted_again(w, tees):
+    session = _open(w, tees)
+    scan_id = str(uuid.uuid4())
+    _scan(session, TEE_UPC, w.ann, scan_id=scan_id)
+    services.pack_session_undo(session_id=session.pk, user=w.ann)
+
+    again = _scan(session, TEE_UPC, w.ann, scan_id=scan_id)
+
+    assert again.replayed is True
+    assert selectors.scanned_units(session=session) == {}
+
+
+def test_undo_is_refused_with_nothing_scanned_or_for_another_packer(w, tees):
+    session = _open(w, tees)
+    _scan(session, "BOX-S", w.ann)  # a box scan is no unit to take back
+    before = _snapshot(tees)
+
+    with pytest.raises(services.PackSessionError) as nothing:
+        services.pack_session_undo(session_id=session.pk, user=w.ann)
+
+    assert (nothing.value.status, nothing.value.code) == (422, "nothing_to_undo")
+    assert _snapshot(tees) == before
+    _scan(session, TEE_UPC, w.ann)
+    before = _snapshot(tees)
+
+    with pytest.raises(services.PackSessionError) as other:
+        services.pack_session_undo(session_id=session.pk, user=w.bob)
+
+    assert (other.value.status, other.value.code) == (409, "being_packed")
+    assert _snapshot(tees) == before
+
+
+def test_api_undo_answers_the_state_without_the_unit(w, tees, api_as):
+    session = _open(w, tees)
+    scan = _scan(session, TEE_UPC, w.ann).scan
+
+    response = api_as(w.tokens["ann"]).post(
+        f"/api/v1/pack-sessions/{session.pk}/undo/", {"scan": scan.pk}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    tee = next(u for u in response.json()["expected"] if u["sku"] == "TEE")
+    assert tee["scanned"] == 0

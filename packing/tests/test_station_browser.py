@@ -84,6 +84,11 @@ def _pack(page, base_url, picked, *, layout, width):
     _scan(page, TEE_UPC)
     assert page.get_attribute("body", "data-feedback") == "accepted"
     _scan(page, MUG_EAN)
+    # The mug went into the wrong parcel: take it back, then scan it again.
+    _answered(page, lambda: page.click("#undo-button"))
+    assert page.text_content("#progress").startswith("2/3 units scanned")
+    assert _focused(page) == "scan"
+    _scan(page, MUG_EAN)
 
     # All scanned: the scale's field takes the focus; the scale types a weight far off, and Enter.
     assert page.text_content("#progress").startswith("3/3 units scanned")

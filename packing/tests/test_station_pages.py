@@ -379,3 +379,20 @@ def test_a_tote_holding_several_picked_orders_offers_them_to_choose(w, django_ca
     assert not PackSession.objects.exists()
     chosen = _session_url(_start(w.clients["ann"], second.number))
     assert chosen == f"/pack/{PackSession.objects.get(order=second).pk}/"
+
+
+def test_the_packer_undoes_a_scan_from_the_page(w, picked):
+    url = _session_url(_start(w.clients["ann"], picked.number))
+    _scan(w.clients["ann"], url, TEE_UPC)
+    _scan(w.clients["ann"], url, MUG_EAN)
+    page = w.clients["ann"].get(url).content.decode()
+    last = PackScan.objects.filter(session__order=picked, sku="MUG").get()
+    assert f'name="scan" value="{last.pk}"' in page and "Undo last scan (MUG)" in page
+
+    undone = w.clients["ann"].post(url, {"action": "undo", "scan": str(last.pk)})
+    again = w.clients["ann"].post(url, {"action": "undo", "scan": str(last.pk)})  # a double tap
+
+    assert (undone.status_code, again.status_code) == (302, 302)
+    html = w.clients["ann"].get(url).content.decode()
+    assert "1/3 units scanned" in html and "take one MUG out of the parcel" in html
+    assert "Undo last scan (TEE)" in html

@@ -91,7 +91,11 @@ def _weight(raw: str) -> int | None:
 
 def _context(request, state, *, layout: str, error: str = "", field_errors=None, typed=None, status_code=200):
     session = state.session
-    last = session.scans.filter(result="accepted").order_by("-created_at", "-id").first() if session.is_open else None
+    last = (
+        session.scans.filter(result="accepted", sku__isnull=False).order_by("-created_at", "-id").first()
+        if session.is_open
+        else None
+    )
     packages = []
     field_errors = field_errors or {}
     typed = typed or {}
@@ -125,6 +129,7 @@ def _context(request, state, *, layout: str, error: str = "", field_errors=None,
         "packages": packages,
         "current": state.current_package,
         "last_sku": last.sku if last else None,
+        "last_scan": last.pk if last else None,
         "units_total": units_total,
         "units_scanned": units_scanned,
         "needs_box": needs_box,
@@ -194,6 +199,13 @@ def start(request, layout: str):
     return render(request, f"packing/station/{LAYOUTS[layout]['template']}_start.html", context, status=status)
 
 
+def _scan_pk(raw) -> int | None:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
 def _close_inputs(request, state):
     """The close form's packages ({weight_g, override_reason}), and errors by package index."""
     filled = [p for p in state.packages if p.units > 0]
@@ -240,6 +252,16 @@ def session_page(request, session_id, layout: str):
             )
             messages.info(request, f"Packing of order {session.order.number} abandoned: it stays picked.")
             return redirect(LAYOUTS[layout]["start"])
+        return redirect(url)
+    if action == "undo":
+        with refusal_shown() as refused:
+            undone = services.pack_session_undo(
+                session_id=session.pk, user=request.user, scan=_scan_pk(request.POST.get("scan"))
+            )
+        if refused:
+            exc = refused.refusal
+            return _render_session(request, session, layout=layout, status=exc.status, error=exc.message)
+        messages.warning(request, f"Last scan undone: take one {undone.sku} out of the parcel.")
         return redirect(url)
     if action == "close":
         state = selectors.pack_session_state(session=session)

@@ -396,3 +396,18 @@ def test_the_packer_undoes_a_scan_from_the_page(w, picked):
     html = w.clients["ann"].get(url).content.decode()
     assert "1/3 units scanned" in html and "take one MUG out of the parcel" in html
     assert "Undo last scan (TEE)" in html
+
+
+def test_an_order_cancelled_while_being_packed_is_shown_as_such_and_can_only_be_stopped(w, picked):
+    from orders.services import order_cancel
+
+    url = _session_url(_start(w.clients["ann"], picked.number))
+    _scan(w.clients["ann"], url, TEE_UPC)
+    order_cancel(order_id=picked.pk, actor="merchant", reason="changed their mind")
+
+    html = w.clients["ann"].get(url).content.decode()
+
+    assert 'id="order-moved-on"' in html and "is cancelled: do not pack it" in html
+    assert 'id="scan-form"' not in html and 'id="close-form"' not in html
+    assert w.clients["ann"].post(url, {"action": "abandon"}).status_code == 302
+    assert PackSession.objects.get(order=picked).status == "abandoned"

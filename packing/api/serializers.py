@@ -186,7 +186,9 @@ class SessionPackageSerializer(serializers.Serializer):
     box = serializers.SerializerMethodField(help_text="Box code; null until a box is scanned for it")
     items = PackageItemSerializer(many=True, source="items_json")
     units = serializers.IntegerField()
-    expected_weight_g = serializers.IntegerField(help_text="The units' weights and the box's tare")
+    expected_weight_g = serializers.IntegerField(
+        help_text="The units, the box's tare, its void fill and (in the first package) the order's inserts"
+    )
     weight_g = serializers.IntegerField(allow_null=True, help_text="Weighed at closing")
     override_reason = serializers.CharField()
 
@@ -195,8 +197,9 @@ class SessionPackageSerializer(serializers.Serializer):
         return package.box.code if package.box else None
 
 
-class RecommendedPlacementSerializer(serializers.Serializer):
-    sku = serializers.CharField()
+class _ExtentSerializer(serializers.Serializer):
+    """Where a unit sits in its box (packing.cartonization.Placement): its corner and extents."""
+
     x_mm = serializers.IntegerField()
     y_mm = serializers.IntegerField()
     z_mm = serializers.IntegerField()
@@ -205,16 +208,47 @@ class RecommendedPlacementSerializer(serializers.Serializer):
     height_mm = serializers.IntegerField(help_text="Extent up the box's height (z)")
 
 
-class RecommendedPackageSerializer(serializers.Serializer):
-    box = serializers.CharField(allow_null=True, help_text="Box code; null: the unit ships alone, as is")
-    kind = serializers.CharField(allow_null=True)
-    length_mm = serializers.IntegerField()
+class PlacementSerializer(_ExtentSerializer):
+    item = serializers.IntegerField(help_text="Index into items")
+
+
+class RecommendedPlacementSerializer(_ExtentSerializer):
+    """A placement named by its unit's SKU (context ``skus``: the SKU of each item index)."""
+
+    sku = serializers.SerializerMethodField()
+
+    def get_sku(self, placement) -> str:
+        return self.context["skus"][placement.item]
+
+
+class PlannedPackageSerializer(serializers.Serializer):
+    """A PlannedPackage (packing.cartonization) as the API shows it."""
+
+    box = serializers.SerializerMethodField(help_text="Box code; null: the unit ships alone, as is")
+    kind = serializers.SerializerMethodField(help_text="box, mailer or poly; null without a box")
+    length_mm = serializers.IntegerField(help_text="The box's inner size, or the unit's own")
     width_mm = serializers.IntegerField()
     height_mm = serializers.IntegerField()
-    fill_ratio = serializers.FloatField()
-    weight_g = serializers.IntegerField(help_text="Contents and box tare: the expected weight")
-    billable_weight_g = serializers.IntegerField()
-    items = PackageItemSerializer(many=True)
+    fill_ratio = serializers.FloatField(help_text="Units' volume / box volume")
+    weight_g = serializers.IntegerField(help_text="Contents and box tare")
+    dim_weight_g = serializers.IntegerField()
+    billable_weight_g = serializers.IntegerField(help_text="The larger of weight_g and dim_weight_g")
+    items = PackageItemSerializer(many=True, source="items_json")
+    placements = PlacementSerializer(many=True)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_box(self, package) -> str | None:
+        return package.box.code if package.box else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_kind(self, package) -> str | None:
+        return package.box.kind if package.box else None
+
+
+class RecommendedPackageSerializer(PlannedPackageSerializer):
+    """A pack session's recommended package: placements by SKU (context ``skus``), no DIM weight."""
+
+    dim_weight_g = None
     placements = RecommendedPlacementSerializer(many=True)
 
 
@@ -248,33 +282,7 @@ class PackSessionStateSerializer(serializers.Serializer):
 
     @extend_schema_field(RecommendedPackageSerializer(many=True))
     def get_recommended_packages(self, state) -> list[dict]:
-        packages = [
-            {
-                "box": planned.box.code if planned.box else None,
-                "kind": planned.box.kind if planned.box else None,
-                "length_mm": planned.length_mm,
-                "width_mm": planned.width_mm,
-                "height_mm": planned.height_mm,
-                "fill_ratio": planned.fill_ratio,
-                "weight_g": planned.weight_g,
-                "billable_weight_g": planned.billable_weight_g,
-                "items": planned.items_json(),
-                "placements": [
-                    {
-                        "sku": state.recommended_skus[p.item],
-                        "x_mm": p.x_mm,
-                        "y_mm": p.y_mm,
-                        "z_mm": p.z_mm,
-                        "length_mm": p.length_mm,
-                        "width_mm": p.width_mm,
-                        "height_mm": p.height_mm,
-                    }
-                    for p in planned.placements
-                ],
-            }
-            for planned in state.recommended
-        ]
-        return RecommendedPackageSerializer(packages, many=True).data
+        return RecommendedPackageSerializer(state.recommended, many=True, context={"skus": state.recommended_skus}).data
 
     @extend_schema_field(WeightToleranceSerializer)
     def get_weight_tolerance(self, state) -> dict:

@@ -7,13 +7,14 @@ is a shipping model); the packing is packing.cartonization's, the same function 
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from fulfillment.api.base import ActorMixin, IsStaff
 from orders.models import Order
+from packing.api.serializers import PlannedPackageSerializer
 from packing.cartonization import ItemSpec, PlannedPackage
 from shipping import selectors
 from shipping.selectors import MAX_CARTON_UNITS as MAX_UNITS
@@ -52,45 +53,6 @@ class CartonizationInputSerializer(serializers.Serializer):
         if sum(item["quantity"] for item in items) > MAX_UNITS:
             raise serializers.ValidationError(f"at most {MAX_UNITS} units in one request", code="too_many_units")
         return items
-
-
-class PlacementSerializer(serializers.Serializer):
-    item = serializers.IntegerField(help_text="Index into items")
-    x_mm = serializers.IntegerField()
-    y_mm = serializers.IntegerField()
-    z_mm = serializers.IntegerField()
-    length_mm = serializers.IntegerField(help_text="Extent along the box's length (x)")
-    width_mm = serializers.IntegerField(help_text="Extent along the box's width (y)")
-    height_mm = serializers.IntegerField(help_text="Extent up the box's height (z)")
-
-
-class PlannedItemSerializer(serializers.Serializer):
-    sku = serializers.CharField()
-    quantity = serializers.IntegerField()
-
-
-class PlannedPackageSerializer(serializers.Serializer):
-    """A PlannedPackage (packing.cartonization) as the API shows it."""
-
-    box = serializers.SerializerMethodField(help_text="Box code; null: the unit ships alone, as is")
-    kind = serializers.SerializerMethodField(help_text="box, mailer or poly; null without a box")
-    length_mm = serializers.IntegerField(help_text="The box's inner size, or the unit's own")
-    width_mm = serializers.IntegerField()
-    height_mm = serializers.IntegerField()
-    fill_ratio = serializers.FloatField(help_text="Units' volume / box volume")
-    weight_g = serializers.IntegerField(help_text="Contents and box tare")
-    dim_weight_g = serializers.IntegerField()
-    billable_weight_g = serializers.IntegerField(help_text="The larger of weight_g and dim_weight_g")
-    items = PlannedItemSerializer(many=True, source="items_json")
-    placements = PlacementSerializer(many=True)
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_box(self, package: PlannedPackage) -> str | None:
-        return package.box.code if package.box else None
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_kind(self, package: PlannedPackage) -> str | None:
-        return package.box.kind if package.box else None
 
 
 class CartonizationSerializer(serializers.Serializer):

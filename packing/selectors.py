@@ -11,7 +11,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from fulfillment.env import WeightTolerance
-from inventory.models import Product, ProductBarcode
+from inventory.models import ProductBarcode
 from inventory.selectors import warehouses_for
 from orders.models import Order, OrderLine, Status
 from packing.cartonization import DEFAULT_DIM_DIVISOR, BoxSpec, ItemSpec, PlannedPackage, cartonize
@@ -48,16 +48,26 @@ def order_item_specs(*, order: Order) -> list[ItemSpec]:
     return _unit_specs(order, ordered_if_none_picked=False)
 
 
-def _unit_specs(order: Order, *, ordered_if_none_picked: bool) -> list[ItemSpec]:
-    """The order's picked units per SKU as cartonization specs, in line order (with
-    ``ordered_if_none_picked``, the ordered units while nothing is picked yet); one query."""
+def _line_totals(lines) -> tuple[dict[str, int], dict[str, int], dict]:
+    """(picked, ordered, product) per SKU of an order's lines, in line order (a SKU on two lines is summed)."""
     picked: dict[str, int] = {}
     ordered: dict[str, int] = {}
     products = {}
-    for line in OrderLine.objects.filter(order=order).select_related("product").order_by("pk"):
+    for line in lines:
         picked[line.sku] = picked.get(line.sku, 0) + line.picked_quantity
         ordered[line.sku] = ordered.get(line.sku, 0) + line.quantity
         products.setdefault(line.sku, line.product)
+    return picked, ordered, products
+
+
+def _order_lines(order: Order) -> list[OrderLine]:
+    return list(OrderLine.objects.filter(order=order).select_related("product").order_by("pk"))
+
+
+def _unit_specs(order: Order, *, ordered_if_none_picked: bool) -> list[ItemSpec]:
+    """The order's picked units per SKU as cartonization specs, in line order (with
+    ``ordered_if_none_picked``, the ordered units while nothing is picked yet); one query."""
+    picked, ordered, products = _line_totals(_order_lines(order))
     quantities = ordered if ordered_if_none_picked and not any(picked.values()) else picked
     return [_spec(products[sku], sku, quantity) for sku, quantity in quantities.items() if quantity > 0]
 
@@ -181,13 +191,9 @@ def void_fill_weight_g() -> int:
     return Material.objects.filter(kind=MaterialKind.VOID_FILL).values_list("weight_g", flat=True).first() or 0
 
 
-def inserts_weight_g(order: Order) -> int:
-    """Grams of the inserts the order's parcel gets (order_inserts)."""
-    inserts = order_inserts(order)
-    if not inserts:
-        return 0
-    weights = dict(Product.objects.filter(pk__in=[i.product_id for i in inserts]).values_list("pk", "weight_g"))
-    return sum(weights.get(i.product_id, 0) * i.quantity for i in inserts)
+def inserts_weight_g(inserts) -> int:
+    """Grams of inserts (order_inserts)."""
+    return sum(i.weight_g * i.quantity for i in inserts)
 
 
 @dataclass(frozen=True)
@@ -202,6 +208,7 @@ class PackSessionState:
     recommended_skus: tuple[str, ...]
     tolerance: WeightTolerance
     weights: ParcelWeights
+    inserts: tuple = ()  # order_inserts: what goes into the first parcel
 
     @property
     def current_package(self) -> SessionPackage | None:
@@ -231,7 +238,7 @@ def session_packages(*, session: PackSession, weights: ParcelWeights | None = No
     """The session's packages in number order with their scanned contents and expected weights."""
     if weights is None:
         unit_weights = dict(OrderLine.objects.filter(order_id=session.order_id).values_list("sku", "product__weight_g"))
-        weights = ParcelWeights(unit_weights, void_fill_weight_g(), inserts_weight_g(session.order))
+        weights = ParcelWeights(unit_weights, void_fill_weight_g(), inserts_weight_g(order_inserts(session.order)))
     contents: dict[int, dict[str, int]] = {}
     scans = PackScan.objects.filter(session=session, result=PackScanResult.ACCEPTED, sku__isnull=False).order_by(
         "created_at", "id"
@@ -263,7 +270,7 @@ def pack_session_state(*, session: PackSession, recommended: bool = True) -> Pac
     ``recommended=False`` leaves out the cartonization (empty), for callers that only check the units."""
     session = PackSession.objects.select_related("order", "warehouse", "packer", "shipment").get(pk=session.pk)
     order = session.order
-    lines = list(OrderLine.objects.filter(order=order).select_related("product").order_by("pk"))
+    lines = _order_lines(order)
     scanned = scanned_units(session=session)
     barcodes: dict = {}
     for product_id, code in (
@@ -272,11 +279,7 @@ def pack_session_state(*, session: PackSession, recommended: bool = True) -> Pac
         .values_list("product_id", "code")
     ):
         barcodes.setdefault(product_id, []).append(code)
-    picked: dict[str, int] = {}
-    products = {}
-    for line in lines:
-        picked[line.sku] = picked.get(line.sku, 0) + line.picked_quantity
-        products.setdefault(line.sku, line.product)
+    picked, _ordered, products = _line_totals(lines)
     expected = tuple(
         ExpectedUnit(
             sku=sku,
@@ -290,9 +293,10 @@ def pack_session_state(*, session: PackSession, recommended: bool = True) -> Pac
         for sku, quantity in picked.items()
         if quantity > 0
     )
-    specs = order_item_specs(order=order) if recommended else []
+    specs = [_spec(products[sku], sku, q) for sku, q in picked.items() if q > 0] if recommended else []
     plan = cartonize(specs, [box_spec(b) for b in active_boxes()]) if specs else []
-    weights = ParcelWeights({u.sku: u.weight_g for u in expected}, void_fill_weight_g(), inserts_weight_g(order))
+    inserts = tuple(order_inserts(order))
+    weights = ParcelWeights({u.sku: u.weight_g for u in expected}, void_fill_weight_g(), inserts_weight_g(inserts))
     return PackSessionState(
         session=session,
         expected=expected,
@@ -301,6 +305,7 @@ def pack_session_state(*, session: PackSession, recommended: bool = True) -> Pac
         recommended_skus=tuple(spec.sku for spec in specs),
         tolerance=weight_tolerance(),
         weights=weights,
+        inserts=inserts,
     )
 
 
@@ -458,6 +463,7 @@ class Insert:
     name: str
     quantity: int
     when: str
+    weight_g: int = 0  # per unit
 
 
 def _ship_to_key(ship_to: dict) -> tuple[str, str, str]:
@@ -514,6 +520,7 @@ def order_inserts(order: Order) -> list[Insert]:
                 name=rule.product.name,
                 quantity=rule.quantity,
                 when=rule.when,
+                weight_g=rule.product.weight_g,
             )
         )
     return inserts

@@ -187,10 +187,17 @@ def _order_by_tote(orders, tote: str):
 
 
 def pack_session_open(
-    *, user, station: str = "", order: str | None = None, tote: str | None = None, warehouse: str | None = None
+    *,
+    user,
+    station: str = "",
+    order: str | None = None,
+    tote: str | None = None,
+    scanned: str | None = None,
+    warehouse: str | None = None,
 ) -> PackSessionOpened:
-    """Open packing of a picked order, named by ``order`` (its id or number) or by ``tote`` (the tote
-    it was picked into), at ``station``; ``warehouse`` (a code) narrows the search to one warehouse.
+    """Open packing of a picked order, named by ``order`` (its id or number), by ``tote`` (the tote
+    it was picked into) or by ``scanned`` (what a station scanned: an order's id or number, else a
+    tote), at ``station``; ``warehouse`` (a code) narrows the search to one warehouse.
 
     The packer's own open session for the order is resumed (``created`` False). Raises
     PackSessionError: ``order_or_tote`` (neither or both given), ``unknown_order``, ``unknown_tote``,
@@ -200,13 +207,23 @@ def pack_session_open(
     actor = _actor(user)
     order = str(order).strip() if order else ""
     tote = str(tote).strip() if tote else ""
-    if bool(order) == bool(tote):
-        message = "Give the order or the tote, not both." if order else "Give the order or the tote to pack."
+    scanned = str(scanned).strip() if scanned else ""
+    given = sum(1 for value in (order, tote, scanned) if value)
+    if given != 1:
+        message = "Give the order or the tote, not both." if given else "Give the order or the tote to pack."
         raise PackSessionError(message, code="order_or_tote", field="order")
     orders = Order.objects.visible_to(actor)
     if warehouse:
         orders = orders.filter(warehouse__code=warehouse.strip().upper())
-    order_id = _order_by_reference(orders, order) if order else _order_by_tote(orders, tote)
+    if scanned:
+        try:
+            order_id = _order_by_reference(orders, scanned)
+        except PackSessionError as exc:
+            if exc.code != "unknown_order":
+                raise
+            order_id = _order_by_tote(orders, scanned)
+    else:
+        order_id = _order_by_reference(orders, order) if order else _order_by_tote(orders, tote)
     station = (station or "").strip()[:40]
     try:
         with transaction.atomic():

@@ -1034,3 +1034,15 @@ def test_api_undo_answers_the_state_without_the_unit(w, tees, api_as):
     assert response.status_code == 200, response.json()
     tee = next(u for u in response.json()["expected"] if u["sku"] == "TEE")
     assert tee["scanned"] == 0
+
+
+def test_a_scanned_reference_is_an_order_number_else_a_tote(w, tees):
+    opened = services.pack_session_open(user=w.ann, scanned=tees.number, station="BENCH-1")
+
+    assert opened.session.order_id == tees.pk
+    with pytest.raises(services.PackSessionError) as unknown:
+        services.pack_session_open(user=w.bob, scanned="NO-SUCH-TOTE")
+    assert (unknown.value.status, unknown.value.code) == (422, "unknown_tote")
+    with pytest.raises(services.PackSessionError) as both:
+        services.pack_session_open(user=w.bob, scanned=tees.number, order=tees.number)
+    assert both.value.code == "order_or_tote"

@@ -89,7 +89,7 @@ def _weight(raw: str) -> int | None:
     return round(value * factor)
 
 
-def _context(request, state, *, layout: str, error: str = "", field_errors=None, typed=None, status_code=200):
+def _context(request, state, *, actor, layout: str, error: str = "", field_errors=None, typed=None):
     session = state.session
     last = (
         session.scans.filter(result="accepted", sku__isnull=False).order_by("-created_at", "-id").first()
@@ -140,25 +140,14 @@ def _context(request, state, *, layout: str, error: str = "", field_errors=None,
         "scan_id": uuid.uuid4(),
         "close_id": uuid.uuid4(),
         "is_mine": session.packer_id == request.user.pk,
-        "can_abandon": session.is_open and (session.packer_id == request.user.pk or staff_actor(request).is_manager),
-        "status_code": status_code,
+        "can_abandon": session.is_open and (session.packer_id == request.user.pk or actor.is_manager),
     }
 
 
-def _render_session(request, session, *, layout: str, status: int = 200, **kwargs):
+def _render_session(request, session, *, actor, layout: str, status: int = 200, **kwargs):
     state = selectors.pack_session_state(session=session)
-    context = _context(request, state, layout=layout, status_code=status, **kwargs)
+    context = _context(request, state, actor=actor, layout=layout, **kwargs)
     return render(request, f"packing/station/{LAYOUTS[layout]['template']}_session.html", context, status=status)
-
-
-def _open(request, *, reference: str, station: str, warehouse: str):
-    """Open (or resume) packing of the order named by ``reference``: an order number or id, else a tote."""
-    try:
-        return services.pack_session_open(user=request.user, station=station, order=reference, warehouse=warehouse)
-    except services.PackSessionError as exc:
-        if exc.code != "unknown_order":
-            raise
-    return services.pack_session_open(user=request.user, station=station, tote=reference, warehouse=warehouse)
 
 
 @never_cache
@@ -178,7 +167,7 @@ def start(request, layout: str):
             error, status = "Scan a tote or an order number.", 422
         else:
             with refusal_shown() as refused:
-                opened = _open(request, reference=reference, station=station, warehouse="")
+                opened = services.pack_session_open(user=request.user, station=station, scanned=reference)
             if not refused:
                 if not opened.created:
                     messages.info(request, f"Order {opened.session.order.number}: your session, resumed.")
@@ -243,7 +232,7 @@ def session_page(request, session_id, layout: str):
         raise Http404("No such pack session.")
     url = reverse(LAYOUTS[layout]["session"], kwargs={"session_id": session.pk})
     if request.method == "GET":
-        return _render_session(request, session, layout=layout)
+        return _render_session(request, session, actor=actor, layout=layout)
     action = request.POST.get("action", "scan")
     if action == "abandon":
         with refusal_shown(request):
@@ -260,7 +249,7 @@ def session_page(request, session_id, layout: str):
             )
         if refused:
             exc = refused.refusal
-            return _render_session(request, session, layout=layout, status=exc.status, error=exc.message)
+            return _render_session(request, session, actor=actor, layout=layout, status=exc.status, error=exc.message)
         messages.warning(request, f"Last scan undone: take one {undone.sku} out of the parcel.")
         return redirect(url)
     if action == "close":
@@ -270,7 +259,7 @@ def session_page(request, session_id, layout: str):
         if errors:
             first = next(iter(errors.values()))
             return _render_session(
-                request, session, layout=layout, status=422, error=first, field_errors=errors, typed=typed
+                request, session, actor=actor, layout=layout, status=422, error=first, field_errors=errors, typed=typed
             )
         with refusal_shown() as refused:
             services.pack_session_close(session_id=session.pk, user=request.user, packages=inputs)
@@ -279,6 +268,7 @@ def session_page(request, session_id, layout: str):
             return _render_session(
                 request,
                 session,
+                actor=actor,
                 layout=layout,
                 status=exc.status,
                 error=exc.message,
@@ -296,7 +286,7 @@ def session_page(request, session_id, layout: str):
         )
     if refused:
         exc = refused.refusal
-        return _render_session(request, session, layout=layout, status=exc.status, error=exc.message)
+        return _render_session(request, session, actor=actor, layout=layout, status=exc.status, error=exc.message)
     if not outcome.replayed:
         messages.success(request, outcome.scan.message)
     return redirect(url)

@@ -12,10 +12,12 @@ from django.db.models import F, Q
 
 from fulfillment.tenancy.scoping import TenantQuerySet, TenantScoped, scoped_queryset
 from inventory.warehouse_rules import (  # noqa: F401 - re-exported: callers import them from here
+    ADDRESS_FIELDS,
     CUTOFF_METHODS,
     even_cross_aisles,
     holiday_countries,
     parse_cutoff,
+    warehouse_address_check,
     warehouse_calendar_errors,
     warehouse_layout_errors,
 )
@@ -50,6 +52,18 @@ class Warehouse(models.Model):
     depot_aisle = models.PositiveSmallIntegerField(
         default=1, help_text="Pickers start and end at the front cross aisle, at this aisle."
     )
+    # The ship-from address carriers print and rate from (blank until it is set: warehouse_address_missing
+    # in inventory.selectors names what a label still needs); checked by warehouse_address_errors.
+    company_name = models.CharField(max_length=200, blank=True, default="")
+    contact_name = models.CharField(max_length=200, blank=True, default="", help_text="Who answers the phone")
+    address_line1 = models.CharField(max_length=200, blank=True, default="")
+    address_line2 = models.CharField(max_length=200, blank=True, default="")
+    city = models.CharField(max_length=100, blank=True, default="")
+    region = models.CharField(
+        max_length=100, blank=True, default="", help_text="State or province code, e.g. ON (where the country has them)"
+    )
+    postal_code = models.CharField(max_length=20, blank=True, default="")
+    phone = models.CharField(max_length=20, blank=True, default="", help_text="E.164, e.g. +19055550100")
     staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="warehouses", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -70,8 +84,13 @@ class Warehouse(models.Model):
                 depot_aisle=self.depot_aisle,
             )
         )
+        address, address_errors = warehouse_address_check({f: getattr(self, f) for f in (*ADDRESS_FIELDS, "country")})
+        for error in address_errors:
+            errors.setdefault(error["field"], error["message"])
         if errors:
             raise ValidationError(errors)
+        for field in ADDRESS_FIELDS:  # stored normalised, as the services store it (E.164 phone, ...)
+            setattr(self, field, address[field])
 
     @property
     def blocks(self) -> int:

@@ -19,6 +19,7 @@ from inventory.models import (
     StockMovement,
     Warehouse,
 )
+from inventory.warehouse_rules import ADDRESS_KEYS, ship_from_address, warehouse_address_missing_fields
 
 # Units picked for orders wait in these locations until they ship: counted as allocated.
 _COMMITTED_KINDS = [LocationKind.PACKING, LocationKind.SHIPPING]
@@ -145,6 +146,19 @@ def warehouse_from_code(actor, code: str, *, field: str = "warehouse") -> Wareho
     if warehouse is None:
         raise FieldRefusal(f"unknown warehouse {code}", field=field, code="unknown_warehouse")
     return warehouse
+
+
+def warehouse_address(warehouse: Warehouse) -> dict[str, str]:
+    """The warehouse's ship-from address with an order's ship_to keys: name (its contact_name),
+    company, line1, line2, city, region, postal_code, country, phone, email (always blank)."""
+    return ship_from_address({field: getattr(warehouse, field) for field in ADDRESS_KEYS})
+
+
+def warehouse_address_missing(warehouse: Warehouse) -> list[str]:
+    """The warehouse fields a carrier's ship-from needs that are blank ([] when the address is
+    complete): contact_name, address_line1, city, country and phone always; region and postal_code
+    where the country's format has them (a state in US, CA, AU, MX, BR; no postal code in HK)."""
+    return warehouse_address_missing_fields({field: getattr(warehouse, field) for field in ADDRESS_KEYS})
 
 
 def backordered_units(*, warehouse_ids, product_ids=None) -> dict[tuple, int]:

@@ -1,14 +1,18 @@
-"""What makes a warehouse's calendar and layout valid: cut-offs, holiday calendars, time zones,
-aisle geometry (used by Warehouse.clean, the services and create_warehouse)."""
+"""What makes a warehouse's calendar, layout and ship-from address valid: cut-offs, holiday
+calendars, time zones, aisle geometry, the address carriers need (used by Warehouse.clean, the
+services and create_warehouse)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import time
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+
+from fulfillment.addresses import address_check, address_required_keys
 
 CUTOFF_METHODS = ("same_day", "express", "standard")
 
@@ -82,3 +86,66 @@ def warehouse_layout_errors(
 def even_cross_aisles(*, bays: int, blocks: int) -> list[int]:
     """Middle cross aisles that split ``bays`` into ``blocks`` blocks of (nearly) equal depth."""
     return sorted({round(bays * k / blocks) for k in range(1, blocks)} - {0, bays})
+
+
+# -- ship-from address ----------------------------------------------------------------------
+
+# Warehouse field -> the key of the same part in an address dict (an order's ship_to), in that order.
+ADDRESS_KEYS = {
+    "contact_name": "name",
+    "company_name": "company",
+    "address_line1": "line1",
+    "address_line2": "line2",
+    "city": "city",
+    "region": "region",
+    "postal_code": "postal_code",
+    "country": "country",
+    "phone": "phone",
+}
+# The fields that are only the address (country is the holiday calendar's too).
+ADDRESS_FIELDS = tuple(field for field in ADDRESS_KEYS if field != "country")
+_FIELD_OF_KEY = {key: field for field, key in ADDRESS_KEYS.items()}
+
+
+def ship_from_address(fields: Mapping) -> dict[str, str]:
+    """An address dict with an order's ship_to keys (email blank) from warehouse fields, trimmed."""
+    address = {key: str(fields.get(field) or "").strip() for field, key in ADDRESS_KEYS.items()}
+    address["email"] = ""
+    return address
+
+
+def warehouse_address_missing_fields(fields: Mapping) -> list[str]:
+    """The warehouse fields a carrier's ship-from needs that are blank: contact_name, address_line1,
+    city, country and phone always; region and postal_code where the country's format has them."""
+    address = ship_from_address(fields)
+    needed = {"name", "line1", "city", "country", "phone", *address_required_keys(address["country"])}
+    return [field for field, key in ADDRESS_KEYS.items() if key in needed and not address[key]]
+
+
+def warehouse_address_check(fields: Mapping) -> tuple[dict[str, str], list[dict]]:
+    """(the address fields, trimmed and normalised, [{field, code, message}] in ADDRESS_KEYS order)
+    for a ship-from address.
+
+    All of ADDRESS_FIELDS blank is no address yet, which passes. Any part given needs the whole:
+    every field warehouse_address_missing_fields names, and the country's rules as for an order's
+    ship_to (fulfillment.addresses: postal code format, region, phone). What passes comes back
+    normalised as a ship_to is: region as the country's code ("Ontario" -> "ON"), postal code
+    upper-cased with its separator ("l5t2z5" -> "L5T 2Z5"), phone in E.164. With errors the fields
+    come back as given, trimmed."""
+    address = ship_from_address(fields)
+    given = {field: address[key] for field, key in ADDRESS_KEYS.items()}
+    if not any(given[field] for field in ADDRESS_FIELDS):
+        return given, []
+    errors = [
+        {"field": field, "code": "required", "message": f"{field} is required for a ship-from address"}
+        for field in warehouse_address_missing_fields(fields)
+    ]
+    normalised, problems = address_check(address)
+    for problem in problems:
+        field = _FIELD_OF_KEY.get(problem["field"], problem["field"])
+        if all(error["field"] != field for error in errors):
+            errors.append({**problem, "field": field})
+    if errors:
+        order = list(ADDRESS_KEYS)
+        return given, sorted(errors, key=lambda error: order.index(error["field"]) if error["field"] in order else 99)
+    return {field: normalised.get(key, "") for field, key in ADDRESS_KEYS.items()}, []

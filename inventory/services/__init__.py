@@ -62,6 +62,7 @@ from inventory.services.stock import (
     stock_transfer,
     stock_write_off_missing,
     warehouse_create,
+    warehouse_update_address,
 )
 
 __all__ = [
@@ -116,4 +117,5 @@ __all__ = [
     "stock_transfer",
     "stock_write_off_missing",
     "warehouse_create",
+    "warehouse_update_address",
 ]

@@ -20,6 +20,7 @@ from django.utils import timezone
 from fulfillment.errors import FieldRefusal
 from inventory import locks
 from inventory.models import (
+    ADDRESS_FIELDS,
     VIRTUAL_KINDS,
     Location,
     LocationKind,
@@ -32,6 +33,7 @@ from inventory.models import (
     Zone,
     ZoneKind,
     even_cross_aisles,
+    warehouse_address_check,
     warehouse_calendar_errors,
     warehouse_layout_errors,
 )
@@ -50,8 +52,16 @@ class InventoryError(FieldRefusal):
         "not_found": 404,
     }
 
-    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid", status: int | None = None):
-        super().__init__(message, field=field, code=code, status=status or self.STATUSES.get(code))
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str = "invalid",
+        status: int | None = None,
+        errors: list[dict] | None = None,
+    ):
+        super().__init__(message, field=field, code=code, status=status or self.STATUSES.get(code), errors=errors)
 
 
 class InsufficientStock(InventoryError):
@@ -97,12 +107,21 @@ def warehouse_create(
     blocks: int = 1,
     depot_aisle: int = 1,
     zones: dict[str, tuple[int, int]] | None = None,
+    company_name: str = "",
+    contact_name: str = "",
+    address_line1: str = "",
+    address_line2: str = "",
+    city: str = "",
+    region: str = "",
+    postal_code: str = "",
+    phone: str = "",
 ) -> Warehouse:
     """A warehouse with its zones and locations.
 
     ``blocks`` splits every aisle by evenly spaced middle cross aisles; ``zones`` maps a storage
     zone code to the first and last aisle it holds (aisles in no zone stay in STORAGE), so that
-    zone picking has zones to split by.
+    zone picking has zones to split by. The ship-from address (in ``country``) may be left out
+    entirely, else it must be complete and valid (warehouse_address_check); it is stored normalised.
     """
     code = code.strip().upper()
     if not code or len(code) > 20:
@@ -136,6 +155,19 @@ def warehouse_create(
     if layout:
         label, message = next(iter(layout.items()))
         raise InventoryError(message, field=label)
+    address = _checked_address(
+        {
+            "company_name": company_name,
+            "contact_name": contact_name,
+            "address_line1": address_line1,
+            "address_line2": address_line2,
+            "city": city,
+            "region": region,
+            "postal_code": postal_code,
+            "phone": phone,
+            "country": country,
+        }
+    )
     zone_of_aisle = _zone_of_aisle(zones or {}, aisles=aisles)
     if Warehouse.objects.filter(code=code).exists():
         raise InventoryError(f"warehouse {code} already exists", field="code", code="duplicate")
@@ -153,6 +185,7 @@ def warehouse_create(
         bay_width_m=Decimal(str(bay_width_m)),
         cross_aisles=cross_aisles,
         depot_aisle=depot_aisle,
+        **{field: address[field] for field in ADDRESS_FIELDS},
     )
     zones = {kind: Zone.objects.create(warehouse=warehouse, code=kind.upper(), kind=kind) for kind in ZoneKind.values}
     storage_zones = {
@@ -187,6 +220,41 @@ def warehouse_create(
                 )
     Location.objects.bulk_create(locations)
     return warehouse
+
+
+@transaction.atomic
+def warehouse_update_address(*, warehouse: Warehouse, **fields: str) -> Warehouse:
+    """Change parts of a warehouse's ship-from address (the fields of ADDRESS_FIELDS; the others
+    stay). The result must be complete and valid (warehouse_address_check), or blank throughout;
+    it is stored normalised. A refusal names every field at fault and changes nothing."""
+    unknown = sorted(set(fields) - set(ADDRESS_FIELDS))
+    if unknown:
+        raise InventoryError(
+            f"{unknown[0]} is not a ship-from address field ({', '.join(ADDRESS_FIELDS)})", field=unknown[0]
+        )
+    for field, value in fields.items():
+        if not isinstance(value, str):
+            raise InventoryError(f"{field} must be text", field=field)
+    # Locked, so that two updates of different parts cannot each check an address the other changes.
+    current = Warehouse.objects.select_for_update().get(pk=warehouse.pk)
+    merged = {field: getattr(current, field) for field in (*ADDRESS_FIELDS, "country")} | fields
+    address = _checked_address(merged)
+    changed = [field for field in ADDRESS_FIELDS if getattr(current, field) != address[field]]
+    for field in ADDRESS_FIELDS:
+        setattr(current, field, address[field])
+    if changed:
+        current.save(update_fields=changed)
+    for field in ADDRESS_FIELDS:  # the caller's instance reads what was stored
+        setattr(warehouse, field, address[field])
+    return warehouse
+
+
+def _checked_address(fields: dict) -> dict[str, str]:
+    """The ship-from address fields normalised, or an InventoryError naming every field at fault."""
+    address, errors = warehouse_address_check(fields)
+    if errors:
+        raise InventoryError(errors[0]["message"], field=errors[0]["field"], code=errors[0]["code"], errors=errors)
+    return address
 
 
 def _zone_of_aisle(zones: dict[str, tuple[int, int]], *, aisles: int) -> dict[int, str]:

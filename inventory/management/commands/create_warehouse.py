@@ -24,6 +24,17 @@ class Command(BaseCommand):
             "--subdivision", default="", help="state or province whose holidays also count, e.g. ON (optional)"
         )
         parser.add_argument("--timezone", default="America/Toronto", help="IANA time zone of the cut-offs")
+        address = parser.add_argument_group(
+            "ship-from address", "what carriers print and rate from (in --country): all of it, or none for now"
+        )
+        address.add_argument("--company", default="", help="company on the ship-from, e.g. Acme Logistics Inc.")
+        address.add_argument("--contact", default="", help="contact name, e.g. Shipping Desk")
+        address.add_argument("--address-line1", default="", help="street address, e.g. 100 Logistics Dr")
+        address.add_argument("--address-line2", default="", help="unit, suite or building (optional)")
+        address.add_argument("--city", default="")
+        address.add_argument("--region", default="", help="state or province where the country has them, e.g. ON")
+        address.add_argument("--postal-code", default="", help="e.g. L5T 2Z5")
+        address.add_argument("--phone", default="", help="e.g. +19055550100 (a national number is read in --country)")
         parser.add_argument(
             "--cutoff",
             action="append",
@@ -87,9 +98,17 @@ class Command(BaseCommand):
                 blocks=options["blocks"],
                 depot_aisle=options["depot_aisle"],
                 zones=zones,
+                company_name=options["company"],
+                contact_name=options["contact"],
+                address_line1=options["address_line1"],
+                address_line2=options["address_line2"],
+                city=options["city"],
+                region=options["region"],
+                postal_code=options["postal_code"],
+                phone=options["phone"],
             )
         except InventoryError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError("; ".join(message for _field, message in exc.field_messages())) from None
         storage = aisles * bays * levels
         self.stdout.write(f"created warehouse {warehouse.name} with {storage} storage locations")
         self.stdout.write(warehouse.code)

@@ -4,7 +4,8 @@ import re
 import pytest
 from django.core.management import call_command
 
-from inventory.models import StockBalance
+from inventory.models import StockBalance, Warehouse
+from inventory.selectors import warehouse_address, warehouse_address_missing
 from inventory.services import ledger_differences
 from orders.models import Order, OrderEvent, Status
 from packing.models import MaterialAlert, MaterialBalance, MaterialMovement
@@ -33,6 +34,10 @@ def test_seed_demo_creates_orders_in_every_state_and_prints_working_keys(api_as)
     assert OrderEvent.objects.filter(type="insert_added", order__tenant__slug="acme").count() == packed_acme == 2
     flyers = StockBalance.objects.filter(product__sku="FLYER-01", location__code="PACKING").get()
     assert flyers.on_hand == 200 - packed_acme
+    # The demo warehouse (Toronto's time zone) ships from a complete address near Toronto.
+    warehouse = Warehouse.objects.get(code="MAIN")
+    assert warehouse_address_missing(warehouse) == []
+    assert warehouse_address(warehouse)["postal_code"] == "L5T 2Z5" and warehouse.timezone == "America/Toronto"
     text = out.getvalue()
     assert "manager / demo-pass-123" in text
     key = re.search(r"acme: (fk_\S+)", text).group(1)

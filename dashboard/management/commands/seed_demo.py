@@ -157,8 +157,21 @@ class Command(BaseCommand):
 
     def _seed(self) -> None:
         # Two storage zones, so that zone and wave picking have something to split by.
+        # In Toronto's time zone (the default), with a ship-from address near it for the labels.
         warehouse = Warehouse.objects.filter(code="MAIN").first() or inventory.warehouse_create(
-            code="MAIN", name="Main warehouse", aisles=4, bays=10, levels=2, zones={"A": (1, 2), "B": (3, 4)}
+            code="MAIN",
+            name="Main warehouse",
+            aisles=4,
+            bays=10,
+            levels=2,
+            zones={"A": (1, 2), "B": (3, 4)},
+            company_name="Demo Fulfillment Inc.",
+            contact_name="Shipping Desk",
+            address_line1="100 Logistics Dr",
+            city="Mississauga",
+            region="ON",
+            postal_code="L5T 2Z5",
+            phone="+19055550100",
         )
         tenants = {}
         for slug, (name, products) in CATALOG.items():

@@ -13,6 +13,7 @@ from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.units import inch
 from reportlab.pdfgen import canvas
 
+from inventory.selectors import warehouse_address, warehouse_address_missing
 from packing.documents import address_lines
 
 PAGE_WIDTH, PAGE_HEIGHT = 4 * inch, 6 * inch
@@ -46,11 +47,18 @@ def label_data(*, shipment, packages, carrier_name: str, service_name: str, trac
         service_name=service_name,
         tracking_number=tracking_number,
         order_number=shipment.order.number,
-        ship_from=[warehouse.name, f"Warehouse {warehouse.code}", warehouse.country],
+        ship_from=_ship_from(warehouse),
         ship_to=address_lines(shipment.order.ship_to),
         packages=[LabelPackage(number=p.number, count=count, weight_g=p.weight_g) for p in packages]
         or [LabelPackage(number=1, count=1, weight_g=0)],
     )
+
+
+def _ship_from(warehouse) -> list[str]:
+    """The warehouse's ship-from address as printed lines; its name and code until that is complete."""
+    if warehouse_address_missing(warehouse):
+        return [warehouse.name, f"Warehouse {warehouse.code}", warehouse.country]
+    return address_lines(warehouse_address(warehouse))
 
 
 def _kg(weight_g: int) -> str:
@@ -73,7 +81,7 @@ def label_pdf(data: LabelData) -> bytes:
         pdf.drawRightString(PAGE_WIDTH - margin, top - 10, data.carrier_name.upper())
         pdf.setFont("Helvetica", 8)
         pdf.drawRightString(PAGE_WIDTH - margin, top - 22, f"Order {data.order_number}")
-        y = top - 50
+        y = top - max(50, 23 + 9 * len(data.ship_from))  # below the FROM lines (three fit the 50)
         pdf.line(margin, y, PAGE_WIDTH - margin, y)
         pdf.setFont("Helvetica-Bold", 9)
         pdf.drawString(margin, y - 14, "SHIP TO")
@@ -122,11 +130,12 @@ def label_zpl(data: LabelData) -> str:
             lines.append(f"^FO30,{58 + i * 26}^A0N,22,22^FD{_zpl_text(text)}^FS")
         lines.append(f"^FO30,30^FB752,1,0,R^A0N,32,32^FD{_zpl_text(data.carrier_name.upper())}^FS")
         lines.append(f"^FO30,70^FB752,1,0,R^A0N,22,22^FDOrder {_zpl_text(data.order_number)}^FS")
-        lines.append("^FO30,150^GB752,3,3^FS")
-        lines.append("^FO30,170^A0N,26,26^FDSHIP TO^FS")
+        rule = max(150, 72 + 26 * len(data.ship_from))  # below the FROM lines (three fit the 150)
+        lines.append(f"^FO30,{rule}^GB752,3,3^FS")
+        lines.append(f"^FO30,{rule + 20}^A0N,26,26^FDSHIP TO^FS")
         for i, text in enumerate(data.ship_to):
-            lines.append(f"^FO60,{210 + i * 42}^A0N,36,36^FD{_zpl_text(text)}^FS")
-        y = 220 + 42 * max(len(data.ship_to), 5)
+            lines.append(f"^FO60,{rule + 60 + i * 42}^A0N,36,36^FD{_zpl_text(text)}^FS")
+        y = rule + 70 + 42 * max(len(data.ship_to), 5)
         lines.append(f"^FO30,{y}^GB752,3,3^FS")
         lines.append(f"^FO30,{y + 20}^A0N,60,60^FD{_zpl_text(data.service_name.upper())}^FS")
         lines.append(

@@ -1,5 +1,11 @@
+import pytest
+
+from inventory.services import warehouse_update_address
+from inventory.tests import factories as inv
+from packing.tests.factories import packed_order
 from packing.tests.pdf import pdf_page_count, pdf_text
-from shipping.labels import LabelData, LabelPackage, label_pdf, label_zpl
+from shipping.labels import LabelData, LabelPackage, label_data, label_pdf, label_zpl
+from shipping.tests.factories import stocked_tenant
 
 DATA = LabelData(
     carrier_name="Sandbox Carrier",
@@ -40,3 +46,60 @@ def test_label_zpl_neutralises_command_characters_in_addresses():
 
     assert "^FDCaret  FS Co ^FS" in zpl
     assert "~" not in zpl
+
+
+@pytest.fixture
+def shipment():
+    tenant = stocked_tenant(inv.warehouse())
+    _, packed = packed_order(tenant, external_id="L1", lines=[("TEE", 1)])
+    return packed
+
+
+def _label(shipment):
+    return label_data(
+        shipment=shipment,
+        packages=list(shipment.packages.all()),
+        carrier_name="Sandbox Carrier",
+        service_name="Sandbox Express",
+        tracking_number="SBX000000000001",
+    )
+
+
+@pytest.mark.django_db
+def test_the_label_ships_from_the_warehouse_address(shipment):
+    warehouse_update_address(
+        warehouse=shipment.warehouse,
+        company_name="Demo Fulfillment Inc.",
+        contact_name="Shipping Desk",
+        address_line1="100 Logistics Dr",
+        city="Mississauga",
+        region="ON",
+        postal_code="L5T2Z5",
+        phone="905 555 0100",
+    )
+
+    data = _label(shipment)
+
+    assert data.ship_from == [
+        "Shipping Desk",
+        "Demo Fulfillment Inc.",
+        "100 Logistics Dr",
+        "Mississauga ON L5T 2Z5",
+        "CA",
+        "+19055550100",
+    ]
+    assert set(data.ship_from) <= set(pdf_text(label_pdf(data)))
+    zpl = label_zpl(data)
+    assert "^FO30,188^A0N,22,22^FD+19055550100^FS" in zpl
+    # The rule under FROM and everything below it move down to make room for six lines.
+    assert "^FO30,228^GB752,3,3^FS" in zpl and "^FO30,150^GB752,3,3^FS" not in zpl
+    assert "^FO30,248^A0N,26,26^FDSHIP TO^FS" in zpl
+
+
+@pytest.mark.django_db
+def test_the_label_ships_from_the_warehouse_name_until_its_address_is_complete(shipment):
+    data = _label(shipment)
+
+    assert data.ship_from == ["Warehouse MAIN", "Warehouse MAIN", "CA"]
+    zpl = label_zpl(data)
+    assert "^FO30,150^GB752,3,3^FS" in zpl and "^FO30,170^A0N,26,26^FDSHIP TO^FS" in zpl

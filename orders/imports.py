@@ -5,7 +5,8 @@ The file format (one row per order line; rows with the same external_id form one
     external_id, shipping_method, payment_status, currency,
     ship_to_name, ship_to_company?, ship_to_line1, ship_to_line2?, ship_to_city, ship_to_region,
     ship_to_postal_code, ship_to_country, ship_to_phone?, ship_to_email?,
-    sku, quantity, unit_price?, warehouse?, gift_message?       (? = the column may be absent)
+    sku, quantity, unit_price?, warehouse?, gift_message?, requested_carrier?, requested_service?
+                                                                (? = the column may be absent)
 
 UTF-8 with or without a BOM, comma separated, fields quoted as in RFC 4180. Column names are
 matched without regard to case or surrounding spaces. The order columns (everything but sku,
@@ -82,6 +83,8 @@ OPTIONAL_COLUMNS = {
     "unit_price",
     "warehouse",
     "gift_message",
+    "requested_carrier",
+    "requested_service",
 }
 COLUMNS = [
     "external_id",
@@ -94,6 +97,8 @@ COLUMNS = [
     "unit_price",
     "warehouse",
     "gift_message",
+    "requested_carrier",
+    "requested_service",
 ]
 REQUIRED_COLUMNS = [c for c in COLUMNS if c not in OPTIONAL_COLUMNS]
 LINE_COLUMNS = {"sku", "quantity", "unit_price"}
@@ -349,6 +354,8 @@ def _payload(group: Group, values: dict[str, str]) -> dict:
         ],
         "warehouse": values.get("warehouse", ""),
         "gift_message": values.get("gift_message", ""),
+        "requested_carrier": values.get("requested_carrier", ""),
+        "requested_service": values.get("requested_service", ""),
     }
 
 

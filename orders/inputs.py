@@ -11,9 +11,30 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from orders import services
-from orders.models import GIFT_MESSAGE_MAX, PaymentStatus, ShippingMethod
+from orders.models import (
+    GIFT_MESSAGE_MAX,
+    REQUESTED_CARRIER_MAX,
+    REQUESTED_SERVICE_MAX,
+    Order,
+    PaymentStatus,
+    ShippingMethod,
+    requested_code_validator,
+)
 
 MAX_LINES = 500
+
+
+def requested_field(name: str, max_length: int, *, note: str = "", **kwargs) -> serializers.CharField:
+    """requested_carrier / requested_service: the model field's rules and help text (plus ``note``)."""
+    help_text = " ".join(filter(None, [Order._meta.get_field(name).help_text, note]))
+    return serializers.CharField(
+        max_length=max_length,
+        required=False,
+        allow_blank=True,
+        validators=[requested_code_validator],
+        help_text=help_text,
+        **kwargs,
+    )
 
 
 class AddressSerializer(serializers.Serializer):
@@ -52,6 +73,8 @@ class OrderCreateSerializer(serializers.Serializer):
         default="",
         help_text="Printed on a gift note in the parcel; the packing slip of a gift order shows no prices.",
     )
+    requested_carrier = requested_field("requested_carrier", REQUESTED_CARRIER_MAX, default="")
+    requested_service = requested_field("requested_service", REQUESTED_SERVICE_MAX, default="")
 
 
 def order_input(validated: dict) -> services.OrderInput:
@@ -65,4 +88,6 @@ def order_input(validated: dict) -> services.OrderInput:
         lines=[services.LineInput(**line) for line in validated["lines"]],
         warehouse=validated.get("warehouse", ""),
         gift_message=validated.get("gift_message", ""),
+        requested_carrier=validated.get("requested_carrier", ""),
+        requested_service=validated.get("requested_service", ""),
     )

@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from orders.models import GIFT_MESSAGE_MAX, PaymentStatus, ShippingMethod
+from orders.models import GIFT_MESSAGE_MAX, REQUESTED_CARRIER_MAX, REQUESTED_SERVICE_MAX, PaymentStatus, ShippingMethod
 from orders.services import LineInput, OrderInput
 
 _METHODS = frozenset(ShippingMethod.values)
@@ -23,6 +23,7 @@ _PAYMENTS = frozenset(PaymentStatus.values)
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _PRICE = re.compile(r"\d{1,10}(\.\d{1,2})?")
+_REQUESTED_CODE = re.compile(r"[a-z0-9_-]*")  # orders.models.requested_code_validator
 # Address fields: (max length, required, blank allowed); mirrors orders.inputs.AddressSerializer.
 _ADDRESS = {
     "name": (200, True, False),
@@ -48,6 +49,10 @@ def _plain(value, max_length: int, *, blank: bool) -> bool:
     if value[0].isspace() or value[-1].isspace() or "\x00" in value:
         return False
     return value.isascii() or not any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
+def _requested_code(value, max_length: int) -> bool:
+    return type(value) is str and len(value) <= max_length and _REQUESTED_CODE.fullmatch(value) is not None
 
 
 def _address(raw) -> dict | None:
@@ -114,6 +119,9 @@ def quick_order_input(item) -> OrderInput | None:
     gift_message = item.get("gift_message", "")
     if not _plain(gift_message, GIFT_MESSAGE_MAX, blank=True):
         return None
+    carrier, service = item.get("requested_carrier", ""), item.get("requested_service", "")
+    if not _requested_code(carrier, REQUESTED_CARRIER_MAX) or not _requested_code(service, REQUESTED_SERVICE_MAX):
+        return None
     ship_to = _address(item.get("ship_to"))
     raw_lines = item.get("lines")
     if ship_to is None or type(raw_lines) is not list or not 1 <= len(raw_lines) <= MAX_LINES:
@@ -133,4 +141,6 @@ def quick_order_input(item) -> OrderInput | None:
         lines=lines,
         warehouse=warehouse,
         gift_message=gift_message,
+        requested_carrier=carrier,
+        requested_service=service,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -52,6 +53,14 @@ OrderQuerySet = scoped_queryset("warehouse")
 
 GIFT_MESSAGE_MAX = 500
 
+REQUESTED_CARRIER_MAX = 40
+REQUESTED_SERVICE_MAX = 60
+# requested_carrier / requested_service are codes: lowercase letters, digits, "_" and "-"
+# (\Z, not $: "$" would let a trailing newline through).
+requested_code_validator = RegexValidator(
+    r"\A[a-z0-9_-]*\Z", message="Use only lowercase letters, digits, _ and -.", code="invalid"
+)
+
 
 class OrderNumber(models.Model):
     """A counter row per order, so that numbers come from the database's sequence without a hot row."""
@@ -84,6 +93,32 @@ class Order(TenantScoped):
     # Printed on a gift note in the box; a gift order's slip leaves prices off (packing.documents).
     # A database default too, so that rows written set-wise without the column stay valid.
     gift_message = models.CharField(max_length=GIFT_MESSAGE_MAX, blank=True, default="", db_default="")
+    # The merchant's carrier and service, which override rate shopping (shipping reads them).
+    # Database defaults for the same reason as gift_message's.
+    requested_carrier = models.CharField(
+        max_length=REQUESTED_CARRIER_MAX,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[requested_code_validator],
+        help_text=(
+            "The carrier to ship with instead of rate shopping: a carrier account's `carrier_id` or a karrio "
+            "carrier name (e.g. `fedex`, `ups`, `canadapost`, `generic`). Lowercase letters, digits, `_` and `-`; "
+            "empty when unset (rate shopping chooses)."
+        ),
+    )
+    requested_service = models.CharField(
+        max_length=REQUESTED_SERVICE_MAX,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[requested_code_validator],
+        help_text=(
+            "The service to ship with instead of rate shopping: a karrio service code (e.g. `fedex_ground`) or a "
+            "service level (`standard`, `express`, `same_day`); without `requested_carrier` it means that service "
+            "from any carrier. Lowercase letters, digits, `_` and `-`; empty when unset."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -106,6 +141,12 @@ class Order(TenantScoped):
     @property
     def can_edit(self) -> bool:
         return self.status in {Status.RECEIVED, Status.ON_HOLD, Status.BACKORDERED, Status.ALLOCATED}
+
+    @property
+    def can_change_requested_shipping(self) -> bool:
+        """requested_carrier / requested_service may change until the order is packed (rate shopping
+        starts then)."""
+        return self.can_edit or self.status in {Status.PICKING, Status.PICKED}
 
 
 class OrderLine(TenantScoped):

@@ -4,8 +4,19 @@ from orders.inputs import (  # noqa: F401  (re-exported: the input serializers l
     AddressSerializer,
     LineInputSerializer,
     OrderCreateSerializer,
+    requested_field,
 )
-from orders.models import GIFT_MESSAGE_MAX, Order, OrderEvent, OrderLine, PaymentStatus
+from orders.models import (
+    GIFT_MESSAGE_MAX,
+    REQUESTED_CARRIER_MAX,
+    REQUESTED_SERVICE_MAX,
+    Order,
+    OrderEvent,
+    OrderLine,
+    PaymentStatus,
+)
+
+_UNTIL_PACKED = "Changeable until the order is packed; an empty string removes it."
 
 
 # One row of GET /inventory/ (InventoryLevelView): stock with the orders that wait for it.
@@ -37,10 +48,14 @@ class OrderPatchSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="Replaces the gift message; an empty string removes it (the slip shows prices again).",
     )
+    requested_carrier = requested_field("requested_carrier", REQUESTED_CARRIER_MAX, note=_UNTIL_PACKED)
+    requested_service = requested_field("requested_service", REQUESTED_SERVICE_MAX, note=_UNTIL_PACKED)
 
     def validate(self, attrs):
         if not attrs:
-            raise serializers.ValidationError("Send ship_to, payment_status and/or gift_message.")
+            raise serializers.ValidationError(
+                "Send ship_to, payment_status, gift_message, requested_carrier and/or requested_service."
+            )
         return attrs
 
 
@@ -98,6 +113,8 @@ class OrderSerializer(serializers.ModelSerializer):
             "ship_by",
             "promised_delivery_date",
             "gift_message",
+            "requested_carrier",
+            "requested_service",
             "lines",
             "shipments",
             "timeline",
@@ -145,6 +162,8 @@ def order_row_answer(row: dict) -> dict:
         "ship_by": _DATETIME.to_representation(row["ship_by"]),
         "promised_delivery_date": row["promised_delivery_date"].isoformat(),
         "gift_message": row["gift_message"],
+        "requested_carrier": row["requested_carrier"],
+        "requested_service": row["requested_service"],
         "lines": [
             {
                 "id": line_id,

@@ -74,7 +74,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
 
     @extend_schema(request=s.OrderPatchSerializer, responses=s.OrderSerializer)
     def partial_update(self, request, *args, **kwargs):
-        """Fix ship_to, payment_status or gift_message while the order is not yet picking; holds are re-evaluated."""
+        """Fix ship_to, payment_status or gift_message while the order is not yet picking (holds are
+        re-evaluated); change requested_carrier / requested_service until the order is packed."""
         order = self.get_object()
         if not self.actor.is_merchant:
             raise exceptions.PermissionDenied("Only the merchant changes its orders.")
@@ -86,6 +87,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             ship_to=payload.validated_data.get("ship_to"),
             payment_status=payload.validated_data.get("payment_status"),
             gift_message=payload.validated_data.get("gift_message"),
+            requested_carrier=payload.validated_data.get("requested_carrier"),
+            requested_service=payload.validated_data.get("requested_service"),
             actor=self.actor.label,
         )
         return self._answer(order.pk)

@@ -453,6 +453,9 @@ def _split_off(order: Order, rests: dict, *, why: str) -> Order:
         promised_delivery_date=order.promised_delivery_date,
         # The rest of a gift is a gift too: its parcel gets the note and a slip without prices.
         gift_message=order.gift_message,
+        # The merchant's carrier and service choice covers the whole order, the rest too.
+        requested_carrier=order.requested_carrier,
+        requested_service=order.requested_service,
     )
     # Keep the original arrival time: the split waits in the queue where the order was.
     Order.objects.filter(pk=split.pk).update(created_at=order.created_at)

@@ -64,6 +64,8 @@ class OrderInput:
     lines: list[LineInput]
     warehouse: str = ""
     gift_message: str = ""
+    requested_carrier: str = ""
+    requested_service: str = ""
     extra: dict = field(default_factory=dict)
 
 

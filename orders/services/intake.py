@@ -1,5 +1,6 @@
 """Intake: validate and record orders one at a time or set-wise (the API, bulk calls, CSV
-imports), and the merchant's later fixes of address or payment (holds re-evaluated)."""
+imports), and the merchant's later fixes of address or payment (holds re-evaluated) and of the
+requested carrier and service."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -47,6 +49,24 @@ def _check_gift_message(gift_message: str) -> None:
     if len(gift_message) > GIFT_MESSAGE_MAX:
         message = f"Ensure this field has no more than {GIFT_MESSAGE_MAX} characters."
         raise OrderError(message, errors=[{"field": "gift_message", "code": "max_length", "message": message}])
+
+
+_REQUESTED_FIELDS = ("requested_carrier", "requested_service")
+
+
+def _check_requested(**values: str | None) -> None:
+    """requested_carrier / requested_service (None: not given) against the model fields' rules; the
+    inputs' serializers check them already, this keeps a direct caller to the same rules."""
+    errors = []
+    for name, value in values.items():
+        if value is None:
+            continue
+        try:
+            Order._meta.get_field(name).run_validators(value)
+        except ValidationError as error:
+            errors += [{"field": name, "code": e.code, "message": e.messages[0]} for e in error.error_list]
+    if errors:
+        raise OrderError(errors[0]["message"], errors=errors)
 
 
 def _warehouse_for(tenant, code: str) -> Warehouse:
@@ -121,6 +141,7 @@ class _Intake:
     def prepare(self, data: OrderInput) -> _Prepared:
         """Validate one order against the catalog and the address rules; OrderError when refused."""
         _check_gift_message(data.gift_message)
+        _check_requested(requested_carrier=data.requested_carrier, requested_service=data.requested_service)
         warehouse = self.warehouse(data.warehouse)
         errors = [
             {"field": f"lines[{i}].sku", "code": "unknown_sku", "message": f"unknown SKU {line.sku}"}
@@ -146,7 +167,8 @@ class _Intake:
 _ORDER_COLUMNS = (
     "id", "tenant_id", "number", "external_id", "parent_id", "warehouse_id", "status", "hold_reasons",
     "address_errors", "shipping_method", "payment_status", "currency", "ship_to", "priority", "ship_by",
-    "promised_delivery_date", "gift_message", "created_at", "updated_at",
+    "promised_delivery_date", "gift_message", "requested_carrier", "requested_service", "created_at",
+    "updated_at",
 )  # fmt: skip
 _LINE_COLUMNS = (
     "tenant_id", "order_id", "product_id", "sku", "quantity", "unit_price", "allocated_quantity",
@@ -187,6 +209,8 @@ def _insert(tenant, prepared: list[_Prepared], *, actor: str) -> list[dict]:
             "ship_by": p.ship_by,
             "promised_delivery_date": p.promised,
             "gift_message": data.gift_message,
+            "requested_carrier": data.requested_carrier,
+            "requested_service": data.requested_service,
             "created_at": now,
             "updated_at": now,
         }
@@ -334,14 +358,39 @@ def order_update(
     ship_to: dict | None = None,
     payment_status: str | None = None,
     gift_message: str | None = None,
+    requested_carrier: str | None = None,
+    requested_service: str | None = None,
     actor: str = "",
 ) -> Order:
-    """Fix the address, payment or gift message of an order not yet in picking; holds are re-evaluated."""
+    """Fix the address, payment or gift message of an order not yet in picking (holds are
+    re-evaluated), or its requested carrier and service until it is packed (None: leave as it is).
+
+    A change of only requested_carrier / requested_service re-evaluates no hold: it has no bearing
+    on them, and an order in picking or picked must not be put on hold by it.
+    """
+    _check_requested(requested_carrier=requested_carrier, requested_service=requested_service)
     order = locks.order_lock(order_id, tenant_id=tenant_id)
     if order is None:
         raise Order.DoesNotExist
-    if not order.can_edit:
-        raise InvalidTransition(f"An order in {order.status} can no longer be changed.", code="invalid_state")
+    requests = {
+        name: value
+        for name, value in zip(_REQUESTED_FIELDS, (requested_carrier, requested_service), strict=True)
+        if value is not None
+    }
+    only_requests = bool(requests) and ship_to is None and payment_status is None and gift_message is None
+    if only_requests and not order.can_change_requested_shipping:
+        raise InvalidTransition(
+            f"An order in {order.status} can no longer change its requested carrier or service.", code="invalid_state"
+        )
+    if not only_requests and not order.can_edit:
+        but = ", except its requested_carrier and requested_service" if order.can_change_requested_shipping else ""
+        raise InvalidTransition(f"An order in {order.status} can no longer be changed{but}.", code="invalid_state")
+    for name, value in requests.items():
+        setattr(order, name, value)
+    if only_requests:
+        order.save(update_fields=[*requests, "updated_at"])
+        _event(order, "updated", message="Updated: " + ", ".join(requests), actor=actor)
+        return order
     changed = []
     if ship_to is not None:
         order.ship_to, problems = address_check({**order.ship_to, **ship_to})
@@ -364,6 +413,7 @@ def order_update(
         _check_gift_message(gift_message)
         order.gift_message = gift_message
         changed.append("gift_message")
+    changed += requests
     holds = _holds(order_data=order, address_problems=problems)
     manual = [h for h in order.hold_reasons if h == HoldReason.MANUAL]
     holds = holds + manual

@@ -43,5 +43,7 @@ def order(tenant, *, external_id: str, lines: list[tuple], warehouse: str = "", 
         lines=[services.LineInput(*line) for line in lines],
         warehouse=warehouse,
         gift_message=fields.pop("gift_message", ""),
+        requested_carrier=fields.pop("requested_carrier", ""),
+        requested_service=fields.pop("requested_service", ""),
     )
     return services.order_create(tenant=tenant, data=data)

@@ -12,8 +12,11 @@ from orders.tests.factories import order_payload
 
 texts = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["", " ", " padded ", "A\x00B", "\ud800", "TEE-RED-M", "Toronto", "x" * 201, "x" * 501]),
-)
+    st.sampled_from([
+        "", " ", " padded ", "A\x00B", "\ud800", "TEE-RED-M", "Toronto", "x" * 201, "x" * 501,
+        "fedex_ground", "FedEx", " ups ", "ups\n", "x" * 41, "x" * 61,
+    ]),
+)  # fmt: skip
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 200_000), st.floats(allow_nan=True), texts)
 values = st.one_of(scalars, st.lists(scalars, max_size=2), st.dictionaries(texts, scalars, max_size=2))
 
@@ -25,11 +28,16 @@ def payloads(draw):
     payload["lines"].append({"sku": "MUG", "quantity": 3, "unit_price": "4.5"})
     if draw(st.booleans()):
         payload["gift_message"] = draw(st.sampled_from(["Happy birthday, Ada!\nLove, Charles", "x" * 500]))
+    if draw(st.booleans()):
+        payload["requested_carrier"] = draw(st.sampled_from(["fedex", "canada-post", "x" * 40, ""]))
+    if draw(st.booleans()):
+        payload["requested_service"] = draw(st.sampled_from(["fedex_ground", "same_day", "x" * 60, ""]))
     paths = [
         ("external_id",), ("shipping_method",), ("payment_status",), ("currency",), ("warehouse",), ("ship_to",),
         ("ship_to", "name"), ("ship_to", "line1"), ("ship_to", "city"), ("ship_to", "postal_code"),
         ("ship_to", "country"), ("ship_to", "phone"), ("ship_to", "email"), ("lines",), ("lines", 0, "sku"),
         ("lines", 0, "quantity"), ("lines", 1, "unit_price"), ("gift_message",),
+        ("requested_carrier",), ("requested_service",),
     ]  # fmt: skip
     for path in draw(st.lists(st.sampled_from(paths), max_size=3, unique=True)):
         target = payload
@@ -74,6 +82,8 @@ def test_the_fast_path_defers_anything_it_would_have_to_coerce():
         {**order_payload("X"), "lines": [{"sku": "A", "quantity": "1"}]},
         {**order_payload("X"), "external_id": " X "},
         {**order_payload("X"), "currency": "cad"},
+        {**order_payload("X"), "requested_carrier": " ups "},
+        {**order_payload("X"), "requested_service": "Express"},
         None,
         [],
     ):

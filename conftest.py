@@ -67,16 +67,16 @@ def _eager_celery(settings):
 @pytest.fixture(autouse=True)
 def _reference_data(request):
     """Transactional tests empty every table afterwards, including the rows data migrations made
-    (box catalog, sandbox carrier): put them back before each such test."""
+    (box catalog, generic carrier account): put them back before each such test."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None or not (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
         return
     request.getfixturevalue("transactional_db")
     from packing.tests.factories import ensure_default_boxes
-    from shipping.tests.factories import ensure_sandbox_carrier
+    from shipping.tests.factories import ensure_default_carrier
 
     ensure_default_boxes()
-    ensure_sandbox_carrier()
+    ensure_default_carrier()
 
 
 @pytest.fixture(autouse=True)

@@ -139,8 +139,15 @@ API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "600/min")
 WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 3, minimum=1)
-# How long the sandbox carrier takes to move a parcel along (seconds per step).
-SANDBOX_CARRIER_STEP_SECONDS = env_int("SANDBOX_CARRIER_STEP_SECONDS", 60, minimum=0)
+# Carrier credentials are encrypted with these Fernet keys (shipping.credentials): the first
+# encrypts, all decrypt. Unset: a key derived from DJANGO_SECRET_KEY.
+CARRIER_CREDENTIALS_KEYS = env_list("CARRIER_CREDENTIALS_KEYS", [])
+# Label purchase: attempts per shipment before it waits in the exceptions queue, and the base of
+# the exponential backoff between them (seconds); a carrier call that outlives the lease is
+# treated as interrupted (the worker died during it).
+LABEL_PURCHASE_ATTEMPTS = env_int("LABEL_PURCHASE_ATTEMPTS", 4, minimum=1)
+LABEL_PURCHASE_BACKOFF_SECONDS = env_int("LABEL_PURCHASE_BACKOFF_SECONDS", 30, minimum=0)
+LABEL_PURCHASE_LEASE_SECONDS = env_int("LABEL_PURCHASE_LEASE_SECONDS", 300, minimum=10)
 TRACKING_POLL_SECONDS = env_int("TRACKING_POLL_SECONDS", 60, minimum=1)
 ALLOCATION_SWEEP_SECONDS = env_int("ALLOCATION_SWEEP_SECONDS", 60, minimum=1)
 ORDER_PAYMENT_VERIFIER = env_str("ORDER_PAYMENT_VERIFIER") or "orders.payments.StatusPaymentVerifier"  # dotted path

@@ -19,7 +19,8 @@ ALLOWED: dict[str, set[str]] = {
     Status.PICKING: {Status.PICKED, Status.BACKORDERED, Status.CANCELLED},
     Status.PICKED: {Status.PACKED, Status.CANCELLED},
     Status.PACKED: {Status.SHIPPED, Status.CANCELLED},
-    Status.SHIPPED: {Status.DELIVERED, Status.EXCEPTION},
+    # A voided label (before the carrier scanned the parcel) puts the order back to packed.
+    Status.SHIPPED: {Status.DELIVERED, Status.EXCEPTION, Status.PACKED},
     Status.EXCEPTION: {Status.DELIVERED, Status.RETURNED},
     Status.DELIVERED: set(),
     Status.RETURNED: set(),

@@ -149,6 +149,8 @@ class Package(TenantScoped):
     width_mm = models.PositiveIntegerField()
     height_mm = models.PositiveIntegerField()
     items = models.JSONField(default=list, help_text='[{"sku": ..., "quantity": ...}]')
+    # The carrier's number for this parcel (the first package's is the shipment's); blank until bought.
+    tracking_number = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = scoped_queryset("shipment__warehouse").as_manager()

@@ -1,18 +1,39 @@
 from django.contrib import admin
 
-from shipping.models import Carrier, ServiceLevel, TrackingEvent
+from shipping.models import CarrierAccount, CarrierService, LabelPurchase, Manifest, ShippingException, TrackingEvent
 
 
-class ServiceLevelInline(admin.TabularInline):
-    model = ServiceLevel
+class CarrierServiceInline(admin.TabularInline):
+    model = CarrierService
     extra = 0
 
 
-@admin.register(Carrier)
-class CarrierAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "kind", "is_active"]
-    list_filter = ["kind", "is_active"]
-    inlines = [ServiceLevelInline]
+@admin.register(CarrierAccount)
+class CarrierAccountAdmin(admin.ModelAdmin):
+    list_display = ["carrier_id", "carrier_name", "display_name", "test_mode", "active"]
+    list_filter = ["carrier_name", "active", "test_mode"]
+    exclude = ["credentials_encrypted"]  # encrypted; changed through the API or the carriers page
+    inlines = [CarrierServiceInline]
+
+
+@admin.register(LabelPurchase)
+class LabelPurchaseAdmin(admin.ModelAdmin):
+    list_display = ["shipment", "account", "service_code", "status", "total_charge", "currency", "started_at"]
+    list_filter = ["status"]
+    exclude = ["label"]
+    readonly_fields = ["shipment", "account", "tenant", "manifest"]
+
+
+@admin.register(ShippingException)
+class ShippingExceptionAdmin(admin.ModelAdmin):
+    list_display = ["shipment", "code", "created_at", "resolved_at"]
+    list_filter = ["code"]
+
+
+@admin.register(Manifest)
+class ManifestAdmin(admin.ModelAdmin):
+    list_display = ["account", "warehouse", "shipments_count", "created_at"]
+    exclude = ["document_pdf", "carrier_document"]
 
 
 @admin.register(TrackingEvent)

@@ -1,4 +1,5 @@
-"""Carriers and their service levels (operator-owned), and the tracking events of shipments."""
+"""Carrier accounts (operator-owned, through karrio) and their services; what shipping records
+about each shipment: rate shops, label purchases, exceptions, manifests and tracking events."""
 
 from __future__ import annotations
 
@@ -11,58 +12,205 @@ from fulfillment.tenancy.scoping import TenantScoped, scoped_queryset
 from packing.cartonization import dim_divisor_mm3_per_g
 
 
-class Carrier(models.Model):
-    """A carrier account; ``kind`` names the client class in shipping.carriers.registry."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    code = models.CharField(max_length=30, unique=True)
-    name = models.CharField(max_length=100)
-    kind = models.CharField(max_length=30, help_text="Client implementation, e.g. sandbox")
-    is_active = models.BooleanField(default=True)
-    # Dimensional weight: volume / divisor. Metric carriers use 5000 cm³/kg, US ones 139 in³/lb.
-    dim_divisor = models.PositiveIntegerField(default=5000, help_text="cm³ per kg, or in³ per lb when imperial")
-    dim_unit = models.CharField(max_length=10, choices=[("metric", "cm³/kg"), ("imperial", "in³/lb")], default="metric")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return self.code
-
-    @property
-    def dim_divisor_mm3_per_g(self) -> int:
-        """The divisor in mm³ per gram, what packing.cartonization takes (5000 cm³/kg is 5000)."""
-        return dim_divisor_mm3_per_g(self.dim_divisor, self.dim_unit)
-
-
 class ServiceCode(models.TextChoices):
-    """The order's shipping_method a service level answers to."""
+    """The order's shipping_method a service answers to."""
 
     STANDARD = "standard"
     EXPRESS = "express"
     SAME_DAY = "same_day"
 
 
-class ServiceLevel(models.Model):
-    carrier = models.ForeignKey(Carrier, on_delete=models.CASCADE, related_name="services")
-    code = models.CharField(max_length=20, choices=ServiceCode.choices)
-    name = models.CharField(max_length=100)
-    transit_business_days = models.PositiveSmallIntegerField()
-    base_rate = models.DecimalField(max_digits=10, decimal_places=2)
-    per_kg_rate = models.DecimalField(max_digits=10, decimal_places=2)
-    currency = models.CharField(max_length=3, default="CAD")
-    is_active = models.BooleanField(default=True)
+class CarrierAccount(models.Model):
+    """One connection to a carrier through karrio: its name there, credentials, services.
+
+    ``carrier_id`` is the account's own handle (unique): shipments record it as their carrier.
+    Credentials are stored encrypted (shipping.credentials) and never leave through the API."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    carrier_name = models.CharField(max_length=40, help_text="karrio's carrier name, e.g. fedex, ups, generic")
+    carrier_id = models.SlugField(max_length=40, unique=True, help_text="This account's handle, e.g. fedex-main")
+    display_name = models.CharField(max_length=100)
+    credentials_encrypted = models.TextField(blank=True, default="")
+    test_mode = models.BooleanField(default=True)
+    active = models.BooleanField(default=True)
+    account_country = models.CharField(max_length=2, blank=True, default="")
+    # Dimensional weight: volume / divisor. Metric carriers use 5000 cm³/kg, US ones 139 in³/lb.
+    dim_divisor = models.PositiveIntegerField(default=5000, help_text="cm³ per kg, or in³ per lb when imperial")
+    dim_unit = models.CharField(max_length=10, choices=[("metric", "cm³/kg"), ("imperial", "in³/lb")], default="metric")
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_check_ok = models.BooleanField(null=True, blank=True)
+    last_check_message = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["carrier", "transit_business_days", "code"]
+        ordering = ["carrier_id"]
         constraints = [
-            models.UniqueConstraint(fields=["carrier", "code"], name="service_level_code_unique"),
-            models.CheckConstraint(condition=Q(base_rate__gte=0, per_kg_rate__gte=0), name="service_rates_positive"),
+            models.CheckConstraint(condition=Q(dim_divisor__gt=0), name="carrier_account_dim_divisor_positive"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.carrier.code}/{self.code}"
+        return self.carrier_id
+
+    @property
+    def dim_divisor_mm3_per_g(self) -> int:
+        """The divisor in mm³ per gram, what packing.cartonization takes (5000 cm³/kg is 5000)."""
+        return dim_divisor_mm3_per_g(self.dim_divisor, self.dim_unit)
+
+    @property
+    def dim_divisor_cm3_per_kg(self) -> int:
+        return self.dim_divisor_mm3_per_g
+
+
+class CarrierService(models.Model):
+    """A service an account sells, with the service level (order shipping_method) it serves.
+
+    ``zones`` is the rate sheet of a generic account: [{country_codes?, min_weight_kg?,
+    max_weight_kg?, rate}]; other carriers price their services themselves."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(CarrierAccount, on_delete=models.CASCADE, related_name="services")
+    service_code = models.CharField(max_length=60, help_text="karrio's service code, e.g. fedex_ground")
+    service_name = models.CharField(max_length=100)
+    level = models.CharField(max_length=20, choices=ServiceCode.choices)
+    transit_days = models.PositiveSmallIntegerField(help_text="Business days in transit")
+    currency = models.CharField(max_length=3, default="CAD")
+    zones = models.JSONField(default=list, blank=True)
+    max_weight_g = models.PositiveIntegerField(null=True, blank=True, help_text="Heaviest parcel the service takes")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["account", "transit_days", "service_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "service_code"], name="carrier_service_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account.carrier_id}/{self.service_code}"
+
+
+class RateShop(TenantScoped):
+    """One round of quotes for a shipment: every quote, the carriers that failed, and the choice.
+
+    ``quotes``: [{carrier_account, carrier, carrier_name, service, service_name, level,
+    total_charge, currency, transit_days, estimated_delivery_date, keeps_promise,
+    billable_weight_g}], cheapest first; ``chosen``: the index into quotes or None."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shipment = models.ForeignKey("packing.Shipment", on_delete=models.CASCADE, related_name="rate_shops")
+    quotes = models.JSONField(default=list)
+    errors = models.JSONField(default=list)
+    chosen = models.PositiveSmallIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = scoped_queryset("shipment__warehouse").as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class PurchaseStatus(models.TextChoices):
+    CALLING = "calling"  # the carrier is being asked: nobody else may ask for this shipment
+    BOUGHT = "bought"
+    FAILED = "failed"  # the carrier refused or stayed unreachable: nothing was bought
+    INTERRUPTED = "interrupted"  # the worker died during the call: the carrier may have sold it
+    VOIDED = "voided"
+
+
+class LabelPurchase(TenantScoped):
+    """One attempt to buy a shipment's label; its id is the purchase key.
+
+    At most one attempt per shipment is ``calling`` or ``bought`` (a partial unique index), so
+    a task that runs twice cannot buy twice. The carrier's answer (shipment reference, tracking
+    numbers, label) is stored the moment it arrives, before anything else is done with it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shipment = models.ForeignKey("packing.Shipment", on_delete=models.CASCADE, related_name="label_purchases")
+    account = models.ForeignKey(CarrierAccount, on_delete=models.PROTECT, related_name="+")
+    service_code = models.CharField(max_length=60)
+    service_name = models.CharField(max_length=100, blank=True, default="")
+    status = models.CharField(max_length=20, choices=PurchaseStatus.choices, default=PurchaseStatus.CALLING)
+    quoted_charge = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    total_charge = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True, default="")
+    transit_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    carrier_shipment_id = models.CharField(max_length=100, blank=True, default="")
+    tracking_numbers = models.JSONField(default=list, blank=True)
+    label = models.BinaryField(null=True, blank=True)
+    label_type = models.CharField(max_length=10, blank=True, default="")
+    reason = models.CharField(max_length=300, blank=True, default="")
+    error_code = models.CharField(max_length=40, blank=True, default="")
+    error_message = models.CharField(max_length=500, blank=True, default="")
+    actor = models.CharField(max_length=100, blank=True, default="")
+    manifest = models.ForeignKey(
+        "shipping.Manifest", on_delete=models.PROTECT, null=True, blank=True, related_name="labels"
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = scoped_queryset("shipment__warehouse").as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shipment"],
+                condition=Q(status__in=["calling", "bought"]),
+                name="label_purchase_one_live_per_shipment",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "status", "manifest"])]
+
+
+class ExceptionCode(models.TextChoices):
+    NO_QUOTE = "no_quote"  # no active account and service can carry the parcels there
+    CARRIER_REFUSED = "carrier_refused"  # the carrier said no (address, weight, account)
+    LABEL_FAILED = "label_failed"  # the carrier stayed unreachable through every retry
+    PURCHASE_INTERRUPTED = "purchase_interrupted"  # the worker died mid-call: check the carrier
+
+
+class ShippingException(TenantScoped):
+    """A packed shipment that could not get a label, waiting for a person (the exceptions queue)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shipment = models.ForeignKey("packing.Shipment", on_delete=models.CASCADE, related_name="shipping_exceptions")
+    code = models.CharField(max_length=30, choices=ExceptionCode.choices)
+    message = models.CharField(max_length=500)
+    details = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=200, blank=True, default="")
+
+    objects = scoped_queryset("shipment__warehouse").as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shipment"], condition=Q(resolved_at__isnull=True), name="shipping_exception_one_open"
+            ),
+        ]
+
+
+class Manifest(models.Model):
+    """End of day for one carrier account at one warehouse: the labels handed over (operator-owned)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, related_name="manifests")
+    account = models.ForeignKey(CarrierAccount, on_delete=models.PROTECT, related_name="manifests")
+    shipments_count = models.PositiveIntegerField(default=0)
+    packages_count = models.PositiveIntegerField(default=0)
+    total_weight_g = models.PositiveIntegerField(default=0)
+    carrier_reference = models.CharField(max_length=100, blank=True, default="")
+    carrier_document = models.BinaryField(null=True, blank=True)
+    document_pdf = models.BinaryField(null=True, blank=True)
+    created_by = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
 
 
 class TrackingCode(models.TextChoices):

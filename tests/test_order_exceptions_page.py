@@ -9,14 +9,14 @@ from fulfillment.tenancy.tests.factories import staff_with_token
 from inventory.tests.factories import warehouse
 from packing.models import ShipmentStatus
 from packing.tests.factories import ensure_default_boxes
-from shipping.tests.factories import ensure_sandbox_carrier, shipped, stocked_tenant
+from shipping.tests.factories import ensure_default_carrier, shipped, stocked_tenant
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_shipment_in_exception_puts_its_order_on_the_exceptions_page(client, django_capture_on_commit_callbacks):
     ensure_default_boxes()
-    ensure_sandbox_carrier()
+    ensure_default_carrier()
     main = warehouse("MAIN")
     tenant = stocked_tenant(main)
     flagged, shipment = shipped(django_capture_on_commit_callbacks, tenant, external_id="LOST-1")

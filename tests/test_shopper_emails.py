@@ -9,7 +9,7 @@ import pytest
 from inventory.tests.factories import warehouse
 from orders.models import OrderEvent, Status
 from packing.tests.factories import ensure_default_boxes
-from shipping.tests.factories import ensure_sandbox_carrier, shipped, stocked_tenant
+from shipping.tests.factories import ensure_default_carrier, shipped, stocked_tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def tenant():
     ensure_default_boxes()
-    ensure_sandbox_carrier()
+    ensure_default_carrier()
     shop = stocked_tenant(warehouse("MAIN"))
     shop.name, shop.shopper_emails, shop.email_from = "Acme Outfitters", True, "hello@acme.test"
     shop.save(update_fields=["name", "shopper_emails", "email_from"])

@@ -17,6 +17,7 @@ EVENT_TYPES = [
     "order.delivered",
     "order.cancelled",
     "shipment.tracking_updated",
+    "shipment.label_purchased",
     "shipment.delayed",
     "shipment.exception",
     "return.created",

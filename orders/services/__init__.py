@@ -35,6 +35,7 @@ from orders.services.stages import (
     order_mark_picking,
     order_mark_picking_many,
     order_mark_shipped,
+    order_mark_unshipped,
 )
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "order_mark_picking",
     "order_mark_picking_many",
     "order_mark_shipped",
+    "order_mark_unshipped",
     "order_note",
     "order_payload",
     "order_release",

@@ -289,6 +289,37 @@ def order_mark_shipped(*, order_id, actor: str = "", data: dict | None = None) -
 
 
 @transaction.atomic
+def order_mark_unshipped(*, order_id, actor: str = "", message: str = "", data: dict | None = None) -> Order:
+    """The label was voided before the carrier took the parcel: undo order_mark_shipped. The units
+    come back from the customer to PACKING (ledger entries), the picked allocations hold them again."""
+    order = locks.order_lock(order_id)
+    if order.status == Status.PACKED:
+        return order
+    if order.status != Status.SHIPPED:
+        raise InvalidTransition(f"An order that is {order.status} cannot go back to packed.", code="invalid_state")
+    allocations = list(
+        OrderAllocation.objects.filter(line__order=order, released=True, picked_quantity__gt=0).select_related("line")
+    )
+    for allocation in allocations:
+        inventory.stock_transfer(
+            tenant_id=order.tenant_id,
+            product_id=allocation.line.product_id,
+            lot_id=allocation.lot_id,
+            warehouse_id=order.warehouse_id,
+            source_code="V-CUSTOMER",
+            target_code="PACKING",
+            quantity=allocation.picked_quantity,
+            reason=MovementReason.SHIPMENT,
+            reference=f"label void, order {order.number}",
+            actor=actor,
+        )
+    OrderAllocation.objects.filter(pk__in=[a.pk for a in allocations]).update(released=False)
+    OrderLine.objects.filter(order=order).update(shipped_quantity=0)
+    _transition(order, Status.PACKED, actor=actor, message=message or "Label voided; packed again", data=data)
+    return order
+
+
+@transaction.atomic
 def order_mark_delivered(*, order_id, actor: str = "") -> Order:
     order = locks.order_lock(order_id)
     if order.status == Status.DELIVERED:

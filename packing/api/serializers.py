@@ -43,8 +43,9 @@ class PackageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Package
-        fields = ["id", "number", "box", "weight_g", "length_mm", "width_mm", "height_mm", "items"]
+        fields = ["id", "number", "box", "weight_g", "length_mm", "width_mm", "height_mm", "items", "tracking_number"]
         read_only_fields = fields
+        extra_kwargs = {"tracking_number": {"help_text": "This parcel's own number; empty until the label is bought"}}
 
     @extend_schema_field(PackageItemSerializer(many=True))
     def get_items(self, obj: Package) -> list[dict]:

@@ -28,8 +28,10 @@ from packing.services.packs import (
     PackingError,
     PackItemInput,
     order_pack,
+    shipment_clear_label,
     shipment_record_label,
     shipment_set_status,
+    shipment_store_label_document,
 )
 from packing.services.sessions import (
     ClosePackageInput,
@@ -71,6 +73,8 @@ __all__ = [
     "pack_session_open",
     "pack_session_scan",
     "pack_session_undo",
+    "shipment_clear_label",
     "shipment_record_label",
+    "shipment_store_label_document",
     "shipment_set_status",
 ]

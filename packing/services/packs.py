@@ -243,9 +243,10 @@ class LabelRecord:
     tracking_number: str
     rate_amount: Decimal
     rate_currency: str
-    label_pdf: bytes
+    label_pdf: bytes | None
     label_zpl: str
     estimated_delivery_date: date | None
+    package_tracking_numbers: tuple[str, ...] = ()  # in package order; the first is the shipment's
 
 
 @transaction.atomic
@@ -266,7 +267,51 @@ def shipment_record_label(*, shipment_id, label: LabelRecord, purchased_at: date
         label_purchased_at=purchased_at or timezone.now(),
         updated_at=timezone.now(),
     )
-    return changed == 1
+    if changed != 1:
+        return False
+    numbers = list(label.package_tracking_numbers) or [label.tracking_number]
+    packages = list(Package.objects.filter(shipment_id=shipment_id).order_by("number"))
+    for index, package in enumerate(packages):
+        # A carrier without multi-piece numbers gives one number for every parcel.
+        package.tracking_number = numbers[index] if index < len(numbers) else numbers[0]
+    Package.objects.bulk_update(packages, ["tracking_number"])
+    return True
+
+
+@transaction.atomic
+def shipment_store_label_document(*, shipment_id, label_pdf: bytes | None = None, label_zpl: str = "") -> bool:
+    """Keep a label format made after the purchase (the other format of the same label)."""
+    fields: dict = {}
+    if label_pdf:
+        fields["label_pdf"] = label_pdf
+    if label_zpl:
+        fields["label_zpl"] = label_zpl
+    if not fields:
+        return False
+    return Shipment.objects.filter(pk=shipment_id, label_purchased_at__isnull=False).update(**fields) == 1
+
+
+@transaction.atomic
+def shipment_clear_label(*, shipment_id) -> bool:
+    """A voided label: the shipment is packed again, without carrier, tracking numbers or label.
+    Compare-and-set from label_purchased (a parcel the carrier has already scanned cannot be voided)."""
+    changed = Shipment.objects.filter(pk=shipment_id, status=ShipmentStatus.LABEL_PURCHASED).update(
+        status=ShipmentStatus.PACKED,
+        carrier_code="",
+        service_code="",
+        tracking_number="",
+        rate_amount=None,
+        rate_currency="",
+        label_pdf=None,
+        label_zpl="",
+        estimated_delivery_date=None,
+        label_purchased_at=None,
+        updated_at=timezone.now(),
+    )
+    if changed != 1:
+        return False
+    Package.objects.filter(shipment_id=shipment_id).update(tracking_number="")
+    return True
 
 
 @transaction.atomic

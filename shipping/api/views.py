@@ -6,7 +6,8 @@ from rest_framework import exceptions, mixins
 from fulfillment.api.base import ScopedViewSet
 from fulfillment.api.documents import FirstRendererNegotiation, document_response
 from packing.models import Shipment, ShipmentStatus
-from shipping.api.serializers import ShipmentSerializer
+from shipping import services
+from shipping.api.serializers import ShipmentSerializer, shipment_queryset
 
 PROBLEM = OpenApiResponse(description="Problem document (application/problem+json)")
 NO_LABEL = "No label has been bought for this shipment yet."
@@ -32,11 +33,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     filterset_class = ShipmentFilter
 
     def base_queryset(self, qs):
-        return (
-            qs.select_related("order", "warehouse")
-            .prefetch_related("packages__box", "tracking_events")
-            .defer("label_pdf", "label_zpl")
-        )
+        return shipment_queryset(qs)
 
 
 class ShipmentLabelViewSet(ScopedViewSet):
@@ -57,8 +54,11 @@ class ShipmentLabelViewSet(ScopedViewSet):
     )
     def label_pdf(self, request, pk=None):
         shipment = self._bought()
+        document = services.label_document(shipment=shipment, kind="pdf")
+        if document is None:
+            raise exceptions.NotFound("This carrier's label cannot be had as PDF.")
         return document_response(
-            bytes(shipment.label_pdf),
+            document,
             content_type="application/pdf",
             filename=f"label-{shipment.tracking_number}.pdf",
         )
@@ -69,6 +69,9 @@ class ShipmentLabelViewSet(ScopedViewSet):
     )
     def label_zpl(self, request, pk=None):
         shipment = self._bought()
+        document = services.label_document(shipment=shipment, kind="zpl")
+        if document is None:
+            raise exceptions.NotFound("This carrier's label cannot be had as ZPL.")
         return document_response(
-            shipment.label_zpl, content_type="application/x-zpl", filename=f"label-{shipment.tracking_number}.zpl"
+            document, content_type="application/x-zpl", filename=f"label-{shipment.tracking_number}.zpl"
         )

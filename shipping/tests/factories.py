@@ -9,14 +9,14 @@ from django.apps import apps
 from fulfillment.tenancy.tests.factories import TenantFactory
 from inventory.tests import factories as inv
 from packing.tests.factories import packed_order
-from shipping.models import Carrier, ServiceLevel
+from shipping.models import CarrierAccount, CarrierService
 
-_sandbox_migration = importlib.import_module("shipping.migrations.0002_sandbox_carrier")
+_generic_migration = importlib.import_module("shipping.migrations.0006_generic_account")
 
 
-def ensure_sandbox_carrier() -> None:
-    """Run the sandbox data migration's function (get_or_create: a no-op when the carrier exists)."""
-    _sandbox_migration.create_sandbox(apps, None)
+def ensure_default_carrier() -> None:
+    """Run the generic account's data migration (a no-op when the account exists)."""
+    _generic_migration.create_generic(apps, None)
 
 
 def stocked_tenant(warehouse, *, tenant=None, quantity: int = 50):
@@ -38,14 +38,18 @@ def shipped(capture, tenant, *, external_id: str, lines=(("TEE", 2),), **fields)
     return order, shipment
 
 
-def carrier(code: str, *, standard_base: str, per_kg: str = "0.00", days: int = 5) -> Carrier:
-    created = Carrier.objects.create(code=code, name=f"Carrier {code}", kind="sandbox")
-    ServiceLevel.objects.create(
-        carrier=created,
-        code="standard",
-        name=f"{code} standard",
-        transit_business_days=days,
-        base_rate=standard_base,
-        per_kg_rate=per_kg,
+def carrier(
+    code: str, *, standard_rate: str, days: int = 5, country: str = "CA", level: str = "standard"
+) -> CarrierAccount:
+    """Another generic (rate-sheet) account: one service at a flat rate per parcel to ``country``."""
+    created = CarrierAccount.objects.create(carrier_name="generic", carrier_id=code, display_name=f"Carrier {code}")
+    CarrierService.objects.create(
+        account=created,
+        service_code=level,
+        service_name=f"{code} {level}",
+        level=level,
+        transit_days=days,
+        currency="CAD",
+        zones=[{"country_codes": [country], "rate": standard_rate}],
     )
     return created

@@ -222,6 +222,10 @@ SPECTACULAR_SETTINGS = {
         "MaterialKindEnum": "packing.models.MaterialKind",
         "MaterialReasonEnum": "packing.models.MaterialReason",
         "MaterialManualReasonEnum": "packing.models.MANUAL_MATERIAL_REASONS",
+        # A carrier service's level is the order shipping method it serves: one enum for both.
+        "ShippingMethodEnum": "orders.models.ShippingMethod",
+        "ShippingExceptionCodeEnum": "shipping.models.ExceptionCode",
+        "DimUnitEnum": "shipping.models.DIM_UNITS",
     },
 }
 

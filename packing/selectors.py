@@ -579,3 +579,16 @@ def material_open_alerts(*, actor):
         .select_related("warehouse", "material")
         .order_by("-created_at")
     )
+
+
+def shipment_label_problem(shipment) -> str:
+    """Why the shipment waits for a person instead of a label (shipping's open exception), or "".
+
+    Shipping is a higher layer: its exceptions are read through the app registry, never imported."""
+    from django.apps import apps
+
+    exceptions = apps.get_model("shipping", "ShippingException")
+    found = exceptions.objects.filter(shipment_id=shipment.pk, resolved_at__isnull=True).values_list(
+        "message", flat=True
+    )
+    return next(iter(found), "")

@@ -9,15 +9,12 @@ from django.db import models
 from django.db.models import Q
 
 from fulfillment.tenancy.scoping import TenantScoped, scoped_queryset
+from orders.models import ShippingMethod
 from packing.cartonization import dim_divisor_mm3_per_g
 
-
-class ServiceCode(models.TextChoices):
-    """The order's shipping_method a service answers to."""
-
-    STANDARD = "standard"
-    EXPRESS = "express"
-    SAME_DAY = "same_day"
+# The order's shipping_method a service answers to (a service's ``level``).
+ServiceCode = ShippingMethod
+DIM_UNITS = [("metric", "cm³/kg"), ("imperial", "in³/lb")]
 
 
 class CarrierAccount(models.Model):
@@ -36,7 +33,7 @@ class CarrierAccount(models.Model):
     account_country = models.CharField(max_length=2, blank=True, default="")
     # Dimensional weight: volume / divisor. Metric carriers use 5000 cm³/kg, US ones 139 in³/lb.
     dim_divisor = models.PositiveIntegerField(default=5000, help_text="cm³ per kg, or in³ per lb when imperial")
-    dim_unit = models.CharField(max_length=10, choices=[("metric", "cm³/kg"), ("imperial", "in³/lb")], default="metric")
+    dim_unit = models.CharField(max_length=10, choices=DIM_UNITS, default="metric")
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_check_ok = models.BooleanField(null=True, blank=True)
     last_check_message = models.CharField(max_length=500, blank=True, default="")
@@ -135,6 +132,7 @@ class LabelPurchase(TenantScoped):
     total_charge = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True, default="")
     transit_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    estimated_delivery_date = models.DateField(null=True, blank=True, help_text="The quote's")
     carrier_shipment_id = models.CharField(max_length=100, blank=True, default="")
     tracking_numbers = models.JSONField(default=list, blank=True)
     label = models.BinaryField(null=True, blank=True)

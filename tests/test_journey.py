@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from fulfillment.tenancy.tests.factories import staff_with_token, tenant_with_key
 from fulfillment.webhooks.models import OutboxEvent
@@ -19,7 +20,6 @@ def _ok(response, status=200):
 
 
 def test_order_journey_from_product_to_restocked_return(api_as, settings):
-    settings.SANDBOX_CARRIER_STEP_SECONDS = 0  # the sandbox carrier delivers at once
     out = io.StringIO()
     call_command(
         "create_warehouse", "MAIN", "--name", "Main", "--aisles", "3", "--bays", "8", "--levels", "2", stdout=out
@@ -100,7 +100,7 @@ def test_order_journey_from_product_to_restocked_return(api_as, settings):
     slip = staff.get(f"/api/v1/orders/{created['id']}/packing-slip.pdf")
     assert slip.status_code == 200 and slip.content.startswith(b"%PDF")
     shipment = _ok(merchant.get(f"/api/v1/shipments/{shipment['id']}/"))
-    assert shipment["tracking_number"] and shipment["carrier"] == "sandbox"
+    assert shipment["tracking_number"] and shipment["carrier"] == "demo-post"
     label = staff.get(f"/api/v1/shipments/{shipment['id']}/label.pdf")
     assert label.status_code == 200 and label.content.startswith(b"%PDF")
     zpl = staff.get(f"/api/v1/shipments/{shipment['id']}/label.zpl")
@@ -108,10 +108,16 @@ def test_order_journey_from_product_to_restocked_return(api_as, settings):
     order = _ok(merchant.get(f"/api/v1/orders/{created['id']}/"))
     assert order["status"] == "shipped" and order["promised_delivery_date"]
 
-    # 6. delivery: the periodic task polls the carrier
-    from shipping.tasks import poll_tracking
-
-    poll_tracking.delay()
+    # 6. delivery: the carrier pushes its scans (the rate-sheet carrier has no tracking to poll)
+    for code in ("in_transit", "delivered"):
+        _ok(
+            staff.post(
+                f"/api/v1/shipments/{shipment['id']}/tracking-events/",
+                {"code": code, "occurred_at": timezone.now().isoformat(), "location": "Toronto ON"},
+                format="json",
+            ),
+            201,
+        )
     assert _ok(merchant.get(f"/api/v1/orders/{created['id']}/"))["status"] == "delivered"
     events = _ok(merchant.get(f"/api/v1/shipments/{shipment['id']}/"))["tracking_events"]
     assert events[-1]["code"] == "delivered"

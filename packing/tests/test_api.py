@@ -53,6 +53,7 @@ def test_pack_with_no_body_uses_cartonization_and_answers_the_shipment(world, ap
             "width_mm": 150,
             "height_mm": 100,
             "items": [{"sku": "TEE", "quantity": 2}],
+            "tracking_number": "",
         }
     ]
     assert body["status"] == "packed"

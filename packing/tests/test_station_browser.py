@@ -102,7 +102,7 @@ def _pack(page, base_url, picked, *, layout, width):
     page.fill("#reason_0", "the mug's catalog weight is wrong")
     _answered(page, lambda: page.click("#close-button"))
 
-    # Packed; the test settings run Celery eagerly, so the sandbox label is bought on commit.
+    # Packed; the test settings run Celery eagerly, so the rate-sheet label is bought on commit.
     assert Order.objects.get(pk=picked.pk).status == Status.SHIPPED
     assert page.locator("#slip-link").is_visible()
     assert page.locator("#label-pdf").is_visible() and page.locator("#label-zpl").is_visible()

@@ -192,7 +192,7 @@ def test_a_weight_within_tolerance_packs_the_order_and_the_label_links_follow(
 
     assert closed.status_code == 302
     shipment = Shipment.objects.get(order=picked)
-    assert shipment.tracking_number  # the sandbox carrier bought the label in the (eager) task
+    assert shipment.tracking_number  # the rate-sheet carrier sold the label in the (eager) task
     html = w.clients["ann"].get(url).content.decode()
     assert f"/api/v1/shipments/{shipment.pk}/label.pdf" in html
     assert f"/api/v1/shipments/{shipment.pk}/label.zpl" in html
@@ -208,6 +208,22 @@ def test_the_page_waits_for_the_label_until_it_is_bought(w, picked):
 
     html = w.clients["ann"].get(url).content.decode()
     assert 'data-label-pending="1"' in html and "Buying the label" in html
+
+
+def test_a_label_that_cannot_be_bought_is_said_instead_of_waiting(w, picked, django_capture_on_commit_callbacks):
+    from shipping.models import CarrierService
+
+    CarrierService.objects.update(active=False)  # no carrier can take it
+    url = _session_url(_start(w.clients["ann"], picked.number))
+    _scan_all(w.clients["ann"], url)
+    package = PackSessionPackage.objects.get(session__order=picked)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        w.clients["ann"].post(url, {"action": "close", "weight_0": str(900 + package.box.tare_weight_g)})
+
+    html = w.clients["ann"].get(url).content.decode()
+    assert 'data-label-pending="1"' not in html
+    assert 'id="label-problem"' in html and "No label yet" in html and "Exceptions" in html
 
 
 def test_a_missing_weight_is_asked_for_and_nothing_is_packed(w, picked):

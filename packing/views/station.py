@@ -117,6 +117,7 @@ def _context(request, state, *, actor, layout: str, error: str = "", field_error
     units_total = sum(u.quantity for u in state.expected)
     units_scanned = sum(u.scanned for u in state.expected)
     shipment = session.shipment
+    label_problem = selectors.shipment_label_problem(shipment) if shipment is not None else ""
     return {
         "layout": layout,
         "urls": LAYOUTS[layout],
@@ -136,7 +137,8 @@ def _context(request, state, *, actor, layout: str, error: str = "", field_error
         # A refusal shown under its field is not repeated at the top (it still buzzes: data-error).
         "error": "" if field_errors else error,
         "shipment": shipment,
-        "label_pending": shipment is not None and not shipment.tracking_number,
+        "label_pending": shipment is not None and not shipment.tracking_number and not label_problem,
+        "label_problem": label_problem,
         "scan_id": uuid.uuid4(),
         "close_id": uuid.uuid4(),
         "is_mine": session.packer_id == request.user.pk,

@@ -15,7 +15,7 @@ from packing.api.boxes import ManagersChange
 from shipping import credentials as secrets
 from shipping import services
 from shipping.carriers import gateway
-from shipping.models import CarrierAccount, CarrierService, ServiceCode
+from shipping.models import DIM_UNITS, CarrierAccount, CarrierService, ServiceCode
 
 PROBLEM = OpenApiResponse(description="Problem document (application/problem+json)")
 
@@ -137,7 +137,7 @@ class CarrierAccountInputSerializer(serializers.Serializer):
     active = serializers.BooleanField(default=True)
     account_country = serializers.CharField(max_length=2, required=False, allow_blank=True)
     dim_divisor = serializers.IntegerField(required=False, min_value=1, max_value=100_000)
-    dim_unit = serializers.ChoiceField(choices=["metric", "imperial"], required=False)
+    dim_unit = serializers.ChoiceField(choices=DIM_UNITS, required=False)
     services = ServicesField(help_text="At least one; a generic account's carry their zones (the rate sheet)")
 
 
@@ -148,7 +148,7 @@ class CarrierAccountPatchSerializer(serializers.Serializer):
     active = serializers.BooleanField(required=False)
     account_country = serializers.CharField(max_length=2, required=False, allow_blank=True)
     dim_divisor = serializers.IntegerField(required=False, min_value=1, max_value=100_000)
-    dim_unit = serializers.ChoiceField(choices=["metric", "imperial"], required=False)
+    dim_unit = serializers.ChoiceField(choices=DIM_UNITS, required=False)
     services = ServicesField(required=False, help_text="Replaces the list")
 
 
@@ -223,16 +223,16 @@ class CarrierAccountDetailView(ActorMixin, generics.GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema(
-    operation_id="v1_carrier_accounts_check_create",
-    request=None,
-    responses={200: CarrierAccountSerializer, 403: PROBLEM, 404: PROBLEM},
-    description="Test the connection: a rate request for a 1 kg parcel; the answer's last_check says how it went.",
-)
 class CarrierAccountCheckView(ActorMixin, generics.GenericAPIView):
     permission_classes = [AccountsManagersChange]
     serializer_class = CarrierAccountSerializer
 
+    @extend_schema(
+        operation_id="v1_carrier_accounts_check_create",
+        request=None,
+        responses={200: CarrierAccountSerializer, 403: PROBLEM, 404: PROBLEM},
+        description="Test the connection: a rate request for a 1 kg parcel; the answer's last_check says how it went.",
+    )
     def post(self, request, pk):
         get_object_or_404(CarrierAccount, pk=pk)
         services.carrier_account_check(account_id=pk)

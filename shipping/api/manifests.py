@@ -113,7 +113,9 @@ class ManifestListView(ActorMixin, generics.ListCreateAPIView):
         return Response(ManifestSerializer(manifest, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(operation_id="v1_manifests_retrieve", responses={200: ManifestSerializer, 404: PROBLEM})
+@extend_schema_view(
+    get=extend_schema(operation_id="v1_manifests_retrieve", responses={200: ManifestSerializer, 404: PROBLEM})
+)
 class ManifestDetailView(ActorMixin, generics.RetrieveAPIView):
     permission_classes = [IsStaff]
     serializer_class = ManifestSerializer

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
 
 import attr
 from loguru import logger
@@ -27,8 +30,27 @@ logger.disable("karrio")
 import karrio.core.models as km  # noqa: E402
 import karrio.sdk as karrio  # noqa: E402
 from karrio.core.utils import Cache  # noqa: E402
+from PIL import ImageFile  # noqa: E402
+
+# karrio switches Pillow to loading truncated images, for the whole process, when it is imported;
+# logo uploads (fulfillment.tenancy.branding) rely on a truncated file being refused.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 CENT = Decimal("0.01")
+# ZPL's command prefixes and control characters never reach a carrier or a label.
+_UNSAFE = re.compile(r"[\^~\x00-\x1f]")
+
+
+def _clean(value: str) -> str:
+    return _UNSAFE.sub(" ", value or "").strip()
+
+
+@lru_cache(maxsize=1)
+def generic_label_template() -> str:
+    """The parcel label of rate-sheet accounts (karrio renders it to PDF and to ZPL): karrio's own
+    default is a freight (GS1) label with PRO and BOL numbers, not a parcel label."""
+    return (Path(__file__).parent / "templates" / "generic_label.svg").read_text()
+
 
 # Settings fields every karrio carrier has; the others of a carrier are its credentials.
 _COMMON_SETTINGS = {"id", "carrier_id", "test_mode", "metadata", "config", "account_country_code", "cache", "tracer"}
@@ -93,17 +115,18 @@ class Party:
         )
 
     def karrio(self) -> km.Address:
+        name, company = _clean(self.name), _clean(self.company)
         return km.Address(
-            person_name=self.name or self.company or None,
-            company_name=self.company or self.name or None,
-            address_line1=self.line1,
-            address_line2=self.line2 or None,
-            city=self.city or None,
-            state_code=self.region or None,
-            postal_code=(self.postal_code or "").replace(" ", "") or None,
-            country_code=self.country or None,
-            phone_number=self.phone or None,
-            email=self.email or None,
+            person_name=name or company or None,
+            company_name=company or name or None,
+            address_line1=_clean(self.line1),
+            address_line2=_clean(self.line2) or None,
+            city=_clean(self.city) or None,
+            state_code=_clean(self.region) or None,
+            postal_code=_clean(self.postal_code).replace(" ", "") or None,
+            country_code=_clean(self.country) or None,
+            phone_number=_clean(self.phone) or None,
+            email=_clean(self.email) or None,
             residential=self.residential,
         )
 
@@ -317,6 +340,7 @@ def _gateway(conn: Connection):
             display_name=conn.display_name,
             custom_carrier_name=conn.carrier_id.replace("-", "_"),
             services=[_service_level(s, conn) for s in conn.services],
+            label_template={"slug": "parcel", "template": generic_label_template(), "template_type": "SVG"},
         )
     try:
         gateway = karrio.gateway[conn.carrier_name].create(settings, cache=token_cache(conn))

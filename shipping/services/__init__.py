@@ -13,6 +13,7 @@ from shipping.services.accounts import (
     carrier_account_deactivate,
     carrier_account_delete,
     carrier_account_update,
+    carrier_credentials_rotate,
 )
 from shipping.services.labels import (
     LabelError,
@@ -48,6 +49,7 @@ __all__ = [
     "carrier_account_deactivate",
     "carrier_account_delete",
     "carrier_account_update",
+    "carrier_credentials_rotate",
     "label_document",
     "manifest_close",
     "manifest_preview",

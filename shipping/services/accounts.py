@@ -369,3 +369,14 @@ def carrier_account_check(*, account_id, now=None) -> CarrierAccount:
     )
     account.refresh_from_db()
     return account
+
+
+def carrier_credentials_rotate() -> int:
+    """Re-encrypt every account's credentials with the first configured key; the number re-encrypted."""
+    rotated = 0
+    with transaction.atomic():
+        for account in CarrierAccount.objects.select_for_update().exclude(credentials_encrypted="").order_by("pk"):
+            account.credentials_encrypted = secrets.rotate(account.credentials_encrypted)
+            account.save(update_fields=["credentials_encrypted"])
+            rotated += 1
+    return rotated

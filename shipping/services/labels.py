@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from fulfillment.errors import Refusal
+from fulfillment.errors import FieldRefusal
 from fulfillment.jobs import enqueue
 from fulfillment.webhooks.services import event_publish
 from orders import locks as order_locks
@@ -57,7 +57,7 @@ ACTOR = "shipping"
 PURCHASE_TASK = "shipping.tasks.purchase_label"
 
 
-class LabelError(Refusal):
+class LabelError(FieldRefusal):
     code = "label_refused"
 
 
@@ -226,6 +226,7 @@ def _claim(shipment_id, quote: dict, *, reason: str, actor: str, now: datetime) 
                     quoted_charge=Decimal(quote["total_charge"]),
                     currency=quote["currency"],
                     transit_days=quote["transit_days"],
+                    estimated_delivery_date=date.fromisoformat(quote["estimated_delivery_date"]),
                     reason=reason[:300],
                     actor=actor[:100],
                     started_at=now,
@@ -288,8 +289,7 @@ def _record(purchase_id, *, now: datetime) -> PurchaseOutcome:
             logger.warning("shipment %s: order became %s during the label purchase", shipment_id, order.status)
             return PurchaseOutcome("orphaned", shipment_id, purchase, f"the order is {order.status}")
         numbers = purchase.tracking_numbers or []
-        ship_date = rating._ship_date(shipment.warehouse, level=order.shipping_method, now=now)
-        estimate = rating.add_business_days(ship_date, purchase.transit_days or 0, (order.ship_to or {}).get("country"))
+        estimate = purchase.estimated_delivery_date
         label_pdf = bytes(purchase.label) if purchase.label_type == "PDF" else None
         label_zpl = bytes(purchase.label).decode("utf-8", "replace") if purchase.label_type == "ZPL" else ""
         recorded = packing_services.shipment_record_label(

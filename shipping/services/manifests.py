@@ -14,7 +14,7 @@ import uuid
 from django.db import transaction
 from django.db.models import Sum
 
-from fulfillment.errors import Refusal
+from fulfillment.errors import FieldRefusal
 from inventory.models import Warehouse
 from packing.models import Package, ShipmentStatus
 from shipping import selectors
@@ -24,7 +24,7 @@ from shipping.models import CarrierAccount, LabelPurchase, Manifest, PurchaseSta
 logger = logging.getLogger(__name__)
 
 
-class ManifestError(Refusal):
+class ManifestError(FieldRefusal):
     code = "manifest_refused"
 
 

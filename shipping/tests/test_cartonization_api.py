@@ -7,7 +7,7 @@ from inventory.tests import factories as inv
 from orders.tests.factories import order
 from packing.models import Box
 from packing.tests.factories import ensure_default_boxes, picked_order
-from shipping.models import Carrier
+from shipping.models import CarrierAccount
 
 pytestmark = pytest.mark.django_db
 
@@ -146,7 +146,9 @@ def test_bad_cartonization_input_is_422(world, api_as, body, field):
 
 def test_the_carriers_dim_divisor_changes_the_choice(world, api_as):
     ten_mugs = {"items": [{**MUG, "quantity": 10}], "boxes": ["BOX-M", "BOX-L"]}
-    Carrier.objects.create(code="heavy", name="Weighs only", kind="sandbox", dim_divisor=1_000_000)
+    CarrierAccount.objects.create(
+        carrier_name="generic", carrier_id="heavy", display_name="Weighs only", dim_divisor=1_000_000
+    )
 
     metric = api_as(world["associate"]).post("/api/v1/cartonization/", ten_mugs, format="json").json()
     heavy = (

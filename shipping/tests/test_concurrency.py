@@ -9,7 +9,7 @@ from orders.models import Order, OrderEvent, Status
 from packing.models import Box, Package, Shipment, ShipmentStatus
 from packing.tests.factories import picked_order
 from shipping import services
-from shipping.models import TrackingEvent
+from shipping.models import LabelPurchase, TrackingEvent
 from shipping.tests.factories import stocked_tenant
 from tests.threads import race
 
@@ -36,13 +36,14 @@ def test_concurrent_label_purchases_buy_one_label():
     )
 
     def buy() -> str:
-        return services.shipment_purchase_label(shipment_id=shipment.pk).tracking_number
+        return services.shipment_purchase_label(shipment_id=shipment.pk).result
 
-    tracking_numbers = race([buy, buy])
+    outcomes = race([buy, buy])
 
     shipment.refresh_from_db()
     assert shipment.status == ShipmentStatus.LABEL_PURCHASED
-    assert tracking_numbers == [shipment.tracking_number] * 2
+    assert sorted(outcomes) == ["bought", "skipped"]
+    assert LabelPurchase.objects.filter(shipment=shipment).count() == 1
     assert TrackingEvent.objects.filter(shipment=shipment).count() == 1
     assert OrderEvent.objects.filter(order=picked, to_status="shipped").count() == 1
     assert Order.objects.get(pk=picked.pk).status == Status.SHIPPED

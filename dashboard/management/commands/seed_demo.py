@@ -6,7 +6,7 @@ import io
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
-from django.test.utils import override_settings
+from django.utils import timezone
 
 from fulfillment.celery import app as celery_app
 from fulfillment.tenancy import services as tenancy
@@ -287,9 +287,13 @@ class Command(BaseCommand):
         for order in travelling:
             shipment = packing.order_pack(order_id=order.pk, actor="seed_demo")
             shipping.shipment_purchase_label(shipment_id=shipment.pk)
-        with override_settings(SANDBOX_CARRIER_STEP_SECONDS=0):
-            for order in travelling[:2]:
-                shipping.shipment_track(shipment_id=order.shipments.get().pk)
+        # The rate-sheet carrier has no tracking of its own: its scans are entered as a carrier pushes them.
+        for order in travelling[:2]:
+            shipment = order.shipments.get()
+            for code in ("in_transit", "delivered"):
+                shipping.shipment_tracking_event_add(
+                    shipment_id=shipment.pk, code=code, occurred_at=timezone.now(), location="Toronto ON"
+                )
         returns_order = travelling[0]
         rma = returns.return_create(
             tenant_id=acme.pk,

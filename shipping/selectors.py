@@ -28,10 +28,19 @@ TRACKABLE = [
 ]
 
 
+def trackable_carrier_ids() -> list[str]:
+    """carrier_ids of the accounts whose karrio connector can track (the rate sheet cannot)."""
+    return [
+        account.carrier_id
+        for account in CarrierAccount.objects.only("carrier_id", "carrier_name")
+        if "tracking" in gateway.capabilities(account.carrier_name)
+    ]
+
+
 def shipments_to_track(*, limit: int = 1000) -> list:
-    """Shipments with a label that are not delivered yet, least recently updated first."""
+    """Shipments with a label from a carrier that tracks, not delivered yet, least recently updated first."""
     return list(
-        Shipment.objects.filter(status__in=TRACKABLE)
+        Shipment.objects.filter(status__in=TRACKABLE, carrier_code__in=trackable_carrier_ids())
         .exclude(tracking_number="")
         .order_by("updated_at", "pk")
         .values_list("pk", flat=True)[:limit]

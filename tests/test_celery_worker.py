@@ -1,5 +1,5 @@
-"""Real `celery -A fulfillment worker` processes on Redis and PostgreSQL: allocation over HTTP, and a worker
-killed mid-allocation that loses and doubles nothing."""
+"""Real `celery -A fulfillment worker` processes on Redis and PostgreSQL: allocation over HTTP, a worker
+killed mid-allocation that loses and doubles nothing, and one killed mid label purchase that buys one label."""
 
 import os
 import subprocess
@@ -47,10 +47,11 @@ class Workers:
         self.processes: list[subprocess.Popen] = []
         self.logs = []
 
-    def start(self) -> subprocess.Popen:
+    def start(self, **extra_env: str) -> subprocess.Popen:
         n = len(self.processes)
         env = {
             **os.environ,
+            **extra_env,
             "DATABASE_URL": _database_url(),
             "REDIS_URL": settings.REDIS_URL,
             "DJANGO_SETTINGS_MODULE": "fulfillment.test_settings",
@@ -231,3 +232,44 @@ def test_a_worker_killed_mid_allocation_loses_and_doubles_nothing(workers, api_a
 def _queued_messages() -> int:
     with celery_app.connection_for_write() as conn:
         return sum(conn.default_channel.client.llen(queue) for queue in QUEUES)
+
+
+def test_a_worker_killed_during_a_label_purchase_leaves_one_label(workers):
+    """The worker is SIGKILLed inside the carrier call. Its purchase stays ``calling``; the message,
+    redelivered to a second worker, claims nothing (one live purchase per shipment); the sweep,
+    once the lease has passed, buys it again with the same key: the same tracking number, one label."""
+    from django.db import transaction
+
+    from packing import services as packing_services
+    from packing.tests.factories import picked_order
+    from shipping.models import LabelPurchase, PurchaseStatus
+    from shipping.services import purchases_recover
+    from shipping.tests.factories import stocked_tenant
+
+    tenant = stocked_tenant(inv.warehouse())
+    picked = picked_order(tenant, external_id="KILL-LABEL", lines=[("TEE", 1)])
+    with transaction.atomic():
+        shipment = packing_services.order_pack(order_id=picked.pk, actor="test")  # enqueues the purchase
+
+    first = workers.start(TEST_CARRIER_DELAY_SECONDS="30")
+    _wait_for(lambda: LabelPurchase.objects.filter(shipment=shipment).exists(), timeout=60, alive=[first])
+    first.kill()
+    first.wait(timeout=10)
+    purchase = LabelPurchase.objects.get(shipment=shipment)
+    assert purchase.status == PurchaseStatus.CALLING
+
+    second = workers.start()
+    time.sleep(3)  # the redelivered or swept message finds the shipment claimed
+    assert LabelPurchase.objects.filter(shipment=shipment).count() == 1
+    LabelPurchase.objects.filter(pk=purchase.pk).update(started_at=F("started_at") - timedelta(hours=1))
+    purchases_recover()
+
+    purchase.refresh_from_db()
+    shipment.refresh_from_db()
+    assert purchase.status == PurchaseStatus.BOUGHT
+    assert LabelPurchase.objects.filter(shipment=shipment).count() == 1
+    assert shipment.tracking_number == purchase.tracking_numbers[0]
+    assert Order.objects.get(pk=picked.pk).status == Status.SHIPPED
+    assert OrderEvent.objects.filter(order=picked, to_status=Status.SHIPPED).count() == 1
+    assert second.poll() is None
+    assert ledger_differences() == []

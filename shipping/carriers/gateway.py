@@ -499,9 +499,10 @@ def tracking_numbers_for(purchase_key: str, count: int) -> list[str]:
 
 
 def _piece_numbers(carrier_name: str, answer) -> list[str]:
-    """Tracking numbers of the pieces of a multi-piece shipment that karrio's connector leaves out
-    of ShipmentDetails.meta (UPS puts them there as ``tracking_numbers``): FedEx answers one
-    ``pieceResponses`` entry per parcel, in parcel order, the first carrying the master number."""
+    """Tracking numbers of the pieces of a multi-piece shipment, in parcel order, from the answer:
+    karrio's FedEx connector leaves them out of ShipmentDetails.meta (FedEx answers one
+    ``pieceResponses`` entry per parcel, the first carrying the master number), and Canada Post's
+    come back there unordered. [] for the others (UPS's meta.tracking_numbers is in order)."""
     if carrier_name == "fedex" and isinstance(answer, dict):
         try:
             pieces = answer["output"]["transactionShipments"][0].get("pieceResponses") or []
@@ -510,6 +511,10 @@ def _piece_numbers(carrier_name: str, answer) -> list[str]:
         pieces = [p for p in pieces if isinstance(p, dict) and p.get("trackingNumber")]
         pieces.sort(key=lambda p: p.get("packageSequenceNumber") or 0)
         return [str(p["trackingNumber"]) for p in pieces]
+    if carrier_name == "canadapost" and isinstance(answer, list):
+        # One shipment per parcel, answered in parcel order: (shipment-info element, label).
+        pins = [lib.find_element("tracking-pin", element, first=True) for element, _ in answer]
+        return [pin.text.strip() for pin in pins if pin is not None and (pin.text or "").strip()]
     return []
 
 
@@ -547,9 +552,11 @@ def buy(
             details=_messages(messages),
         )
     meta = details.meta or {}
-    numbers = [str(n) for n in (meta.get("tracking_numbers") or []) if n] or _piece_numbers(
-        conn.carrier_name, _answer(response)
-    )
+    # The answer's own order first: karrio's multi-piece merge (lib.to_multi_piece_shipment) puts
+    # meta.tracking_numbers through a set, in no particular order.
+    numbers = _piece_numbers(conn.carrier_name, _answer(response)) or [
+        str(n) for n in (meta.get("tracking_numbers") or []) if n
+    ]
     if details.tracking_number not in numbers:
         numbers.insert(0, str(details.tracking_number))
     else:  # the shipment's (master) number first

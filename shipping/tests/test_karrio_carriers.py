@@ -8,6 +8,7 @@ way karrio's proxies keep them, so that the only requests made are the ones unde
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import urllib.error
@@ -435,6 +436,91 @@ def test_dhl_express_refusal_is_carrier_refused_without_the_echoed_password(dhl,
     assert DHL_CREDENTIALS["password"] not in refused.value.message + json.dumps(refused.value.details)
 
 
+# -- Canada Post ----------------------------------------------------------------------------------
+
+CANADAPOST = "https://ct.soa-gw.canadapost.ca"
+CANADAPOST_CREDENTIALS = {"username": "cpcUSER8a1f", "password": "cpcPASS77e0", "customer_number": "2004381"}
+# Canada Post ships every parcel as a shipment of its own: one answer per parcel, told apart here
+# by the weight each request carries, and a label fetched from each answer's artifact link.
+CANADAPOST_PARCELS = [
+    gateway.Parcel(weight_g=1500, length_mm=200, width_mm=150, height_mm=50, reference="SO-1001-1"),
+    gateway.Parcel(weight_g=2500, length_mm=300, width_mm=200, height_mm=100, reference="SO-1001-2"),
+    gateway.Parcel(weight_g=3500, length_mm=300, width_mm=200, height_mm=150, reference="SO-1001-3"),
+]
+
+
+@pytest.fixture
+def canadapost():
+    return gateway.Connection(
+        key="test-canadapost:1",
+        carrier_name="canadapost",
+        carrier_id="canadapost",
+        display_name="Canada Post",
+        credentials=CANADAPOST_CREDENTIALS,
+        account_country="CA",
+        services=(gateway.Service("canadapost_expedited_parcel", "Expedited Parcel", currency="CAD"),),
+    )
+
+
+def canada_post_answers(url, method="GET", data=None, **_):
+    if url == f"{CANADAPOST}/rs/ship/price":
+        return recorded("canadapost", "rate.xml")
+    if url == f"{CANADAPOST}/rs/2004381/2004381/shipment":
+        weight = {"<weight>1.5</weight>": 1, "<weight>2.5</weight>": 2, "<weight>3.5</weight>": 3}
+        return recorded("canadapost", f"ship_{next(n for w, n in weight.items() if w in data)}.xml")
+    artifact = {"10238016": 1, "10238017": 2, "10238018": 3}
+    for number, index in artifact.items():
+        if url == f"{CANADAPOST}/rs/artifact/76108cb5192002d5/{number}/0":
+            return base64.b64encode((RECORDED / "canadapost" / f"label_{index}.pdf").read_bytes()).decode()
+    raise AssertionError(f"unexpected request to {url}")
+
+
+def test_canada_post_rates_price_every_parcel_and_add_them_up(canadapost, carrier_request):
+    carrier_request.side_effect = canada_post_answers
+
+    quotes = gateway.rates(canadapost, shipper=SHIPPER, recipient=OTTAWA, parcels=CANADAPOST_PARCELS[:2])
+
+    assert [(q.service_code, q.service_name, q.total_charge, q.currency, q.transit_days) for q in quotes] == [
+        ("canadapost_expedited_parcel", "Expedited Parcel", Decimal("33.68"), "CAD", 1),
+        ("canadapost_priority", "canadapost_priority", Decimal("63.76"), "CAD", 1),
+    ]
+    assert urls(carrier_request) == [f"{CANADAPOST}/rs/ship/price"] * 2
+
+
+def test_canada_post_label_numbers_follow_the_parcels(canadapost, carrier_request):
+    carrier_request.side_effect = canada_post_answers
+
+    label = gateway.buy(
+        canadapost,
+        shipper=SHIPPER,
+        recipient=OTTAWA,
+        parcels=CANADAPOST_PARCELS,
+        service_code="canadapost_expedited_parcel",
+        purchase_key="p-7",
+        reference="SO-1001",
+    )
+
+    # karrio merges the three shipments with their numbers in a set; the gateway keeps parcel order
+    assert label.tracking_numbers == ["7023210039414604", "7023210039414611", "7023210039414628"]
+    assert label.shipment_identifier == "340531309186521749"
+    assert (label.label_type, pdf_pages(label.label)) == ("PDF", 3)
+    assert sorted(urls(carrier_request)) == sorted(
+        [f"{CANADAPOST}/rs/2004381/2004381/shipment"] * 3
+        + [f"{CANADAPOST}/rs/artifact/76108cb5192002d5/{n}/0" for n in ("10238016", "10238017", "10238018")]
+    )
+
+
+def test_canada_post_refusal_is_carrier_refused_with_its_message(canadapost, carrier_request):
+    carrier_request.return_value = recorded("canadapost", "error_rate.xml")
+
+    with pytest.raises(gateway.CarrierError) as refused:
+        gateway.rates(canadapost, shipper=SHIPPER, recipient=OTTAWA, parcels=CANADAPOST_PARCELS[:1])
+
+    assert (refused.value.code, refused.value.retryable) == ("carrier_refused", False)
+    assert "The destination postal code is invalid." in refused.value.message
+    assert refused.value.details[0]["code"] == "1610"
+
+
 # -- every carrier --------------------------------------------------------------------------------
 
 
@@ -443,7 +529,12 @@ def _call(operation: str, conn: gateway.Connection):
     if operation == "rates":
         return gateway.rates(conn, shipper=SHIPPER, recipient=recipient, parcels=TWO_PARCELS)
     if operation == "buy":
-        service = {"fedex": "fedex_ground", "ups": "ups_standard_ca", "dhl_express": "dhl_express_worldwide_nondoc"}
+        service = {
+            "fedex": "fedex_ground",
+            "ups": "ups_standard_ca",
+            "dhl_express": "dhl_express_worldwide_nondoc",
+            "canadapost": "canadapost_expedited_parcel",
+        }
         return gateway.buy(
             conn,
             shipper=SHIPPER,
@@ -473,6 +564,8 @@ def _call(operation: str, conn: gateway.Connection):
         ("dhl", "rates"),
         ("dhl", "buy"),
         ("dhl", "track"),
+        ("canadapost", "rates"),
+        ("canadapost", "buy"),
     ],
 )
 def test_an_unreachable_carrier_is_a_retryable_error(request, carrier_request, carrier, operation, failure):
@@ -487,7 +580,7 @@ def test_an_unreachable_carrier_is_a_retryable_error(request, carrier_request, c
     carrier_request.assert_called()
 
 
-def test_no_credentials_reach_the_logs(fedex, ups, dhl, carrier_request, caplog):
+def test_no_credentials_reach_the_logs(fedex, ups, dhl, canadapost, carrier_request, caplog):
     caplog.set_level(logging.DEBUG)
     karrio_lines: list[str] = []
     sink = loguru_logger.add(karrio_lines.append, level="TRACE")
@@ -505,6 +598,9 @@ def test_no_credentials_reach_the_logs(fedex, ups, dhl, carrier_request, caplog)
         carrier_request.return_value = recorded("dhl_express", "error_ship.xml")
         with pytest.raises(gateway.CarrierError):
             _call("buy", dhl)
+        carrier_request.side_effect = canada_post_answers
+        _call("rates", canadapost)
+        _call("buy", canadapost)
         carrier_request.side_effect = urllib.error.URLError("refused")
         with pytest.raises(gateway.CarrierError):
             _call("rates", fedex)
@@ -512,8 +608,9 @@ def test_no_credentials_reach_the_logs(fedex, ups, dhl, carrier_request, caplog)
         loguru_logger.remove(sink)
 
     logged = caplog.text + "".join(karrio_lines)
-    assert carrier_request.call_count == 13  # the calls were made (and could have logged)
-    for secret in [*SECRETS, "recorded-access-token"]:
+    assert carrier_request.call_count == 19  # the calls were made (and could have logged)
+    basic = base64.b64encode(b"cpcUSER8a1f:cpcPASS77e0").decode()
+    for secret in [*SECRETS, *CANADAPOST_CREDENTIALS.values(), basic, "recorded-access-token"]:
         assert secret not in logged
 
 

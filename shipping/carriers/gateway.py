@@ -28,7 +28,7 @@ import karrio.core.models as km  # noqa: E402
 import karrio.lib as lib  # noqa: E402
 import karrio.sdk as karrio  # noqa: E402
 from karrio.core.errors import ParsedMessagesError  # noqa: E402
-from karrio.core.utils import Cache  # noqa: E402
+from karrio.core.utils import Cache, Tracer  # noqa: E402
 
 CENT = Decimal("0.01")
 
@@ -289,6 +289,16 @@ def _service_level(service: Service, conn: Connection) -> dict:
     }
 
 
+class _Untraced(Tracer):
+    """karrio's Tracer keeps every request and answer it is handed (bodies with credentials in
+    them, DHL's XML for one; labels) in memory for persistence by karrio's server, which this
+    installation does not run: a cached gateway's tracer would grow with every call for the life
+    of the process. This one hands the data back and keeps nothing."""
+
+    def trace(self, data, key, metadata=None, format=None):  # noqa: A002 - karrio's signature
+        return data
+
+
 _gateways: dict[str, object] = {}
 _caches: dict[str, Cache] = {}
 _lock = threading.Lock()
@@ -326,7 +336,7 @@ def _gateway(conn: Connection):
             services=[_service_level(s, conn) for s in conn.services],
         )
     try:
-        gateway = karrio.gateway[conn.carrier_name].create(settings, cache=token_cache(conn))
+        gateway = karrio.gateway[conn.carrier_name].create(settings, tracer=_Untraced(), cache=token_cache(conn))
     except Exception as error:  # karrio wraps a bad setting in ShippingSDKError
         raise CarrierError(f"{conn.carrier_name} could not be set up: {error}", code="invalid_credentials") from error
     with _lock:

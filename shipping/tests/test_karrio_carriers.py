@@ -9,6 +9,8 @@ way karrio's proxies keep them, so that the only requests made are the ones unde
 from __future__ import annotations
 
 import base64
+import email.message
+import io
 import json
 import logging
 import urllib.error
@@ -612,6 +614,81 @@ def test_no_credentials_reach_the_logs(fedex, ups, dhl, canadapost, carrier_requ
     basic = base64.b64encode(b"cpcUSER8a1f:cpcPASS77e0").decode()
     for secret in [*SECRETS, *CANADAPOST_CREDENTIALS.values(), basic, "recorded-access-token"]:
         assert secret not in logged
+
+
+# -- through karrio's HTTP helper (urllib's urlopen answers) --------------------------------------
+
+
+class _Answer(io.BytesIO):
+    """What urllib.request.urlopen returns, as karrio's helper reads it."""
+
+    def __init__(self, body: str, status: int = 200):
+        super().__init__(body.encode())
+        self.status = status
+        self.headers = email.message.Message()
+        self.url = ""
+
+
+@pytest.fixture
+def urlopen():
+    """urllib's urlopen as karrio's lib.request calls it: karrio's own request, error and
+    decoding code runs; the test says what the carrier's server answers."""
+    with patch("karrio.core.utils.helpers.urlopen") as opened:
+        yield opened
+
+
+def test_a_fedex_400_answer_is_carrier_refused_through_karrios_error_handling(fedex, urlopen):
+    def server(request, timeout=None):
+        assert request.full_url == f"{FEDEX}/ship/v1/shipments"
+        body = recorded("fedex", "error_ship_400.json").encode()
+        raise urllib.error.HTTPError(request.full_url, 400, "Bad Request", email.message.Message(), io.BytesIO(body))
+
+    urlopen.side_effect = server
+
+    with pytest.raises(gateway.CarrierError) as refused:
+        gateway.buy(
+            fedex,
+            shipper=SHIPPER,
+            recipient=OTTAWA,
+            parcels=TWO_PARCELS,
+            service_code="fedex_ground",
+            purchase_key="p-8",
+        )
+
+    assert (refused.value.code, refused.value.retryable) == ("carrier_refused", False)
+    assert "Recipient postal code or state/province code is invalid." in refused.value.message
+    assert urlopen.call_count == 1
+
+
+def test_a_refused_connection_is_retryable_through_karrios_http_helper(ups, urlopen):
+    urlopen.side_effect = urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
+
+    with pytest.raises(gateway.CarrierError) as failed:
+        gateway.rates(ups, shipper=SHIPPER, recipient=OTTAWA, parcels=TWO_PARCELS)
+
+    assert (failed.value.code, failed.value.retryable) == ("carrier_unavailable", True)
+
+
+def test_the_gateway_keeps_no_trace_of_requests_and_answers(dhl, urlopen):
+    """karrio's tracer would keep every request (DHL's carries the password) and every answer
+    (labels) of a cached gateway for the life of the process."""
+    urlopen.side_effect = lambda request, timeout=None: _Answer(recorded("dhl_express", "ship.xml"))
+
+    label = gateway.buy(
+        dhl,
+        shipper=SHIPPER,
+        recipient=NEW_YORK,
+        parcels=TWO_PARCELS,
+        service_code="dhl_express_worldwide_nondoc",
+        purchase_key="p-9",
+    )
+
+    assert label.tracking_numbers == ["4815162342"]
+    sent = urlopen.call_args.args[0]
+    assert b"<Password>fake-dhl-password</Password>" in sent.data  # what a trace would have kept
+    tracer = gateway._gateway(dhl).tracer
+    assert tracer.inner_recordings == {}
+    assert tracer.records == []
 
 
 # -- end to end: a packed order's FedEx label, bought by the service ------------------------------

@@ -436,7 +436,15 @@ def _perform(conn: Connection, what: str, operation: str, payload, *, origin_cou
     payload = lib.to_object(type(payload), lib.to_dict(payload))  # as karrio.sdk normalises it
 
     def run():
-        request = getattr(gateway.mapper, build)(payload)
+        try:
+            request = getattr(gateway.mapper, build)(payload)
+        except Exception as error:
+            # Before any call: what we ask is what the connector cannot put into a request (a
+            # field it requires, an option it rejects); asking again would fail the same way.
+            raise CarrierError(
+                f"{conn.display_name}: {what} could not be asked: {type(error).__name__}: {str(error)[:200]}",
+                code="invalid_request",
+            ) from error
         response = getattr(gateway.proxy, operation)(request)
         return getattr(gateway.mapper, parse)(response), response
 

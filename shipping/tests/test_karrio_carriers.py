@@ -582,6 +582,16 @@ def test_an_unreachable_carrier_is_a_retryable_error(request, carrier_request, c
     carrier_request.assert_called()
 
 
+def test_a_request_the_connector_cannot_build_is_not_retried_and_not_sent(fedex, carrier_request):
+    broken = patch("karrio.mappers.fedex.mapper.Mapper.create_shipment_request", side_effect=KeyError("paid_by"))
+    with broken, pytest.raises(gateway.CarrierError) as failed:
+        _call("buy", fedex)
+
+    assert (failed.value.code, failed.value.retryable) == ("invalid_request", False)
+    assert "KeyError" in failed.value.message
+    carrier_request.assert_not_called()
+
+
 def test_no_credentials_reach_the_logs(fedex, ups, dhl, canadapost, carrier_request, caplog):
     caplog.set_level(logging.DEBUG)
     karrio_lines: list[str] = []

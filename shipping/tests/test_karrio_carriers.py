@@ -739,7 +739,7 @@ def test_packed_order_buys_its_fedex_label_through_the_recorded_answer(carrier_r
         ],
     )
     seed_token(selectors.connection(account), f"fedex|{FEDEX_CREDENTIALS['api_key']}|{FEDEX_CREDENTIALS['secret_key']}")
-    order, shipment = packed_order(tenant, external_id="FX-1", lines=[("TEE", 2), ("MUG", 2)])
+    order, shipment = packed_order(tenant, external_id="FX-1", lines=[("MUG", 30)])  # two cartons
     carrier_request.side_effect = [recorded("fedex", "rate.json"), recorded("fedex", "ship.json")]
 
     outcome = services.shipment_purchase_label(shipment_id=shipment.pk, actor="test")
@@ -759,7 +759,12 @@ def test_packed_order_buys_its_fedex_label_through_the_recorded_answer(carrier_r
         ["794699101410", "794699101421"],
     )
     packages = list(Package.objects.filter(shipment=shipment).order_by("number"))
-    assert [p.tracking_number for p in packages] == ["794699101410", "794699101421"][: len(packages)]
+    assert [p.tracking_number for p in packages] == ["794699101410", "794699101421"]
+    sent = json.loads(carrier_request.call_args_list[1].kwargs["data"])["requestedShipment"]
+    assert [item["weight"]["value"] for item in sent["requestedPackageLineItems"]] == [
+        round(p.weight_g / 1000, 2) for p in packages
+    ]
+    assert sent["shipper"]["address"]["postalCode"] == "L5T2Z5"  # the warehouse's ship-from address
     assert order.status == Status.SHIPPED
 
     zpl = services.label_document(shipment=shipment, kind="zpl")

@@ -472,19 +472,23 @@ def _service_name(rate) -> str:
 def rates(
     conn: Connection, *, shipper: Party, recipient: Party, parcels: list[Parcel], services: list[str] | None = None
 ) -> list[Quote]:
-    """Every price the account offers for these parcels (one quote per service, all parcels)."""
+    """Every price the account offers for these parcels (one quote per service, all parcels);
+    only those of ``services`` when given."""
+    wanted = list(dict.fromkeys(services or []))
     request = km.RateRequest(
         shipper=shipper.karrio(),
         recipient=recipient.karrio(),
         parcels=[p.karrio() for p in parcels],
-        services=list(services or []),
+        # Several services are asked as none, the answer filtered here: karrio's FedEx connector
+        # (among others) asks the carrier for the first service listed only.
+        services=wanted if len(wanted) == 1 else [],
     )
     (found, messages), _ = _perform(conn, "rating", "get_rates", request, origin_country=shipper.country or None)
     quotes = []
     names = {s.service_code: s.service_name for s in conn.services}
     for rate in found or []:
         amount = _money(rate.total_charge)
-        if amount is None:
+        if amount is None or (wanted and rate.service not in wanted):
             continue
         quotes.append(
             Quote(

@@ -191,6 +191,26 @@ def test_fedex_rates_are_quotes_with_decimal_totals_and_transit_days(fedex, carr
     assert carrier_request.call_args.kwargs["headers"]["authorization"] == "Bearer recorded-access-token"
 
 
+def test_fedex_rates_for_several_services_ask_fedex_for_all_and_keep_those_asked(fedex, carrier_request):
+    carrier_request.return_value = recorded("fedex", "rate.json")
+
+    both = gateway.rates(
+        fedex,
+        shipper=SHIPPER,
+        recipient=OTTAWA,
+        parcels=TWO_PARCELS,
+        services=["fedex_ground", "fedex_priority_overnight"],
+    )
+
+    assert [q.service_code for q in both] == ["fedex_ground", "fedex_priority_overnight"]
+    assert "serviceType" not in json.loads(carrier_request.call_args.kwargs["data"])["requestedShipment"]
+
+    ground = gateway.rates(fedex, shipper=SHIPPER, recipient=OTTAWA, parcels=TWO_PARCELS, services=["fedex_ground"])
+
+    assert [q.service_code for q in ground] == ["fedex_ground"]
+    assert json.loads(carrier_request.call_args.kwargs["data"])["requestedShipment"]["serviceType"] == "FEDEX_GROUND"
+
+
 def test_fedex_multi_piece_label_has_the_master_number_first_and_one_number_per_parcel(fedex, carrier_request):
     carrier_request.return_value = recorded("fedex", "ship.json")
 

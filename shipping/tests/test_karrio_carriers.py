@@ -295,6 +295,28 @@ def test_fedex_rating_refusal_is_carrier_refused(fedex, carrier_request):
     assert "Recipient postal code" in refused.value.message
 
 
+def test_an_expired_fedex_token_is_fetched_once_and_kept_in_the_accounts_cache(fedex, carrier_request):
+    gateway.token_cache(fedex).set(
+        f"fedex|{FEDEX_CREDENTIALS['api_key']}|{FEDEX_CREDENTIALS['secret_key']}",
+        {"access_token": "stale", "expiry": (datetime.now() - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S")},
+    )
+    # karrio decodes the token answer itself (decoder=lib.to_dict): the patched helper answers a dict
+    carrier_request.side_effect = [json.loads(recorded("fedex", "oauth_token.json")), recorded("fedex", "rate.json")]
+
+    gateway.rates(fedex, shipper=SHIPPER, recipient=OTTAWA, parcels=TWO_PARCELS)
+
+    assert urls(carrier_request) == [f"{FEDEX}/oauth/token", f"{FEDEX}/rate/v1/rates/quotes"]
+    assert "client_secret=fedexSECRETd9c1" in carrier_request.call_args_list[0].kwargs["data"]
+    assert carrier_request.call_args.kwargs["headers"]["authorization"] == "Bearer fresh-fedex-token"
+
+    carrier_request.reset_mock()
+    carrier_request.side_effect = [recorded("fedex", "track.json")]
+    gateway.track(fedex, tracking_numbers=["794699101410"])
+
+    assert urls(carrier_request) == [f"{FEDEX}/track/v1/trackingnumbers"]
+    assert carrier_request.call_args.kwargs["headers"]["authorization"] == "Bearer fresh-fedex-token"
+
+
 # -- UPS ------------------------------------------------------------------------------------------
 
 UPS = "https://wwwcie.ups.com"
@@ -359,6 +381,26 @@ def test_ups_tracking_is_delivered_with_utc_scan_times(ups, carrier_request):
     assert tracked.events[0].occurred_at == datetime(2026, 12, 9, 19, 15, 12, tzinfo=UTC)
     assert tracked.events[0].location == "Ottawa, ON, K1P, CA"
     assert urls(carrier_request) == [f"{UPS}/api/track/v1/details/1Z0A1B2C0412345678?locale=en_US&returnSignature=true"]
+
+
+def test_a_refused_ups_token_is_carrier_refused_without_the_secret(carrier_request):
+    ups = gateway.Connection(
+        key="test-ups:no-token",
+        carrier_name="ups",
+        carrier_id="ups",
+        display_name="UPS",
+        credentials=UPS_CREDENTIALS,
+        account_country="CA",
+    )
+    carrier_request.side_effect = [json.loads(recorded("ups", "oauth_401.json"))]
+
+    with pytest.raises(gateway.CarrierError) as refused:
+        gateway.rates(ups, shipper=SHIPPER, recipient=OTTAWA, parcels=TWO_PARCELS)
+
+    assert (refused.value.code, refused.value.retryable) == ("carrier_refused", False)
+    assert "ClientId is Invalid" in refused.value.message
+    assert UPS_CREDENTIALS["client_secret"] not in refused.value.message
+    assert urls(carrier_request) == [f"{UPS}/security/v1/oauth/token"]
 
 
 def test_ups_refusal_is_carrier_refused_with_ups_message(ups, carrier_request):

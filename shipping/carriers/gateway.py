@@ -17,7 +17,7 @@ import hashlib
 import re
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
@@ -28,8 +28,10 @@ from loguru import logger
 logger.disable("karrio")
 
 import karrio.core.models as km  # noqa: E402
+import karrio.lib as lib  # noqa: E402
 import karrio.sdk as karrio  # noqa: E402
-from karrio.core.utils import Cache  # noqa: E402
+from karrio.core.errors import ParsedMessagesError  # noqa: E402
+from karrio.core.utils import Cache, Tracer  # noqa: E402
 from PIL import ImageFile  # noqa: E402
 
 # karrio switches Pillow to loading truncated images, for the whole process, when it is imported;
@@ -310,6 +312,16 @@ def _service_level(service: Service, conn: Connection) -> dict:
     }
 
 
+class _Untraced(Tracer):
+    """karrio's Tracer keeps every request and answer it is handed (bodies with credentials in
+    them, DHL's XML for one; labels) in memory for persistence by karrio's server, which this
+    installation does not run: a cached gateway's tracer would grow with every call for the life
+    of the process. This one hands the data back and keeps nothing."""
+
+    def trace(self, data, key, metadata=None, format=None):  # noqa: A002 - karrio's signature
+        return data
+
+
 _gateways: dict[str, object] = {}
 _caches: dict[str, Cache] = {}
 _lock = threading.Lock()
@@ -335,6 +347,11 @@ def _gateway(conn: Connection):
     }
     if conn.account_country:
         settings["account_country_code"] = conn.account_country
+    if conn.carrier_name == "fedex" and not settings.get("track_api_key"):
+        # karrio's FedEx tracking asks for a key pair of its own; a FedEx project that includes the
+        # Track API answers to the shipping pair (one OAuth token for both).
+        settings["track_api_key"] = settings.get("api_key")
+        settings["track_secret_key"] = settings.get("secret_key")
     if conn.carrier_name == "generic":
         settings.update(
             display_name=conn.display_name,
@@ -343,7 +360,7 @@ def _gateway(conn: Connection):
             label_template={"slug": "parcel", "template": generic_label_template(), "template_type": "SVG"},
         )
     try:
-        gateway = karrio.gateway[conn.carrier_name].create(settings, cache=token_cache(conn))
+        gateway = karrio.gateway[conn.carrier_name].create(settings, tracer=_Untraced(), cache=token_cache(conn))
     except Exception as error:  # karrio wraps a bad setting in ShippingSDKError
         raise CarrierError(f"{conn.carrier_name} could not be set up: {error}", code="invalid_credentials") from error
     with _lock:
@@ -396,12 +413,19 @@ def _call(conn: Connection, what: str, thunk):
         return thunk()
     except CarrierError:
         raise
-    except (TimeoutError, OSError) as error:
+    except ParsedMessagesError as error:  # e.g. the carrier refused the OAuth token request
+        details = _messages(error.messages)
+        raise CarrierError(
+            f"{conn.display_name}: {what} refused: " + ("; ".join(m["message"] for m in details) or "no reason given"),
+            code="carrier_refused",
+            details=details,
+        ) from error
+    except (TimeoutError, OSError) as error:  # urllib.error.URLError is an OSError
         raise CarrierError(
             f"{conn.display_name}: {what} failed: {type(error).__name__}", code="carrier_unavailable", retryable=True
         ) from error
     except Exception as error:
-        # karrio reports HTTP failures through exceptions of its own; treat them as outages.
+        # An answer the connector could not read (an outage page instead of JSON, ...).
         raise CarrierError(
             f"{conn.display_name}: {what} failed: {type(error).__name__}: {str(error)[:200]}",
             code="carrier_unavailable",
@@ -409,32 +433,92 @@ def _call(conn: Connection, what: str, thunk):
         ) from error
 
 
+# karrio operation (a proxy method): the mapper's request builder and answer parser.
+_STEPS = {
+    "get_rates": ("create_rate_request", "parse_rate_response"),
+    "create_shipment": ("create_shipment_request", "parse_shipment_response"),
+    "cancel_shipment": ("create_cancel_shipment_request", "parse_cancel_shipment_response"),
+    "get_tracking": ("create_tracking_request", "parse_tracking_response"),
+    "create_manifest": ("create_manifest_request", "parse_manifest_response"),
+}
+
+
+def _perform(conn: Connection, what: str, operation: str, payload, *, origin_country: str | None = None):
+    """One karrio operation: ((parsed, messages), the carrier's decoded answer).
+
+    The steps of karrio's fluent interface (karrio.sdk's Rating.fetch, Shipment.create, ...) run
+    here one by one, without its fail-safe wrapper: that wrapper turns every exception, a refused
+    connection or a timeout included, into an error message indistinguishable from a refusal by
+    the carrier, and keeps the carrier's answer (where FedEx puts the numbers of the pieces) to
+    itself. The checks it makes first (the operation exists, the account ships from the origin)
+    are made the same way."""
+    gateway = _gateway(conn)
+    refused = gateway.check(operation, origin_country_code=origin_country)
+    if refused:
+        return (None, refused), None
+    build, parse = _STEPS[operation]
+    payload = lib.to_object(type(payload), lib.to_dict(payload))  # as karrio.sdk normalises it
+
+    def run():
+        try:
+            request = getattr(gateway.mapper, build)(payload)
+        except Exception as error:
+            # Before any call: what we ask is what the connector cannot put into a request (a
+            # field it requires, an option it rejects); asking again would fail the same way.
+            raise CarrierError(
+                f"{conn.display_name}: {what} could not be asked: {type(error).__name__}: {str(error)[:200]}",
+                code="invalid_request",
+            ) from error
+        response = getattr(gateway.proxy, operation)(request)
+        return getattr(gateway.mapper, parse)(response), response
+
+    return _call(conn, what, run)
+
+
+def _answer(response) -> object:
+    """The carrier's answer as karrio decoded it (a dict for the JSON carriers), or None."""
+    try:
+        return response.deserialize() if response is not None else None
+    except Exception:
+        return None
+
+
 # -- the four calls ----------------------------------------------------------------------------
+
+
+def _service_name(rate) -> str:
+    """The carrier's name of a service not on the account; karrio's FedEx and UPS connectors put
+    the service code itself in ``meta.service_name``, a code is then all there is."""
+    name = str((rate.meta or {}).get("service_name") or "")
+    return name or rate.service
 
 
 def rates(
     conn: Connection, *, shipper: Party, recipient: Party, parcels: list[Parcel], services: list[str] | None = None
 ) -> list[Quote]:
-    """Every price the account offers for these parcels (one quote per service, all parcels)."""
+    """Every price the account offers for these parcels (one quote per service, all parcels);
+    only those of ``services`` when given."""
+    wanted = list(dict.fromkeys(services or []))
     request = km.RateRequest(
         shipper=shipper.karrio(),
         recipient=recipient.karrio(),
         parcels=[p.karrio() for p in parcels],
-        services=list(services or []),
+        # Several services are asked as none, the answer filtered here: karrio's FedEx connector
+        # (among others) asks the carrier for the first service listed only.
+        services=wanted if len(wanted) == 1 else [],
     )
-    gateway = _gateway(conn)
-    found, messages = _call(conn, "rating", lambda: karrio.Rating.fetch(request).from_(gateway).parse())
+    (found, messages), _ = _perform(conn, "rating", "get_rates", request, origin_country=shipper.country or None)
     quotes = []
     names = {s.service_code: s.service_name for s in conn.services}
     for rate in found or []:
         amount = _money(rate.total_charge)
-        if amount is None:
+        if amount is None or (wanted and rate.service not in wanted):
             continue
         quotes.append(
             Quote(
                 carrier_id=conn.carrier_id,
                 service_code=rate.service,
-                service_name=(rate.meta or {}).get("service_name") or names.get(rate.service) or rate.service,
+                service_name=names.get(rate.service) or _service_name(rate),
                 total_charge=amount,
                 currency=(rate.currency or "").upper(),
                 transit_days=rate.transit_days,
@@ -460,6 +544,26 @@ def tracking_numbers_for(purchase_key: str, count: int) -> list[str]:
     return numbers
 
 
+def _piece_numbers(carrier_name: str, answer) -> list[str]:
+    """Tracking numbers of the pieces of a multi-piece shipment, in parcel order, from the answer:
+    karrio's FedEx connector leaves them out of ShipmentDetails.meta (FedEx answers one
+    ``pieceResponses`` entry per parcel, the first carrying the master number), and Canada Post's
+    come back there unordered. [] for the others (UPS's meta.tracking_numbers is in order)."""
+    if carrier_name == "fedex" and isinstance(answer, dict):
+        try:
+            pieces = answer["output"]["transactionShipments"][0].get("pieceResponses") or []
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return []
+        pieces = [p for p in pieces if isinstance(p, dict) and p.get("trackingNumber")]
+        pieces.sort(key=lambda p: p.get("packageSequenceNumber") or 0)
+        return [str(p["trackingNumber"]) for p in pieces]
+    if carrier_name == "canadapost" and isinstance(answer, list):
+        # One shipment per parcel, answered in parcel order: (shipment-info element, label).
+        pins = [lib.find_element("tracking-pin", element, first=True) for element, _ in answer]
+        return [pin.text.strip() for pin in pins if pin is not None and (pin.text or "").strip()]
+    return []
+
+
 def buy(
     conn: Connection,
     *,
@@ -480,10 +584,12 @@ def buy(
         parcels=[p.karrio(tracking_number=own_numbers[i] if own_numbers else "") for i, p in enumerate(parcels)],
         label_type=label_type,
         reference=reference or None,
+        payment=km.Payment(paid_by="sender"),  # the FedEx connector reads it unconditionally
         options={},
     )
-    gateway = _gateway(conn)
-    details, messages = _call(conn, "label purchase", lambda: karrio.Shipment.create(request).from_(gateway).parse())
+    (details, messages), response = _perform(
+        conn, "label purchase", "create_shipment", request, origin_country=shipper.country or None
+    )
     if details is None or not details.tracking_number:
         raise CarrierError(
             f"{conn.display_name}: the label was refused: "
@@ -492,7 +598,11 @@ def buy(
             details=_messages(messages),
         )
     meta = details.meta or {}
-    numbers = [str(n) for n in (meta.get("tracking_numbers") or []) if n]
+    # The answer's own order first: karrio's multi-piece merge (lib.to_multi_piece_shipment) puts
+    # meta.tracking_numbers through a set, in no particular order.
+    numbers = _piece_numbers(conn.carrier_name, _answer(response)) or [
+        str(n) for n in (meta.get("tracking_numbers") or []) if n
+    ]
     if details.tracking_number not in numbers:
         numbers.insert(0, str(details.tracking_number))
     else:  # the shipment's (master) number first
@@ -521,8 +631,7 @@ def void(conn: Connection, *, shipment_identifier: str, service_code: str = "") 
     if "cancel" not in capabilities(conn.carrier_name):
         return False
     request = km.ShipmentCancelRequest(shipment_identifier=shipment_identifier, service=service_code or None)
-    gateway = _gateway(conn)
-    confirmation, messages = _call(conn, "void", lambda: karrio.Shipment.cancel(request).from_(gateway).parse())
+    (confirmation, messages), _ = _perform(conn, "void", "cancel_shipment", request)
     if confirmation is None or not getattr(confirmation, "success", False):
         raise CarrierError(
             f"{conn.display_name}: the void was refused: "
@@ -533,16 +642,64 @@ def void(conn: Connection, *, shipment_identifier: str, service_code: str = "") 
     return True
 
 
-def _timestamp(event) -> datetime | None:
+def _timestamp(event, exact: dict) -> datetime | None:
+    """When a scan happened. karrio's ``timestamp`` is the carrier's wall-clock time at the scan
+    location with a "Z" appended (lib.fiso_timestamp drops any offset the carrier gave): read it as
+    the local time it is (naive) and take the exact instant from the carrier's answer where it has
+    one (``exact``: local time -> aware time, see _exact_times)."""
     for value in (event.timestamp, f"{event.date}T{event.time or '00:00'}" if event.date else None):
         if not value:
             continue
+        text = str(value)
+        if text.endswith("Z"):
+            text = text[:-1]
         try:
-            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(text)
         except ValueError:
             continue
+        if parsed.tzinfo is None:
+            # karrio keeps the seconds of some carriers' times (FedEx) and not of others' (UPS)
+            return exact.get(parsed.replace(microsecond=0)) or exact.get(("minute", parsed.replace(second=0)), parsed)
         return parsed
     return None
+
+
+def _aware(text: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(str(text))
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _exact_times(carrier_name: str, answer) -> dict:
+    """Scan times with their UTC offset, from the answers that carry one: FedEx's scanEvents
+    dates ("2026-12-08T04:12:00-05:00"), UPS's activity gmtDate/gmtTime beside the local ones."""
+    exact: dict = {}
+
+    def keep(local: datetime, at: datetime) -> None:
+        exact.setdefault(local, at)
+        exact.setdefault(("minute", local.replace(second=0, microsecond=0)), at)
+
+    try:
+        if carrier_name == "fedex" and isinstance(answer, dict):
+            for result in (answer.get("output") or {}).get("completeTrackResults") or []:
+                for track in result.get("trackResults") or []:
+                    for scan in track.get("scanEvents") or []:
+                        at = _aware(scan.get("date"))
+                        if at is not None:
+                            keep(at.replace(tzinfo=None), at)
+        elif carrier_name == "ups" and isinstance(answer, list):
+            for _, result in answer:
+                for shipment in ((result or {}).get("trackResponse") or {}).get("shipment") or []:
+                    for package in shipment.get("package") or []:
+                        for activity in package.get("activity") or []:
+                            local = datetime.strptime(f"{activity['date']}{activity['time']}", "%Y%m%d%H%M%S")
+                            gmt = datetime.strptime(f"{activity['gmtDate']}{activity['gmtTime']}", "%Y%m%d%H:%M:%S")
+                            keep(local, gmt.replace(tzinfo=UTC))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        pass
+    return exact
 
 
 def track(conn: Connection, *, tracking_numbers: list[str]) -> list[Tracked]:
@@ -550,8 +707,8 @@ def track(conn: Connection, *, tracking_numbers: list[str]) -> list[Tracked]:
     if "tracking" not in capabilities(conn.carrier_name) or not tracking_numbers:
         return []
     request = km.TrackingRequest(tracking_numbers=list(tracking_numbers))
-    gateway = _gateway(conn)
-    found, messages = _call(conn, "tracking", lambda: karrio.Tracking.fetch(request).from_(gateway).parse())
+    (found, messages), response = _perform(conn, "tracking", "get_tracking", request)
+    exact = _exact_times(conn.carrier_name, _answer(response))
     if not found and messages:
         raise CarrierError(
             f"{conn.display_name}: tracking failed: " + "; ".join(m["message"] for m in _messages(messages)),
@@ -564,7 +721,7 @@ def track(conn: Connection, *, tracking_numbers: list[str]) -> list[Tracked]:
             TrackedEvent(
                 code=str(e.code or e.status or ""),
                 description=str(e.description or "")[:200],
-                occurred_at=_timestamp(e),
+                occurred_at=_timestamp(e, exact),
                 location=str(e.location or "")[:100],
                 status=str(e.status or ""),
                 reason=str(e.reason or ""),
@@ -586,8 +743,7 @@ def track(conn: Connection, *, tracking_numbers: list[str]) -> list[Tracked]:
 def manifest(conn: Connection, *, shipment_identifiers: list[str], address: Party) -> tuple[str, bytes | None]:
     """Hand the day's shipments over (carriers with a manifest call): (reference, document)."""
     request = km.ManifestRequest(shipment_identifiers=list(shipment_identifiers), address=address.karrio())
-    gateway = _gateway(conn)
-    details, messages = _call(conn, "manifest", lambda: karrio.Manifest.create(request).from_(gateway).parse())
+    (details, messages), _ = _perform(conn, "manifest", "create_manifest", request)
     if details is None:
         raise CarrierError(
             f"{conn.display_name}: the manifest was refused: "

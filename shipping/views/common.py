@@ -1,0 +1,20 @@
+"""Helpers shared by the shipping pages."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def next_url(request, default: str) -> str:
+    """Where to go after a POST: the form's ``next`` when it is a path of this site, else ``default``."""
+    candidate = request.POST.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+def shipment_url(shipment_id) -> str:
+    return reverse("shipping:shipment", args=[shipment_id])

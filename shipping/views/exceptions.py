@@ -14,18 +14,9 @@ from django.views.decorators.http import require_GET, require_POST
 from fulfillment.errors import refusal_shown
 from fulfillment.tenancy.portal import staff_actor
 from shipping import selectors, services
-from shipping.models import ExceptionCode
-from shipping.views.common import next_url
+from shipping.views.common import IN_WORDS, next_url
 
 PAGE_SIZE = 50
-
-# What each code means, in words a person at the dock acts on.
-IN_WORDS = {
-    ExceptionCode.NO_QUOTE: "No carrier quotes it",
-    ExceptionCode.CARRIER_REFUSED: "The carrier refused",
-    ExceptionCode.LABEL_FAILED: "The carrier could not be reached",
-    ExceptionCode.PURCHASE_INTERRUPTED: "Purchase interrupted: check the carrier",
-}
 
 
 @require_GET

@@ -21,7 +21,7 @@ from inventory.selectors import warehouses_for
 from packing.models import ShipmentStatus
 from shipping import selectors, services
 from shipping.models import CarrierAccount
-from shipping.views.common import next_url, shipment_url
+from shipping.views.common import IN_WORDS, next_url, shipment_url
 
 PAGE_SIZE = 50
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
@@ -133,6 +133,7 @@ def shipment_detail(request, shipment_id):
         "shipment": shipment,
         "history": history,
         "quotes": history.quotes,
+        "exception_words": IN_WORDS.get(history.open_exception.code, "") if history.open_exception else "",
         "packages": list(shipment.packages.all()),
         "voidable": voidable(shipment),
         "needs_label": needs_label(shipment),

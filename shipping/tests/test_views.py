@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.messages import get_messages
+from django.test import Client
 
-from fulfillment.tenancy.tests.factories import staff_client
+from fulfillment.tenancy.services import merchant_user_create
+from fulfillment.tenancy.tests.factories import TenantFactory, staff_client
 from inventory.tests import factories as inv
 from orders.models import Order, Status
 from packing.models import Shipment, ShipmentStatus
@@ -117,6 +119,16 @@ def test_the_menu_shows_shipping_to_staff_and_carriers_to_managers_only(manager,
     assert 'href="/shipping/"' in manager.get("/").content.decode()
     assert 'href="/shipping/carriers/"' in manager_page
     assert 'href="/shipping/"' in associate_page and 'href="/shipping/carriers/"' not in associate_page
+
+
+def test_merchants_may_not_open_the_shipping_pages(associate):
+    merchant = Client()
+    merchant.force_login(merchant_user_create(tenant=TenantFactory(), username="shop", password="pw-123456789"))
+
+    for url in ("/shipping/", "/shipping/exceptions/", "/shipping/end-of-day/", "/shipping/carriers/"):
+        assert merchant.get(url).status_code == 403, url
+    for url in ("/shipping/", "/shipping/exceptions/", "/shipping/end-of-day/"):
+        assert associate.get(url).status_code == 200, url
 
 
 def test_associates_may_not_open_or_change_carrier_accounts(associate):

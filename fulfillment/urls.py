@@ -46,6 +46,7 @@ urlpatterns = [
     path("", include("inventory.urls")),
     path("", include("picking.urls")),
     path("", include("packing.urls")),
+    path("", include("shipping.urls")),
     path("", include("orders.urls")),
     path("", include("fulfillment.tenancy.views")),  # merchant portal: API keys
     path("", include("fulfillment.webhooks.views")),  # merchant portal: webhooks and deliveries

@@ -1,12 +1,15 @@
 """Reads for shipping: carrier accounts as karrio connections, the parties and parcels of a
 shipment, which shipments to poll, which ones a lost message left without a label, and
-cartonization with a carrier's DIM divisor."""
+cartonization with a carrier's DIM divisor; and what the manager pages (shipping.views) list."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from fulfillment.errors import FieldRefusal
@@ -15,10 +18,20 @@ from inventory.models import Warehouse
 from orders.models import Status as OrderStatus
 from packing import selectors as packing_selectors
 from packing.cartonization import DEFAULT_DIM_DIVISOR, ItemSpec, PlannedPackage, cartonize
-from packing.models import Shipment, ShipmentStatus
+from packing.models import Package, Shipment, ShipmentStatus
+from picking.selectors_performance import period_bounds
 from shipping import credentials as secrets
 from shipping.carriers import gateway
-from shipping.models import CarrierAccount, CarrierService
+from shipping.models import (
+    CarrierAccount,
+    CarrierService,
+    LabelPurchase,
+    Manifest,
+    PurchaseStatus,
+    RateShop,
+    ShippingException,
+    TrackingEvent,
+)
 
 TRACKABLE = [
     ShipmentStatus.LABEL_PURCHASED,
@@ -194,3 +207,151 @@ def sample_origin(account: CarrierAccount) -> gateway.Party:
     if warehouse is None:
         return gateway.Party(country=account.account_country or "CA")
     return ship_from(warehouse)
+
+
+# -- manager pages -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShipmentFilters:
+    """The shipments list's filters: a warehouse code, an account's carrier_id, a shipment status,
+    and local days (in each warehouse's time zone) on the label's purchase, else the shipment's creation."""
+
+    warehouse_code: str = ""
+    carrier: str = ""
+    status: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def _day_range(warehouses, *, date_from: date | None, date_to: date | None) -> Q:
+    """Rows whose ``at`` falls from local midnight of ``date_from`` to the end of ``date_to`` of their warehouse."""
+    match = Q(pk__in=[])
+    for warehouse in warehouses:
+        begin, finish = period_bounds(warehouse, date_from or date_to, date_to or date_from)
+        window = Q(warehouse=warehouse)
+        if date_from is not None:
+            window &= Q(at__gte=begin)
+        if date_to is not None:
+            window &= Q(at__lt=finish)
+        match |= window
+    return match
+
+
+def shipment_list(*, actor, filters: ShipmentFilters) -> QuerySet[Shipment]:
+    """Shipments of the actor's warehouses, newest label (or shipment) first, with their packages,
+    the manifest their label is on (``manifest_id``) and whether an exception is open (``has_exception``)."""
+    warehouses = list(inventory_selectors.warehouses_for(actor))
+    if filters.warehouse_code:
+        warehouses = [w for w in warehouses if w.code == filters.warehouse_code.upper()]
+    qs = (
+        Shipment.objects.visible_to(actor)
+        .filter(warehouse__in=warehouses)
+        .select_related("order", "warehouse")
+        .prefetch_related(Prefetch("packages", queryset=Package.objects.order_by("number")))
+        .annotate(
+            at=Coalesce("label_purchased_at", "created_at"),
+            manifest_id=Subquery(
+                LabelPurchase.objects.filter(shipment=OuterRef("pk"), status=PurchaseStatus.BOUGHT).values(
+                    "manifest_id"
+                )[:1]
+            ),
+            has_exception=Exists(ShippingException.objects.filter(shipment=OuterRef("pk"), resolved_at__isnull=True)),
+        )
+    )
+    if filters.carrier:
+        qs = qs.filter(carrier_code=filters.carrier)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.date_from or filters.date_to:
+        qs = qs.filter(_day_range(warehouses, date_from=filters.date_from, date_to=filters.date_to))
+    return qs.order_by("-at", "-pk")
+
+
+def shipment_for_page(*, actor, shipment_id) -> Shipment | None:
+    """One shipment of the actor's warehouses with its order and packages; None when not theirs."""
+    return (
+        Shipment.objects.visible_to(actor)
+        .filter(pk=shipment_id)
+        .select_related("order", "warehouse")
+        .prefetch_related(Prefetch("packages", queryset=Package.objects.order_by("number")))
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ShipmentHistory:
+    """What shipping recorded about a shipment: the latest rate shop, every purchase attempt (newest
+    first), the open exception, the bought label's manifest and the carrier's scans."""
+
+    rate_shop: RateShop | None
+    purchases: list[LabelPurchase]
+    open_exception: ShippingException | None
+    manifest: Manifest | None
+    events: list[TrackingEvent]
+
+    @property
+    def quotes(self) -> list[dict]:
+        """The latest rate shop's quotes (cheapest first), each with ``chosen`` and ``index``."""
+        if self.rate_shop is None:
+            return []
+        return [
+            {**quote, "index": index, "chosen": index == self.rate_shop.chosen}
+            for index, quote in enumerate(self.rate_shop.quotes)
+        ]
+
+
+def shipment_history(*, shipment: Shipment) -> ShipmentHistory:
+    purchases = list(
+        LabelPurchase.objects.filter(shipment=shipment)
+        .select_related("account", "manifest")
+        .defer("label")
+        .order_by("-started_at", "-pk")
+    )
+    bought = next((p for p in purchases if p.status == PurchaseStatus.BOUGHT), None)
+    return ShipmentHistory(
+        rate_shop=RateShop.objects.filter(shipment=shipment).order_by("-created_at", "-pk").first(),
+        purchases=purchases,
+        open_exception=ShippingException.objects.filter(shipment=shipment, resolved_at__isnull=True).first(),
+        manifest=bought.manifest if bought is not None else None,
+        events=list(TrackingEvent.objects.filter(shipment=shipment).order_by("occurred_at", "created_at")),
+    )
+
+
+def shipping_exceptions_open(*, actor) -> QuerySet[ShippingException]:
+    """The exceptions queue of the actor's warehouses: open ones, oldest first."""
+    return (
+        ShippingException.objects.visible_to(actor)
+        .filter(resolved_at__isnull=True)
+        .select_related("shipment__order", "shipment__warehouse")
+        .order_by("created_at", "pk")
+    )
+
+
+def shipping_exception_for(*, actor, exception_id) -> ShippingException | None:
+    """One exception (open or resolved) of the actor's warehouses; None when not theirs."""
+    return (
+        ShippingException.objects.visible_to(actor)
+        .filter(pk=exception_id)
+        .select_related("shipment__order", "shipment__warehouse")
+        .first()
+    )
+
+
+def carrier_accounts() -> list[CarrierAccount]:
+    """Every carrier account (active ones first) with its services."""
+    return list(
+        CarrierAccount.objects.prefetch_related(
+            Prefetch("services", queryset=CarrierService.objects.order_by("transit_days", "service_code"))
+        ).order_by("-active", "carrier_id")
+    )
+
+
+def manifests_for(*, actor) -> QuerySet[Manifest]:
+    """Manifests of the actor's warehouses, newest first (the PDF bytes left unread)."""
+    return (
+        Manifest.objects.filter(warehouse__in=inventory_selectors.warehouses_for(actor))
+        .select_related("warehouse", "account")
+        .defer("document_pdf", "carrier_document")
+        .order_by("-created_at", "-pk")
+    )

@@ -211,9 +211,9 @@ def test_the_page_waits_for_the_label_until_it_is_bought(w, picked):
 
 
 def test_a_label_that_cannot_be_bought_is_said_instead_of_waiting(w, picked, django_capture_on_commit_callbacks):
-    from shipping.models import CarrierService
+    from django.apps import apps
 
-    CarrierService.objects.update(active=False)  # no carrier can take it
+    apps.get_model("shipping", "CarrierService").objects.update(active=False)  # no carrier can take it
     url = _session_url(_start(w.clients["ann"], picked.number))
     _scan_all(w.clients["ann"], url)
     package = PackSessionPackage.objects.get(session__order=picked)

@@ -143,9 +143,14 @@ class Parcel:
     height_mm: int
     reference: str = ""
 
-    def karrio(self, *, tracking_number: str = "") -> km.Parcel:
+    def billable_g(self, dim_divisor_cm3_per_kg: int) -> int:
+        """max(actual weight, volume / DIM divisor) in grams (5000 cm³/kg is 5000 mm³/g)."""
+        volume = self.length_mm * self.width_mm * self.height_mm
+        return max(self.weight_g, -(-volume // dim_divisor_cm3_per_kg) if dim_divisor_cm3_per_kg else 0)
+
+    def karrio(self, *, tracking_number: str = "", weight_g: int | None = None) -> km.Parcel:
         return km.Parcel(
-            weight=max(self.weight_g, 1) / 1000,
+            weight=max(weight_g if weight_g is not None else self.weight_g, 1) / 1000,
             weight_unit="KG",
             length=max(self.length_mm, 1) / 10,
             width=max(self.width_mm, 1) / 10,
@@ -502,7 +507,12 @@ def rates(
     request = km.RateRequest(
         shipper=shipper.karrio(),
         recipient=recipient.karrio(),
-        parcels=[p.karrio() for p in parcels],
+        # karrio's rate sheet matches a zone's weight band by the actual weight only: it is given the
+        # billable weight (DIM weight with the account's divisor), as a carrier would bill it.
+        parcels=[
+            p.karrio(weight_g=p.billable_g(conn.dim_divisor_cm3_per_kg) if conn.carrier_name == "generic" else None)
+            for p in parcels
+        ],
         # Several services are asked as none, the answer filtered here: karrio's FedEx connector
         # (among others) asks the carrier for the first service listed only.
         services=wanted if len(wanted) == 1 else [],

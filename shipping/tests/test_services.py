@@ -370,3 +370,18 @@ def test_poll_tracking_buys_labels_of_shipments_stuck_in_packed(tenant, django_c
     assert (stuck.status, stuck.has_label) == (ShipmentStatus.LABEL_PURCHASED, True)
     assert Order.objects.get(pk=order.pk).status == Status.SHIPPED
     assert (recent.status, recent.has_label) == (ShipmentStatus.PACKED, False)
+
+
+def test_a_rate_sheet_prices_a_light_bulky_parcel_by_its_dim_weight():
+    account = CarrierAccount.objects.prefetch_related("services").get(carrier_id="demo-post")
+    conn = services.rating.selectors.connection(account)
+    party = gateway.Party(line1="1 Main St", city="Toronto", region="ON", postal_code="M5H 1A1", country="CA")
+    light_bulky = gateway.Parcel(weight_g=250, length_mm=350, width_mm=250, height_mm=60)  # 1.05 kg by volume
+
+    quotes = {
+        q.service_code: q.total_charge
+        for q in gateway.rates(conn, shipper=party, recipient=party, parcels=[light_bulky])
+    }
+
+    assert quotes["standard"] == Decimal("14.50")  # the 1-5 kg band, not the 0-1 kg one
+    assert light_bulky.billable_g(5000) == 1050

@@ -235,9 +235,11 @@ def _claim(shipment_id, quote: dict, *, reason: str, actor: str, now: datetime) 
             return None  # another attempt claimed it first
 
 
-def _call_carrier(purchase: LabelPurchase, shipment: Shipment) -> gateway.Label:
+def _call_carrier(purchase: LabelPurchase, shipment: Shipment, *, label_type: str = "") -> gateway.Label:
+    """Buy (or, on a rate sheet, draw again: the same key gives the same numbers) the purchase's label.
+    A rate sheet's label is bought as ZPL (a few ms) and drawn as PDF on demand; carriers' as PDF."""
     account = CarrierAccount.objects.prefetch_related("services").get(pk=purchase.account_id)
-    label_type = "ZPL" if account.carrier_name == "generic" else "PDF"
+    label_type = label_type or ("ZPL" if account.carrier_name == "generic" else "PDF")
     return gateway.buy(
         selectors.connection(account),
         shipper=selectors.ship_from(shipment.warehouse),
@@ -584,7 +586,7 @@ def _other_format(purchase: LabelPurchase, shipment: Shipment, kind: str):
         # A rate-sheet label is drawn by karrio from the purchase: the same key, the same numbers.
         full = Shipment.objects.select_related("order", "warehouse").get(pk=shipment.pk)
         try:
-            label = _call_carrier(purchase, full) if kind == "zpl" else _render_generic_pdf(purchase, full)
+            label = _call_carrier(purchase, full, label_type=kind.upper())
         except gateway.CarrierError:
             logger.warning("shipment %s: could not draw the %s label", shipment.pk, kind, exc_info=True)
             return None
@@ -592,17 +594,3 @@ def _other_format(purchase: LabelPurchase, shipment: Shipment, kind: str):
     if kind == "zpl" and purchase.label_type == "PDF" and purchase.label:
         return documents.pdf_to_zpl(bytes(purchase.label))
     return None
-
-
-def _render_generic_pdf(purchase: LabelPurchase, shipment: Shipment) -> gateway.Label:
-    account = CarrierAccount.objects.prefetch_related("services").get(pk=purchase.account_id)
-    return gateway.buy(
-        selectors.connection(account),
-        shipper=selectors.ship_from(shipment.warehouse),
-        recipient=selectors.ship_to(shipment.order),
-        parcels=selectors.parcels(shipment, _packages(shipment)),
-        service_code=purchase.service_code,
-        purchase_key=str(purchase.pk),
-        reference=shipment.order.number,
-        label_type="PDF",
-    )

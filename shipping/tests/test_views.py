@@ -140,6 +140,8 @@ def test_associates_may_not_open_or_change_carrier_accounts(associate):
     assert associate.post("/shipping/carriers/new/", {"carrier_name": "generic", "carrier_id": "x"}).status_code == 403
     assert associate.post(f"/shipping/carriers/{account.pk}/check/").status_code == 403
     assert associate.post(f"/shipping/carriers/{account.pk}/deactivate/").status_code == 403
+    assert associate.get(f"/shipping/carriers/{account.pk}/edit/").status_code == 403
+    assert associate.post(f"/shipping/carriers/{account.pk}/edit/", {"display_name": "x"}).status_code == 403
     assert list(CarrierAccount.objects.values_list("carrier_id", "active", "last_checked_at")) == before
 
 
@@ -576,3 +578,53 @@ def test_another_warehouses_day_cannot_be_closed(manager, django_capture_on_comm
     assert response.status_code == 404
     assert not Manifest.objects.exists()
     assert 'data-warehouse="WEST"' not in manager.get("/shipping/end-of-day/").content.decode()
+
+
+def test_editing_an_account_changes_its_rate_sheet_and_keeps_blank_credentials(manager):
+    manager.post("/shipping/carriers/new/", _account_post())
+    account = CarrierAccount.objects.get(carrier_id="local-courier")
+    form = manager.get(f"/shipping/carriers/{account.pk}/edit/").content.decode()
+    assert 'value="7.25"' in form and "Save changes" in form
+
+    saved = manager.post(
+        f"/shipping/carriers/{account.pk}/edit/",
+        {
+            "display_name": "Local Courier West",
+            "test_mode": "on",
+            "service-0-code": "standard",
+            "service-0-name": "Local Standard",
+            "service-0-level": "standard",
+            "service-0-transit_days": "2",
+            "service-0-currency": "CAD",
+            "service-0-zone-0-countries": "CA",
+            "service-0-zone-0-rate": "6.50",
+        },
+    )
+
+    assert saved.status_code == 302
+    account.refresh_from_db()
+    service = account.services.get()
+    assert (account.display_name, account.carrier_name, service.transit_days) == ("Local Courier West", "generic", 2)
+    assert [z["rate"] for z in service.zones] == ["6.50"]
+
+
+def test_a_bad_edit_shows_the_error_and_changes_nothing(manager):
+    manager.post("/shipping/carriers/new/", _account_post())
+    account = CarrierAccount.objects.get(carrier_id="local-courier")
+    zones = account.services.get().zones
+
+    refused = manager.post(
+        f"/shipping/carriers/{account.pk}/edit/",
+        {
+            "display_name": "Renamed",
+            "service-0-code": "standard",
+            "service-0-level": "standard",
+            "service-0-transit_days": "2",
+            "service-0-zone-0-countries": "CA",
+        },
+    )
+
+    assert refused.status_code == 422
+    assert "Nothing was changed." in refused.content.decode()
+    account.refresh_from_db()
+    assert account.display_name == "Local Courier" and account.services.get().zones == zones

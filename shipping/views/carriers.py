@@ -1,7 +1,9 @@
 """``/shipping/carriers/``: carrier accounts (managers only, as in the API): each with its status,
 test mode, services and last connection test, with Test connection and Deactivate/Activate; and
 ``/shipping/carriers/new/``: add an account, its credentials (password inputs, never filled in,
-never shown) and its services, with a rate sheet (zone rows) for a generic account."""
+never shown) and its services, with a rate sheet (zone rows) for a generic account; and
+``/shipping/carriers/<id>/edit/``: change them (credentials typed replace those stored, blank ones
+stay; the services and rate sheet as listed replace the old ones)."""
 
 from __future__ import annotations
 
@@ -206,10 +208,15 @@ def _carrier_fields(chosen: str, errors: dict) -> list[dict]:
 
 
 def _form_context(
-    form: AccountForm, rows: list[ServiceRow], credential_errors: dict | None = None, refused: str = ""
+    form: AccountForm,
+    rows: list[ServiceRow],
+    credential_errors: dict | None = None,
+    refused: str = "",
+    account: CarrierAccount | None = None,
 ) -> dict:
     chosen = form["carrier_name"].value() or ""
     return {
+        "account": account,
         "form": form,
         "rows": rows,
         "next_service": max((row.index for row in rows), default=-1) + 1,
@@ -268,6 +275,88 @@ def carrier_new(request):
     return render(request, "shipping/carrier_form.html", context, status=422)
 
 
+class EditAccountForm(AccountForm):
+    """The same form with the carrier and the handle fixed: another carrier is another account."""
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["carrier_name"].disabled = True
+        self.fields["carrier_id"].disabled = True
+
+
+def _rows_of(account: CarrierAccount) -> list[ServiceRow]:
+    """The account's services as form rows, each with one blank zone row more, and one blank service."""
+    rows = []
+    for i, service in enumerate(account.services.order_by("transit_days", "service_code")):
+        zones = [
+            ZoneRow(
+                index=j,
+                values={
+                    "countries": ", ".join(zone.get("country_codes") or []),
+                    "min_kg": zone.get("min_weight_kg") or "",
+                    "max_kg": zone.get("max_weight_kg") or "",
+                    "rate": zone.get("rate") or "",
+                    "transit_days": "" if zone.get("transit_days") is None else str(zone["transit_days"]),
+                },
+            )
+            for j, zone in enumerate(service.zones or [])
+        ]
+        zones.append(ZoneRow(index=len(zones), values={}))
+        values = {
+            "code": service.service_code,
+            "name": service.service_name,
+            "level": service.level,
+            "transit_days": str(service.transit_days),
+            "currency": service.currency,
+            "max_weight_g": str(service.max_weight_g or ""),
+        }
+        rows.append(ServiceRow(index=i, values=values, zones=zones))
+    blank = _blank_rows(1)[0]
+    blank.index = len(rows)
+    return [*rows, blank]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def carrier_edit(request, account_id):
+    staff_actor(request, manager=True)
+    account = _account_or_404(account_id)
+    initial = {
+        "carrier_name": account.carrier_name,
+        "carrier_id": account.carrier_id,
+        "display_name": account.display_name,
+        "account_country": account.account_country,
+        "test_mode": account.test_mode,
+    }
+    if request.method == "GET":
+        form = EditAccountForm(initial=initial)
+        return render(request, "shipping/carrier_form.html", _form_context(form, _rows_of(account), account=account))
+    form = EditAccountForm(request.POST, initial=initial)
+    rows = _posted_rows(request.POST)
+    credential_errors: dict[str, str] = {}
+    message = ""
+    if form.is_valid():
+        data = form.cleaned_data
+        given, where = _service_input(rows, generic=account.carrier_name == "generic")
+        changes = {
+            "display_name": data["display_name"] or account.carrier_id,
+            "account_country": data["account_country"],
+            "test_mode": data["test_mode"],
+            "services": given,
+        }
+        typed = _credentials(request.POST, account.carrier_name)
+        if typed:
+            changes["credentials"] = typed
+        with refusal_shown() as refused:
+            services.carrier_account_update(account_id=account.pk, **changes)
+            messages.success(request, f"Carrier account {account.carrier_id} saved.")
+            return redirect(f"{reverse('shipping:carriers')}#account-{account.carrier_id}")
+        _place(refused.refusal, form=form, where=where, credential_errors=credential_errors)
+        message = sentence(refused.refusal.message)
+    context = _form_context(form, rows, credential_errors, refused=message, account=account)
+    return render(request, "shipping/carrier_form.html", context, status=422)
+
+
 def _account_or_404(account_id) -> CarrierAccount:
     account = CarrierAccount.objects.filter(pk=account_id).first()
     if account is None:
@@ -309,6 +398,7 @@ def carrier_active(request, account_id, active: bool):
 urlpatterns = [
     path("shipping/carriers/", carrier_list, name="carriers"),
     path("shipping/carriers/new/", carrier_new, name="carrier-new"),
+    path("shipping/carriers/<uuid:account_id>/edit/", carrier_edit, name="carrier-edit"),
     path("shipping/carriers/<uuid:account_id>/check/", carrier_check, name="carrier-check"),
     path("shipping/carriers/<uuid:account_id>/activate/", carrier_active, {"active": True}, name="carrier-activate"),
     path(

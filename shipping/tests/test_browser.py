@@ -9,7 +9,7 @@ from fulfillment.tenancy.tests.factories import staff_with_token
 from inventory.tests import factories as inv
 from orders.models import Order, Status
 from packing.tests.factories import packed_order
-from shipping.models import CarrierService, ShippingException
+from shipping.models import CarrierAccount, CarrierService, ShippingException
 from shipping.tests.factories import stocked_tenant
 from tests.browser import BROWSER_MARKS, login
 
@@ -55,6 +55,7 @@ def test_every_shipping_page_fits_the_screen_and_the_menu_shows_shipping(world, 
         "/shipping/exceptions/",
         "/shipping/carriers/",
         "/shipping/carriers/new/",
+        f"/shipping/carriers/{CarrierAccount.objects.get(carrier_id='demo-post').pk}/edit/",
         "/shipping/end-of-day/",
     ):
         page.goto(f"{live_server.url}{path}")

@@ -265,9 +265,13 @@ def order_mark_shipped(*, order_id, actor: str = "", data: dict | None = None) -
     order = locks.order_lock(order_id)
     if order.status == Status.SHIPPED:
         return order
-    for allocation in OrderAllocation.objects.filter(
-        line__order=order, released=False, picked_quantity__gt=0
-    ).select_related("line"):
+    # In the balances' key order (product, lot), whatever the order of the lines: two orders that
+    # share products then lock the same PACKING and V-CUSTOMER balances in the same order.
+    for allocation in (
+        OrderAllocation.objects.filter(line__order=order, released=False, picked_quantity__gt=0)
+        .select_related("line")
+        .order_by("line__product_id", "lot_id", "pk")
+    ):
         inventory.stock_transfer(
             tenant_id=order.tenant_id,
             product_id=allocation.line.product_id,
@@ -298,7 +302,9 @@ def order_mark_unshipped(*, order_id, actor: str = "", message: str = "", data: 
     if order.status != Status.SHIPPED:
         raise InvalidTransition(f"An order that is {order.status} cannot go back to packed.", code="invalid_state")
     allocations = list(
-        OrderAllocation.objects.filter(line__order=order, released=True, picked_quantity__gt=0).select_related("line")
+        OrderAllocation.objects.filter(line__order=order, released=True, picked_quantity__gt=0)
+        .select_related("line")
+        .order_by("line__product_id", "lot_id", "pk")  # the balances' key order, as order_mark_shipped
     )
     for allocation in allocations:
         inventory.stock_transfer(

@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from fulfillment.errors import FieldRefusal
@@ -54,6 +54,8 @@ from shipping.services import rating
 logger = logging.getLogger(__name__)
 
 ACTOR = "shipping"
+# deadlock_detected, serialization_failure: the transaction was rolled back whole and may run again.
+RETRYABLE_SQLSTATES = {"40P01", "40001"}
 PURCHASE_TASK = "shipping.tasks.purchase_label"
 
 
@@ -374,10 +376,26 @@ def _buy(purchase: LabelPurchase, shipment: Shipment, *, attempt: int, now: date
             carrier_shipment_id=label.shipment_identifier[:100], tracking_numbers=label.tracking_numbers
         )
         return PurchaseOutcome("skipped", shipment.pk, purchase, "the purchase was marked interrupted")
-    outcome = _record(purchase.pk, now=now)
+    outcome = _record_retrying(purchase.pk, now=now)
     if outcome.result == "orphaned":
         _void_orphan(purchase)
     return outcome
+
+
+RECORD_ATTEMPTS = 3
+
+
+def _record_retrying(purchase_id, *, now: datetime) -> PurchaseOutcome:
+    """_record, again after a deadlock or a serialization failure (PostgreSQL rolled it back whole);
+    a label bought must not stay unrecorded for want of a second try. The sweep tries later too."""
+    for attempt in range(1, RECORD_ATTEMPTS + 1):
+        try:
+            return _record(purchase_id, now=now)
+        except OperationalError as error:
+            if attempt == RECORD_ATTEMPTS or getattr(error.__cause__, "sqlstate", "") not in RETRYABLE_SQLSTATES:
+                raise
+            logger.warning("purchase %s: recording the label failed (%s); trying again", purchase_id, error)
+    raise AssertionError("unreachable")
 
 
 def shipment_purchase_label(
@@ -404,6 +422,10 @@ def shipment_purchase_label(
         return PurchaseOutcome("skipped", shipment_id, message="nothing to buy")
     if shipment.order.status != OrderStatus.PACKED:
         return PurchaseOutcome("skipped", shipment_id, message=f"the order is {shipment.order.status}")
+    unrecorded = _live(shipment.pk)
+    if unrecorded is not None and unrecorded.status == PurchaseStatus.BOUGHT:
+        # Bought, but recording it failed (a crash or a deadlock after the answer was stored).
+        return _record_retrying(unrecorded.pk, now=now)
     result = rating.shop(shipment=shipment, packages=_packages(shipment), now=now)
     rating.rate_shop_record(shipment=shipment, result=result)
     if carrier_account or service:
@@ -439,7 +461,9 @@ def shipment_purchase_label(
 def purchases_recover(*, now: datetime | None = None, limit: int = 200) -> int:
     """Purchases left ``calling`` past their lease (a worker died during the carrier call): bought
     again with the same key where the carrier makes that safe, else marked interrupted with an
-    exception for a person. The number handled."""
+    exception for a person; and labels bought but never recorded on their shipment (the worker
+    died, or the recording lost a deadlock, after the answer was stored): recorded now. The
+    number handled."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.LABEL_PURCHASE_LEASE_SECONDS)
     stale = list(
@@ -447,6 +471,22 @@ def purchases_recover(*, now: datetime | None = None, limit: int = 200) -> int:
         .select_related("account", "shipment__order", "shipment__warehouse")
         .order_by("started_at")[:limit]
     )
+    unrecorded = list(
+        LabelPurchase.objects.filter(
+            status=PurchaseStatus.BOUGHT,
+            shipment__label_purchased_at__isnull=True,
+            finished_at__lt=now - timedelta(seconds=30),
+        )
+        .order_by("finished_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for purchase_id in unrecorded:
+        try:
+            _record_retrying(purchase_id, now=now)
+        except OperationalError:
+            logger.warning(
+                "purchase %s: the bought label could not be recorded; next sweep", purchase_id, exc_info=True
+            )
     for purchase in stale:
         shipment = purchase.shipment
         if purchase.account.carrier_name == "generic":
@@ -465,7 +505,7 @@ def purchases_recover(*, now: datetime | None = None, limit: int = 200) -> int:
                     "if so, then retry."
                 ),
             )
-    return len(stale)
+    return len(stale) + len(unrecorded)
 
 
 def shipments_recover_labels(*, older_than_seconds: int = 60, now: datetime | None = None) -> int:

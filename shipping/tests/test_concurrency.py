@@ -6,6 +6,7 @@ from inventory.services import ledger_differences
 from inventory.tests import factories as inv
 from orders import services as orders_services
 from orders.models import Order, OrderEvent, Status
+from packing import services as packing_services
 from packing.models import Box, Package, Shipment, ShipmentStatus
 from packing.tests.factories import picked_order
 from shipping import services
@@ -47,4 +48,25 @@ def test_concurrent_label_purchases_buy_one_label():
     assert TrackingEvent.objects.filter(shipment=shipment).count() == 1
     assert OrderEvent.objects.filter(order=picked, to_status="shipped").count() == 1
     assert Order.objects.get(pk=picked.pk).status == Status.SHIPPED
+    assert ledger_differences() == []
+
+
+def test_four_orders_sharing_products_in_opposite_line_order_get_their_labels_at_once(monkeypatch):
+    """Labels bought and recorded at the same moment for orders (TEE, MUG) and (MUG, TEE): each gets
+    one, and the ledger holds (the lock order itself: test_services' balances-key-order test)."""
+    tenant = stocked_tenant(inv.warehouse())
+    monkeypatch.setattr("packing.services.packs.enqueue", lambda *a, **k: None)  # only the racers buy
+    shipments = []
+    for n in range(4):
+        lines = [("TEE", 1), ("MUG", 1)] if n % 2 == 0 else [("MUG", 1), ("TEE", 1)]
+        picked = picked_order(tenant, external_id=f"CROSS-{n}", lines=lines)
+        shipments.append(packing_services.order_pack(order_id=picked.pk, actor="test"))
+
+    def buy(shipment_id):
+        return lambda: services.shipment_purchase_label(shipment_id=shipment_id).result
+
+    outcomes = race([buy(s.pk) for s in shipments])
+
+    assert outcomes == ["bought"] * 4
+    assert Order.objects.filter(status=Status.SHIPPED).count() == 4
     assert ledger_differences() == []

@@ -385,3 +385,78 @@ def test_a_rate_sheet_prices_a_light_bulky_parcel_by_its_dim_weight():
 
     assert quotes["standard"] == Decimal("14.50")  # the 1-5 kg band, not the 0-1 kg one
     assert light_bulky.billable_g(5000) == 1050
+
+
+def test_a_label_bought_but_never_recorded_is_recorded_by_the_sweep(tenant):
+    order, shipment = packed_order(tenant, external_id="S20", lines=[("TEE", 1)])
+    bought = LabelPurchase.objects.create(
+        tenant=tenant,
+        shipment=shipment,
+        account=CarrierAccount.objects.get(carrier_id="demo-post"),
+        service_code="standard",
+        status=PurchaseStatus.BOUGHT,
+        tracking_numbers=["123456789012"],
+        label=b"^XA^XZ",
+        label_type="ZPL",
+        quoted_charge=Decimal("9.50"),
+        total_charge=Decimal("9.50"),
+        currency="CAD",
+        started_at=timezone.now() - timedelta(minutes=5),
+        finished_at=timezone.now() - timedelta(minutes=5),
+    )
+
+    services.purchases_recover()
+
+    shipment.refresh_from_db()
+    assert (shipment.tracking_number, shipment.label_zpl) == ("123456789012", "^XA^XZ")
+    assert Order.objects.get(pk=order.pk).status == Status.SHIPPED
+    assert LabelPurchase.objects.filter(shipment=shipment).get() == bought
+
+
+def test_recording_a_label_that_loses_a_deadlock_is_tried_again(
+    tenant, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.db import OperationalError
+
+    from shipping.services import labels
+
+    real, calls = labels._record, []
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    def once_deadlocked(purchase_id, *, now):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("deadlock detected") from Deadlock()
+        return real(purchase_id, now=now)
+
+    monkeypatch.setattr(labels, "_record", once_deadlocked)
+    order, shipment = shipped(django_capture_on_commit_callbacks, tenant, external_id="S21")
+
+    assert len(calls) == 2
+    assert shipment.has_label and Order.objects.get(pk=order.pk).status == Status.SHIPPED
+
+
+def test_shipping_moves_the_units_in_the_balances_key_order_whatever_the_line_order(
+    tenant, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Two orders sharing products lock their PACKING and V-CUSTOMER balances in one order (by
+    product, then lot), so that recording their labels at once cannot deadlock."""
+    from orders.services import stages
+
+    moved = []
+    real = stages.inventory.stock_transfer
+
+    def recording(**kwargs):
+        moved.append(kwargs["product_id"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(stages.inventory, "stock_transfer", recording)
+    shipped(django_capture_on_commit_callbacks, tenant, external_id="S22", lines=[("MUG", 1), ("TEE", 1)])
+    first = list(moved)
+    moved.clear()
+    shipped(django_capture_on_commit_callbacks, tenant, external_id="S23", lines=[("TEE", 1), ("MUG", 1)])
+
+    assert first == moved == sorted(moved)
+    assert len(set(moved)) == 2

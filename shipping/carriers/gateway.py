@@ -456,6 +456,7 @@ def buy(
         parcels=[p.karrio(tracking_number=own_numbers[i] if own_numbers else "") for i, p in enumerate(parcels)],
         label_type=label_type,
         reference=reference or None,
+        payment=km.Payment(paid_by="sender"),  # billed to the account (FedEx's connector requires it)
         options={},
     )
     gateway = _gateway(conn)

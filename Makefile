@@ -87,8 +87,9 @@ $(BIN)/.installed-bench: $(BIN)/.installed
 
 # Allocation, then bulk intake over HTTP, each against a raw SQL floor (PostgreSQL + Redis;
 # DATABASE_URL names the server, each benchmark uses its own database); then pick routes and
-# order batching (pure Python), wave planning of 5,000 orders (PostgreSQL) and cartonization
-# against py3dbp (pure Python). See bench/README.md.
+# order batching (pure Python), wave planning of 5,000 orders (PostgreSQL), cartonization
+# against py3dbp (pure Python) and label purchase for 1,000 packed orders through a Celery
+# worker (PostgreSQL + Redis). See bench/README.md.
 bench: venv $(BIN)/.installed-bench
 	$(BIN)/python bench/allocation.py
 	$(BIN)/python bench/intake.py
@@ -96,6 +97,7 @@ bench: venv $(BIN)/.installed-bench
 	$(BIN)/python bench/batching.py
 	$(BIN)/python bench/waves.py
 	$(BIN)/python bench/cartonization.py
+	$(BIN)/python bench/labels.py
 
 lock: venv
 	@{ echo "# Pinned versions for repeatable installs: pip install -c constraints.txt -e '.[dev]'"; \

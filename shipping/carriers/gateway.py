@@ -13,6 +13,7 @@ disabled before karrio is imported, so that nothing a carrier is sent reaches th
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 import threading
@@ -27,6 +28,8 @@ from loguru import logger
 
 logger.disable("karrio")
 
+import jinja2  # noqa: E402
+import karrio.addons.label as karrio_label  # noqa: E402
 import karrio.core.models as km  # noqa: E402
 import karrio.lib as lib  # noqa: E402
 import karrio.sdk as karrio  # noqa: E402
@@ -37,6 +40,17 @@ from PIL import ImageFile  # noqa: E402
 # karrio switches Pillow to loading truncated images, for the whole process, when it is imported;
 # logo uploads (fulfillment.tenancy.branding) rely on a truncated file being refused.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+@functools.lru_cache(maxsize=32)
+def _label_template(source: str) -> jinja2.Template:
+    return jinja2.Template(source)
+
+
+# karrio draws a rate-sheet label by compiling its SVG template anew for every parcel
+# (``jinja2.Template(source)``, about half of the label's CPU time); compiled once, the same
+# template renders the same label.
+karrio_label.Template = _label_template
 
 CENT = Decimal("0.01")
 # ZPL's command prefixes and control characters never reach a carrier or a label.
@@ -594,7 +608,7 @@ def buy(
         parcels=[p.karrio(tracking_number=own_numbers[i] if own_numbers else "") for i, p in enumerate(parcels)],
         label_type=label_type,
         reference=reference or None,
-        payment=km.Payment(paid_by="sender"),  # the FedEx connector reads it unconditionally
+        payment=km.Payment(paid_by="sender"),  # billed to the account (FedEx's connector requires it)
         options={},
     )
     (details, messages), response = _perform(

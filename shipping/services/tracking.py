@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from fulfillment.errors import FieldRefusal
@@ -175,16 +175,39 @@ def shipment_tracking_event_add(
     )
 
 
-def tracking_poll(*, now: datetime | None = None) -> int:
-    """Poll the carriers for every shipment on its way; the number of new tracking events.
+# The session-level advisory lock one tracking poll holds, so that two runs (a slow poll and the
+# next beat tick, or two beats) never poll the same shipments at once.
+POLL_LOCK_NAME = "shipping:tracking-poll"
+
+
+def _try_poll_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [POLL_LOCK_NAME])
+        return bool(cursor.fetchone()[0])
+
+
+def _release_poll_lock() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [POLL_LOCK_NAME])
+
+
+def tracking_poll(*, now: datetime | None = None) -> int | None:
+    """Poll the carriers for every shipment on its way; the number of new tracking events, or None
+    when another poll is still running (it is left to finish; nothing is polled twice).
 
     Each shipment is its own transaction, so that one carrier failing does not hold back the rest.
     """
-    now = now or timezone.now()
-    added = 0
-    for shipment_id in selectors.shipments_to_track():
-        try:
-            added += shipment_track(shipment_id=shipment_id, now=now)
-        except gateway.CarrierError as error:
-            logger.warning("shipment %s: tracking failed (%s); retrying next poll", shipment_id, error.code)
-    return added
+    if not _try_poll_lock():
+        logger.info("tracking poll skipped: the previous one is still running")
+        return None
+    try:
+        now = now or timezone.now()
+        added = 0
+        for shipment_id in selectors.shipments_to_track():
+            try:
+                added += shipment_track(shipment_id=shipment_id, now=now)
+            except gateway.CarrierError as error:
+                logger.warning("shipment %s: tracking failed (%s); retrying next poll", shipment_id, error.code)
+        return added
+    finally:
+        _release_poll_lock()

@@ -37,6 +37,8 @@ from karrio.core.errors import ParsedMessagesError  # noqa: E402
 from karrio.core.utils import Cache, Tracer  # noqa: E402
 from PIL import ImageFile  # noqa: E402
 
+from packing.cartonization import dim_weight_g  # noqa: E402
+
 # karrio switches Pillow to loading truncated images, for the whole process, when it is imported;
 # logo uploads (fulfillment.tenancy.branding) rely on a truncated file being refused.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -158,9 +160,8 @@ class Parcel:
     reference: str = ""
 
     def billable_g(self, dim_divisor_cm3_per_kg: int) -> int:
-        """max(actual weight, volume / DIM divisor) in grams (5000 cm³/kg is 5000 mm³/g)."""
-        volume = self.length_mm * self.width_mm * self.height_mm
-        return max(self.weight_g, -(-volume // dim_divisor_cm3_per_kg) if dim_divisor_cm3_per_kg else 0)
+        """max(actual weight, DIM weight) in grams (5000 cm³/kg is 5000 mm³/g, cartonization's unit)."""
+        return max(self.weight_g, dim_weight_g(self.length_mm, self.width_mm, self.height_mm, dim_divisor_cm3_per_kg))
 
     def karrio(self, *, tracking_number: str = "", weight_g: int | None = None) -> km.Parcel:
         return km.Parcel(

@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from math import ceil
 
 from django.utils import timezone
 
@@ -35,15 +34,6 @@ class ShopResult:
     @property
     def choice(self) -> dict | None:
         return self.quotes[self.chosen] if self.chosen is not None else None
-
-
-def billable_weight_g(packages, *, divisor_mm3_per_g: int) -> int:
-    """Sum over parcels of max(actual weight, volume / DIM divisor), in grams."""
-    total = 0
-    for p in packages:
-        dim = ceil(p.length_mm * p.width_mm * p.height_mm / divisor_mm3_per_g) if divisor_mm3_per_g else 0
-        total += max(p.weight_g, dim)
-    return total
 
 
 def _eligible(service: CarrierService, *, method: str, packages) -> str:
@@ -146,7 +136,7 @@ def shop(
             )
             errors.append({"carrier": account.carrier_id, "code": error.code, "message": error.message[:300]})
             continue
-        weight = billable_weight_g(packages, divisor_mm3_per_g=account.dim_divisor_mm3_per_g)
+        weight = sum(p.billable_g(account.dim_divisor_mm3_per_g) for p in parcels)
         for quote in found:
             service = usable.get(quote.service_code)
             if service is None:

@@ -32,13 +32,11 @@ from django.utils import timezone
 from fulfillment.errors import FieldRefusal
 from fulfillment.jobs import enqueue
 from fulfillment.webhooks.services import event_publish
-from orders import locks as order_locks
 from orders import services as orders_services
 from orders.models import Status as OrderStatus
-from packing import locks as packing_locks
 from packing import services as packing_services
 from packing.models import Shipment, ShipmentStatus
-from shipping import selectors
+from shipping import locks, selectors
 from shipping.carriers import gateway
 from shipping.models import (
     CarrierAccount,
@@ -208,11 +206,9 @@ def _claim(shipment_id, quote: dict, *, reason: str, actor: str, now: datetime) 
     """Step 2: the purchase row in ``calling``, under the order and shipment locks; None when the
     shipment no longer needs a label or another attempt holds it."""
     with transaction.atomic():
-        order_id = Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).first()
-        if order_id is None:
+        order, shipment = locks.order_and_shipment_lock(shipment_id)
+        if shipment is None:
             return None
-        order = order_locks.order_qs_select_for_update().get(pk=order_id)
-        shipment = packing_locks.shipment_lock(shipment_id=shipment_id)
         if shipment.status != ShipmentStatus.PACKED or shipment.has_label or order.status != OrderStatus.PACKED:
             return None
         if _live(shipment_id) is not None:
@@ -283,9 +279,7 @@ def _record(purchase_id, *, now: datetime) -> PurchaseOutcome:
     with transaction.atomic():
         purchase = LabelPurchase.objects.select_related("account").get(pk=purchase_id)
         shipment_id = purchase.shipment_id
-        order_id = Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).first()
-        order = order_locks.order_qs_select_for_update().get(pk=order_id)
-        shipment = packing_locks.shipment_lock(shipment_id=shipment_id)
+        order, shipment = locks.order_and_shipment_lock(shipment_id)
         if shipment.has_label:
             return PurchaseOutcome("skipped", shipment_id, purchase, "the label was recorded already")
         if order.status != OrderStatus.PACKED or shipment.status != ShipmentStatus.PACKED:
@@ -571,8 +565,7 @@ def shipment_void_label(*, shipment_id, actor: str, now: datetime | None = None)
     except gateway.CarrierError as error:
         raise LabelError(error.message, code=error.code, status=502 if error.retryable else 422) from error
     with transaction.atomic():
-        order = order_locks.order_qs_select_for_update().get(pk=shipment.order_id)
-        locked = packing_locks.shipment_lock(shipment_id=shipment_id)
+        order, locked = locks.order_and_shipment_lock(shipment_id)
         if LabelPurchase.objects.filter(pk=purchase.pk, status=PurchaseStatus.BOUGHT, manifest__isnull=True).update(
             status=PurchaseStatus.VOIDED, voided_at=now
         ) != 1 or not packing_services.shipment_clear_label(shipment_id=shipment_id):

@@ -17,14 +17,11 @@ from django.utils import timezone
 
 from fulfillment.errors import FieldRefusal
 from fulfillment.webhooks.services import event_publish
-from orders import locks as order_locks
 from orders import services as orders_services
-from orders.models import Order
 from orders.models import Status as OrderStatus
-from packing import locks as packing_locks
 from packing import services as packing_services
 from packing.models import Shipment, ShipmentStatus
-from shipping import selectors
+from shipping import locks, selectors
 from shipping.carriers import gateway
 from shipping.models import CarrierAccount, TrackingCode, TrackingEvent
 from shipping.services.labels import shipment_payload
@@ -83,18 +80,10 @@ def normalise(code: str, status: str = "") -> str | None:
     return None
 
 
-def _locked(shipment_id) -> tuple[Order, Shipment] | tuple[None, None]:
-    order_id = Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).first()
-    if order_id is None:
-        return None, None
-    order = order_locks.order_qs_select_for_update().get(pk=order_id)
-    return order, packing_locks.shipment_lock(shipment_id=shipment_id)
-
-
 @transaction.atomic
 def _store_scans(shipment_id, updates: list[tuple[str, str, datetime, str]]) -> int:
     """Store scans (code, description, occurred_at, location) not seen yet; move shipment and order."""
-    order, shipment = _locked(shipment_id)
+    order, shipment = locks.order_and_shipment_lock(shipment_id)
     if shipment is None or shipment.status not in selectors.TRACKABLE:
         return 0
     seen = set(TrackingEvent.objects.filter(shipment=shipment).values_list("code", flat=True))

@@ -12,6 +12,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from inventory.selectors import warehouse_address
 from packing.documents import address_lines
 
 ZPL_DPI = 203
@@ -79,22 +80,8 @@ def manifest_pdf(manifest, labels: list, packages: list) -> bytes:
             styles["Normal"],
         ),
     ]
-    origin = [
-        line
-        for line in address_lines(
-            {
-                "name": getattr(warehouse, "contact_name", "") or warehouse.name,
-                "company": getattr(warehouse, "company_name", ""),
-                "line1": getattr(warehouse, "address_line1", ""),
-                "line2": getattr(warehouse, "address_line2", ""),
-                "city": getattr(warehouse, "city", ""),
-                "region": getattr(warehouse, "region", ""),
-                "postal_code": getattr(warehouse, "postal_code", ""),
-                "country": warehouse.country,
-            }
-        )
-        if line
-    ]
+    address = warehouse_address(warehouse)
+    origin = [line for line in address_lines({**address, "name": address["name"] or warehouse.name}) if line]
     if origin:
         story.append(Paragraph("Ship from: " + ", ".join(origin), styles["Normal"]))
     if manifest.carrier_reference:

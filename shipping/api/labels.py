@@ -12,7 +12,7 @@ from fulfillment.api.pagination import CreatedCursorPagination
 from packing.models import Shipment
 from shipping import services
 from shipping.api.serializers import ShipmentSerializer, shipment_queryset
-from shipping.models import CarrierAccount, ExceptionCode, ShippingException
+from shipping.models import ExceptionCode, ShippingException
 
 PROBLEM = OpenApiResponse(description="Problem document (application/problem+json)")
 
@@ -59,9 +59,12 @@ class ShipmentActionView(ActorMixin, generics.GenericAPIView):
     def shipment(self, pk) -> Shipment:
         return get_object_or_404(Shipment.objects.visible_to(self.actor), pk=pk)
 
-    def answer(self, pk, *, code=status.HTTP_200_OK) -> Response:
+    def serialized(self, pk) -> dict:
         shipment = shipment_queryset(Shipment.objects.visible_to(self.actor)).get(pk=pk)
-        return Response(ShipmentSerializer(shipment, context={"request": self.request}).data, status=code)
+        return ShipmentSerializer(shipment, context={"request": self.request}).data
+
+    def answer(self, pk, *, code=status.HTTP_200_OK) -> Response:
+        return Response(self.serialized(pk), status=code)
 
 
 class ShipmentRatesView(ShipmentActionView):
@@ -92,14 +95,9 @@ class ShipmentPurchaseView(ShipmentActionView):
         shipment = self.shipment(pk)
         data = PurchaseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        account = data.validated_data.get("carrier_account")
-        if account is not None and not CarrierAccount.objects.filter(pk=account).exists():
-            raise services.LabelError(
-                "No such carrier account.", code="unknown_carrier_account", field="carrier_account"
-            )
         services.shipment_purchase_label(
             shipment_id=shipment.pk,
-            carrier_account=account,
+            carrier_account=data.validated_data.get("carrier_account"),
             service=data.validated_data.get("service", ""),
             actor=self.actor.label,
             refuse=True,
@@ -152,9 +150,8 @@ class ShipmentTrackingEventView(ShipmentActionView):
         data = TrackingEventInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         added = services.shipment_tracking_event_add(shipment_id=shipment.pk, **data.validated_data)
-        answer = shipment_queryset(Shipment.objects.visible_to(self.actor)).get(pk=pk)
         return Response(
-            {"added": added, "shipment": ShipmentSerializer(answer, context={"request": request}).data},
+            {"added": added, "shipment": self.serialized(pk)},
             status=status.HTTP_201_CREATED if added else status.HTTP_200_OK,
         )
 

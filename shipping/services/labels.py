@@ -176,15 +176,23 @@ def shipment_rates(*, shipment_id, now: datetime | None = None) -> rating.ShopRe
     return result
 
 
-def _pick(result: rating.ShopResult, *, account_id, service_code: str) -> dict:
-    """The quote a person asked for; LabelError naming the field otherwise."""
-    account = CarrierAccount.objects.filter(pk=account_id).first() if account_id else None
-    if account_id and account is None:
+def _named_account(account_id) -> CarrierAccount | None:
+    """The account a person named for a purchase (None when none was); LabelError when there is no
+    such account or it is inactive, before any carrier is asked."""
+    if not account_id:
+        return None
+    account = CarrierAccount.objects.filter(pk=account_id).first()
+    if account is None:
         raise LabelError("No such carrier account.", code="unknown_carrier_account", field="carrier_account")
-    if account is not None and not account.active:
+    if not account.active:
         raise LabelError(
             f"{account.carrier_id} is not active.", code="inactive_carrier_account", field="carrier_account"
         )
+    return account
+
+
+def _pick(result: rating.ShopResult, *, account: CarrierAccount | None, service_code: str) -> dict:
+    """The quote a person asked for; LabelError naming the field otherwise."""
     for quote in result.quotes:
         if account is not None and quote["carrier_account"] != str(account.pk):
             continue
@@ -233,7 +241,9 @@ def _claim(shipment_id, quote: dict, *, reason: str, actor: str, now: datetime) 
             return None  # another attempt claimed it first
 
 
-def _call_carrier(purchase: LabelPurchase, shipment: Shipment, *, label_type: str = "") -> gateway.Label:
+def _call_carrier(
+    purchase: LabelPurchase, shipment: Shipment, *, label_type: str = "", packages: list | None = None
+) -> gateway.Label:
     """Buy (or, on a rate sheet, draw again: the same key gives the same numbers) the purchase's label.
     A rate sheet's label is bought as ZPL (a few ms) and drawn as PDF on demand; carriers' as PDF."""
     account = CarrierAccount.objects.prefetch_related("services").get(pk=purchase.account_id)
@@ -242,7 +252,7 @@ def _call_carrier(purchase: LabelPurchase, shipment: Shipment, *, label_type: st
         selectors.connection(account),
         shipper=selectors.ship_from(shipment.warehouse),
         recipient=selectors.ship_to(shipment.order),
-        parcels=selectors.parcels(shipment, _packages(shipment)),
+        parcels=selectors.parcels(shipment, packages if packages is not None else _packages(shipment)),
         service_code=purchase.service_code,
         purchase_key=str(purchase.pk),
         reference=shipment.order.number,
@@ -353,9 +363,11 @@ def _void_orphan(purchase: LabelPurchase) -> None:
     )
 
 
-def _buy(purchase: LabelPurchase, shipment: Shipment, *, attempt: int, now: datetime) -> PurchaseOutcome:
+def _buy(
+    purchase: LabelPurchase, shipment: Shipment, *, attempt: int, now: datetime, packages: list | None = None
+) -> PurchaseOutcome:
     try:
-        label = _call_carrier(purchase, shipment)
+        label = _call_carrier(purchase, shipment, packages=packages)
     except gateway.CarrierError as error:
         _fail(purchase, error, now=timezone.now())
         if error.retryable and attempt < settings.LABEL_PURCHASE_ATTEMPTS:
@@ -409,6 +421,7 @@ def shipment_purchase_label(
     bought: 409; no such quote: 422; the carrier said no: 422; unreachable: 502) instead of
     leaving it to the exceptions queue."""
     now = now or timezone.now()
+    account = _named_account(carrier_account)
     shipment = _shipment(shipment_id)
     if refuse:
         _refuse_unpurchasable(shipment)
@@ -420,10 +433,11 @@ def shipment_purchase_label(
     if unrecorded is not None and unrecorded.status == PurchaseStatus.BOUGHT:
         # Bought, but recording it failed (a crash or a deadlock after the answer was stored).
         return _record_retrying(unrecorded.pk, now=now)
-    result = rating.shop(shipment=shipment, packages=_packages(shipment), now=now)
+    packages = _packages(shipment)
+    result = rating.shop(shipment=shipment, packages=packages, now=now)
     rating.rate_shop_record(shipment=shipment, result=result)
     if carrier_account or service:
-        quote = _pick(result, account_id=carrier_account, service_code=service)
+        quote = _pick(result, account=account, service_code=service)
         reason = f"Chosen by {actor}: {quote['carrier']} {quote['service']}."
     elif result.choice is not None:
         quote, reason = result.choice, result.reason
@@ -442,7 +456,7 @@ def shipment_purchase_label(
                 "This shipment has a label already, or one is being bought.", code="already_purchased", status=409
             )
         return PurchaseOutcome("skipped", shipment_id, message="claimed by another attempt")
-    outcome = _buy(purchase, shipment, attempt=attempt, now=now)
+    outcome = _buy(purchase, shipment, attempt=attempt, now=now, packages=packages)
     if refuse and outcome.result in {"retry", "exception"}:
         purchase.refresh_from_db()
         status = 502 if purchase.error_code == "carrier_unavailable" else 422

@@ -228,6 +228,24 @@ def _form_context(
     }
 
 
+def _submit(request, form: AccountForm, *, save, account: CarrierAccount | None = None):
+    """A posted account form: ``save(cleaned data, services)`` creates or changes the account and
+    answers its carrier_id (then the list, at it); a refusal shows each error beside its input, 422."""
+    rows = _posted_rows(request.POST)
+    credential_errors: dict[str, str] = {}
+    message = ""
+    if form.is_valid():
+        data = form.cleaned_data
+        given, where = _service_input(rows, generic=data["carrier_name"] == "generic")
+        with refusal_shown() as refused:
+            carrier_id = save(data, given)
+            return redirect(f"{reverse('shipping:carriers')}#account-{carrier_id}")
+        _place(refused.refusal, form=form, where=where, credential_errors=credential_errors)
+        message = sentence(refused.refusal.message)
+    context = _form_context(form, rows, credential_errors, refused=message, account=account)
+    return render(request, "shipping/carrier_form.html", context, status=422)
+
+
 @require_GET
 @login_required
 def carrier_list(request):
@@ -245,34 +263,24 @@ def carrier_new(request):
         form = AccountForm(initial={"carrier_name": "generic", "test_mode": True})
         return render(request, "shipping/carrier_form.html", _form_context(form, _blank_rows()))
     form = AccountForm(request.POST)
-    rows = _posted_rows(request.POST)
-    credential_errors: dict[str, str] = {}
-    if form.is_valid():
-        data = form.cleaned_data
-        carrier_name = data["carrier_name"]
-        given, where = _service_input(rows, generic=carrier_name == "generic")
-        with refusal_shown() as refused:
-            account = services.carrier_account_create(
-                carrier_name=carrier_name,
-                carrier_id=data["carrier_id"],
-                display_name=data["display_name"],
-                credentials=_credentials(request.POST, carrier_name),
-                test_mode=data["test_mode"],
-                account_country=data["account_country"],
-                services=given,
-            )
-            count = account.services.count()
-            messages.success(
-                request,
-                f"Carrier account {account.carrier_id} added with {count} service{'' if count == 1 else 's'}.",
-            )
-            return redirect(f"{reverse('shipping:carriers')}#account-{account.carrier_id}")
-        _place(refused.refusal, form=form, where=where, credential_errors=credential_errors)
-        message = sentence(refused.refusal.message)
-    else:
-        message = ""
-    context = _form_context(form, rows, credential_errors, refused=message)
-    return render(request, "shipping/carrier_form.html", context, status=422)
+
+    def create(data: dict, given: list[dict]) -> str:
+        account = services.carrier_account_create(
+            carrier_name=data["carrier_name"],
+            carrier_id=data["carrier_id"],
+            display_name=data["display_name"],
+            credentials=_credentials(request.POST, data["carrier_name"]),
+            test_mode=data["test_mode"],
+            account_country=data["account_country"],
+            services=given,
+        )
+        count = account.services.count()
+        messages.success(
+            request, f"Carrier account {account.carrier_id} added with {count} service{'' if count == 1 else 's'}."
+        )
+        return account.carrier_id
+
+    return _submit(request, form, save=create)
 
 
 class EditAccountForm(AccountForm):
@@ -332,29 +340,21 @@ def carrier_edit(request, account_id):
         form = EditAccountForm(initial=initial)
         return render(request, "shipping/carrier_form.html", _form_context(form, _rows_of(account), account=account))
     form = EditAccountForm(request.POST, initial=initial)
-    rows = _posted_rows(request.POST)
-    credential_errors: dict[str, str] = {}
-    message = ""
-    if form.is_valid():
-        data = form.cleaned_data
-        given, where = _service_input(rows, generic=account.carrier_name == "generic")
+
+    def update(data: dict, given: list[dict]) -> str:
         changes = {
             "display_name": data["display_name"] or account.carrier_id,
             "account_country": data["account_country"],
             "test_mode": data["test_mode"],
             "services": given,
         }
-        typed = _credentials(request.POST, account.carrier_name)
-        if typed:
-            changes["credentials"] = typed
-        with refusal_shown() as refused:
-            services.carrier_account_update(account_id=account.pk, **changes)
-            messages.success(request, f"Carrier account {account.carrier_id} saved.")
-            return redirect(f"{reverse('shipping:carriers')}#account-{account.carrier_id}")
-        _place(refused.refusal, form=form, where=where, credential_errors=credential_errors)
-        message = sentence(refused.refusal.message)
-    context = _form_context(form, rows, credential_errors, refused=message, account=account)
-    return render(request, "shipping/carrier_form.html", context, status=422)
+        if typed := _credentials(request.POST, account.carrier_name):
+            changes["credentials"] = typed  # blank inputs keep what is stored
+        services.carrier_account_update(account_id=account.pk, **changes)
+        messages.success(request, f"Carrier account {account.carrier_id} saved.")
+        return account.carrier_id
+
+    return _submit(request, form, save=update, account=account)
 
 
 def _account_or_404(account_id) -> CarrierAccount:

@@ -54,10 +54,6 @@ class CarrierAccount(models.Model):
         """The divisor in mm³ per gram, what packing.cartonization takes (5000 cm³/kg is 5000)."""
         return dim_divisor_mm3_per_g(self.dim_divisor, self.dim_unit)
 
-    @property
-    def dim_divisor_cm3_per_kg(self) -> int:
-        return self.dim_divisor_mm3_per_g
-
 
 class CarrierService(models.Model):
     """A service an account sells, with the service level (order shipping_method) it serves.

@@ -155,7 +155,7 @@ def connection(account: CarrierAccount, services: list[CarrierService] | None = 
         credentials=secrets.decrypt(account.credentials_encrypted),
         test_mode=account.test_mode,
         account_country=account.account_country,
-        dim_divisor_cm3_per_kg=account.dim_divisor_cm3_per_kg,
+        dim_divisor_cm3_per_kg=account.dim_divisor_mm3_per_g,  # the same number (cm³/kg = mm³/g)
         services=tuple(
             gateway.Service(
                 service_code=s.service_code,

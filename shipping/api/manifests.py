@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers, status
@@ -60,8 +61,6 @@ class ManifestSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.URLField())
     def get_manifest_url(self, obj: Manifest) -> str:
-        from django.urls import reverse
-
         path = reverse("manifest-pdf", kwargs={"pk": obj.pk})
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path

@@ -148,6 +148,13 @@ CARRIER_CREDENTIALS_KEYS = env_list("CARRIER_CREDENTIALS_KEYS", [])
 LABEL_PURCHASE_ATTEMPTS = env_int("LABEL_PURCHASE_ATTEMPTS", 4, minimum=1)
 LABEL_PURCHASE_BACKOFF_SECONDS = env_int("LABEL_PURCHASE_BACKOFF_SECONDS", 30, minimum=0)
 LABEL_PURCHASE_LEASE_SECONDS = env_int("LABEL_PURCHASE_LEASE_SECONDS", 300, minimum=10)
+# Tracking (shipping.services.tracking): how many due shipments one poll takes, how many tracking
+# numbers one carrier call carries (karrio's connectors take lists; FedEx answers 30 at most),
+# when an on_hold parcel puts its order in exception, and when polling gives up without news.
+TRACKING_POLL_LIMIT = env_int("TRACKING_POLL_LIMIT", 20000, minimum=1)
+TRACKING_BATCH_SIZE = {"default": 25, "fedex": 30, "ups": 1, "canadapost": 25, "dhl_express": 25}
+TRACKING_ON_HOLD_EXCEPTION_HOURS = env_int("TRACKING_ON_HOLD_EXCEPTION_HOURS", 48, minimum=1)
+TRACKING_GIVE_UP_DAYS = env_int("TRACKING_GIVE_UP_DAYS", 30, minimum=1)
 TRACKING_POLL_SECONDS = env_int("TRACKING_POLL_SECONDS", 60, minimum=1)
 ALLOCATION_SWEEP_SECONDS = env_int("ALLOCATION_SWEEP_SECONDS", 60, minimum=1)
 ORDER_PAYMENT_VERIFIER = env_str("ORDER_PAYMENT_VERIFIER") or "orders.payments.StatusPaymentVerifier"  # dotted path

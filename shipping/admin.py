@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from shipping.models import CarrierAccount, CarrierService, LabelPurchase, Manifest, ShippingException, TrackingEvent
+from shipping.models import (
+    CarrierAccount,
+    CarrierService,
+    LabelPurchase,
+    Manifest,
+    ShippingException,
+    TrackingEvent,
+    TrackingState,
+)
 
 
 class CarrierServiceInline(admin.TabularInline):
@@ -38,8 +46,28 @@ class ManifestAdmin(admin.ModelAdmin):
 
 @admin.register(TrackingEvent)
 class TrackingEventAdmin(admin.ModelAdmin):
-    list_display = ["shipment", "tenant", "code", "occurred_at"]
-    list_filter = ["code"]
+    list_display = ["shipment", "tenant", "status", "code", "occurred_at", "source"]
+    list_filter = ["status", "source"]
     search_fields = ["shipment__tracking_number"]
     list_select_related = ["shipment", "tenant"]
-    readonly_fields = ["tenant", "shipment", "code", "description", "location", "occurred_at", "created_at"]
+    readonly_fields = [
+        "tenant",
+        "shipment",
+        "status",
+        "code",
+        "reason",
+        "description",
+        "location",
+        "occurred_at",
+        "source",
+        "created_at",
+    ]
+
+
+@admin.register(TrackingState)
+class TrackingStateAdmin(admin.ModelAdmin):
+    list_display = ["shipment", "tenant", "status", "status_at", "next_poll_at", "delayed_at", "exception_at"]
+    list_filter = ["status"]
+    search_fields = ["shipment__tracking_number"]
+    list_select_related = ["shipment", "tenant"]
+    readonly_fields = [f.name for f in TrackingState._meta.fields]

@@ -207,23 +207,37 @@ class Manifest(models.Model):
         ordering = ["-created_at"]
 
 
-class TrackingCode(models.TextChoices):
-    LABEL_CREATED = "label_created"
+class TrackingStatus(models.TextChoices):
+    """karrio's normalised tracking statuses: every carrier's scans are told in these words."""
+
+    PENDING = "pending"
+    PICKED_UP = "picked_up"
     IN_TRANSIT = "in_transit"
     OUT_FOR_DELIVERY = "out_for_delivery"
     DELIVERED = "delivered"
-    EXCEPTION = "exception"
+    ON_HOLD = "on_hold"
+    DELIVERY_DELAYED = "delivery_delayed"
+    DELIVERY_FAILED = "delivery_failed"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    RETURN_TO_SENDER = "return_to_sender"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
 
 
 class TrackingEvent(TenantScoped):
-    """A carrier scan of a shipment; one per code, so that polling twice adds nothing."""
+    """A carrier scan of a shipment, as the carrier told it (``code``) and in karrio's words
+    (``status``, ``reason``). A shipment has any number; the same scan told twice (a second poll,
+    a pushed event the poll also finds) is one row."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     shipment = models.ForeignKey("packing.Shipment", on_delete=models.CASCADE, related_name="tracking_events")
-    code = models.CharField(max_length=30, choices=TrackingCode.choices)
+    status = models.CharField(max_length=20, choices=TrackingStatus.choices, default=TrackingStatus.UNKNOWN)
+    code = models.CharField(max_length=60, help_text="The carrier's own event code")
+    reason = models.CharField(max_length=60, blank=True, default="", help_text="karrio's incident reason, if any")
     description = models.CharField(max_length=200, blank=True)
     location = models.CharField(max_length=100, blank=True)
     occurred_at = models.DateTimeField()
+    source = models.CharField(max_length=10, default="poll", help_text="poll, push (a carrier's) or manual")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = scoped_queryset("shipment__warehouse").as_manager()
@@ -231,8 +245,48 @@ class TrackingEvent(TenantScoped):
     class Meta:
         ordering = ["occurred_at", "created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "shipment", "code"], name="tracking_event_code_unique"),
+            models.UniqueConstraint(
+                fields=["tenant", "shipment", "occurred_at", "status", "code", "location"],
+                name="tracking_event_scan_unique",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.shipment_id} {self.code}"
+        return f"{self.shipment_id} {self.status} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class TrackingState(TenantScoped):
+    """Where a shipment's tracking stands: the newest scan's status (an older scan arriving late
+    never overrides it), when to ask the carrier next, and what has been flagged once (delayed,
+    exception). One per shipment with a label."""
+
+    shipment = models.OneToOneField(
+        "packing.Shipment", on_delete=models.CASCADE, primary_key=True, related_name="tracking_state"
+    )
+    status = models.CharField(max_length=20, choices=TrackingStatus.choices, default=TrackingStatus.PENDING)
+    status_at = models.DateTimeField(null=True, blank=True, help_text="When the newest scan happened")
+    reason = models.CharField(max_length=200, blank=True, default="", help_text="The newest incident, in words")
+    # Polling: null next_poll_at means no more polls (delivered, cancelled, or 30 days without news).
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_news_at = models.DateTimeField(help_text="The last time a scan was new (or the label was bought)")
+    poll_failures = models.PositiveIntegerField(default=0)
+    # Promise: the carrier's estimate when it gives one.
+    carrier_estimate = models.DateField(null=True, blank=True)
+    delayed_at = models.DateTimeField(null=True, blank=True, help_text="When it was found late (once)")
+    exception_at = models.DateTimeField(null=True, blank=True, help_text="When the order was put in exception")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = scoped_queryset("shipment__warehouse").as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["next_poll_at"], condition=Q(next_poll_at__isnull=False), name="tracking_state_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shipment_id} {self.status}"
+
+    @property
+    def delayed(self) -> bool:
+        return self.delayed_at is not None

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from fulfillment.errors import FieldRefusal
+from fulfillment.tenancy.models import Tenant
 from inventory import selectors as inventory_selectors
 from inventory.models import Warehouse
 from orders.models import Status as OrderStatus
@@ -31,6 +32,7 @@ from shipping.models import (
     RateShop,
     ShippingException,
     TrackingEvent,
+    TrackingState,
 )
 
 TRACKABLE = [
@@ -50,14 +52,69 @@ def trackable_carrier_ids() -> list[str]:
     ]
 
 
-def shipments_to_track(*, limit: int = 1000) -> list:
-    """Shipments with a label from a carrier that tracks, not delivered yet, least recently updated first."""
-    return list(
-        Shipment.objects.filter(status__in=TRACKABLE, carrier_code__in=trackable_carrier_ids())
+def shipments_due_for_tracking(*, now: datetime, limit: int = 5000) -> list[tuple]:
+    """(carrier_id, shipment_id, tracking_number) of the shipments whose next poll is due, from
+    carriers that track, the longest overdue first (so a large backlog never starves the oldest);
+    labelled shipments without a tracking state yet come first."""
+    carriers = trackable_carrier_ids()
+    if not carriers:
+        return []
+    columns = ("shipment__carrier_code", "shipment_id", "shipment__tracking_number")
+    fresh = list(
+        Shipment.objects.filter(
+            status__in=TRACKABLE,
+            carrier_code__in=carriers,
+            label_purchased_at__isnull=False,
+            tracking_state__isnull=True,
+        )
         .exclude(tracking_number="")
-        .order_by("updated_at", "pk")
+        .order_by("label_purchased_at", "pk")
+        .values_list("carrier_code", "pk", "tracking_number")[:limit]
+    )
+    due = list(
+        TrackingState.objects.filter(
+            next_poll_at__lte=now,
+            shipment__status__in=TRACKABLE,
+            shipment__carrier_code__in=carriers,
+        )
+        .exclude(shipment__tracking_number="")
+        .order_by("next_poll_at", "shipment_id")
+        .values_list(*columns)[: max(0, limit - len(fresh))]
+    )
+    return fresh + due
+
+
+def shipments_maybe_late(*, now: datetime, hold_cutoff: datetime, limit: int = 5000) -> list:
+    """Shipments on their way, not flagged yet, that may have become late (their promised day has
+    passed somewhere on Earth, their estimate is after it, or the carrier says delayed), and those
+    held by the carrier since before ``hold_cutoff``; the services decide in each warehouse's time zone."""
+    latest_today = (now + timedelta(hours=14)).date()
+    unflagged = Q(tracking_state__isnull=True) | Q(tracking_state__delayed_at__isnull=True)
+    maybe_late = unflagged & (
+        Q(order__promised_delivery_date__lt=latest_today)
+        | Q(estimated_delivery_date__gt=F("order__promised_delivery_date"))
+        | Q(tracking_state__status="delivery_delayed")
+    )
+    held = Q(
+        tracking_state__status="on_hold",
+        tracking_state__status_at__lte=hold_cutoff,
+        tracking_state__exception_at__isnull=True,
+    )
+    return list(
+        Shipment.objects.filter(status__in=TRACKABLE, label_purchased_at__isnull=False)
+        .filter(maybe_late | held)
+        .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def warehouse_timezones(warehouse_ids) -> dict:
+    return dict(Warehouse.objects.filter(pk__in=list(warehouse_ids)).values_list("pk", "timezone"))
+
+
+def tenants_sending_shopper_emails(tenant_ids) -> set:
+    """The tenants among ``tenant_ids`` that e-mail their shoppers."""
+    return set(Tenant.objects.filter(pk__in=list(tenant_ids), shopper_emails=True).values_list("pk", flat=True))
 
 
 def shipments_without_label(*, older_than_seconds: int = 60, now: datetime | None = None, limit: int = 500) -> list:

@@ -139,3 +139,24 @@ def _partial_allowed(tenant_id) -> bool:
 def order_note(*, order_id, type: str, message: str, data=None, actor: str = "") -> None:
     order = Order.objects.get(pk=order_id)
     _event(order, type, message=message, data=data, actor=actor)
+
+
+def order_notes_add(*, notes: list[tuple], type: str, actor: str = "") -> int:
+    """Timeline entries of one ``type`` for many orders in one insert: ``notes`` are
+    (tenant_id, order_id, message, data). A status change goes through ``_transition`` instead."""
+    now = timezone.now()
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(
+                tenant_id=tenant_id,
+                order_id=order_id,
+                type=type,
+                message=message[:500],
+                data=data or {},
+                actor=actor,
+                created_at=now,
+            )
+            for tenant_id, order_id, message, data in notes
+        ]
+    )
+    return len(notes)

@@ -332,3 +332,15 @@ def order_mark_delivered(*, order_id, actor: str = "") -> Order:
         return order
     _transition(order, Status.DELIVERED, actor=actor, message="Delivered")
     return order
+
+
+@transaction.atomic
+def order_mark_exception(*, order_id, reason: str, actor: str = "", data=None) -> Order:
+    """A shipped order whose parcel the carrier could not deliver (failed, returning to the sender,
+    held too long): ``exception`` with the reason on the timeline. A later delivery moves it on
+    (``order_mark_delivered``). An order not ``shipped`` is left as it is."""
+    order = locks.order_lock(order_id)
+    if order.status != Status.SHIPPED:
+        return order
+    _transition(order, Status.EXCEPTION, actor=actor, message=reason[:500], data={"reason": reason, **(data or {})})
+    return order

@@ -32,6 +32,7 @@ from packing.services.packs import (
     shipment_record_label,
     shipment_set_status,
     shipment_store_label_document,
+    shipments_set_status_many,
 )
 from packing.services.sessions import (
     ClosePackageInput,
@@ -77,4 +78,5 @@ __all__ = [
     "shipment_record_label",
     "shipment_store_label_document",
     "shipment_set_status",
+    "shipments_set_status_many",
 ]

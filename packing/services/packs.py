@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Case, DateField, DateTimeField, Value, When
 from django.utils import timezone
 
 from fulfillment.errors import Refusal
@@ -324,3 +325,37 @@ def shipment_set_status(*, shipment_id, status: str, at: datetime | None = None)
     if status == ShipmentStatus.DELIVERED:
         fields["delivered_at"] = at or timezone.now()
     return Shipment.objects.filter(pk=shipment_id, status=current).update(**fields) == 1
+
+
+@transaction.atomic
+def shipments_set_status_many(*, moves: dict, estimates: dict | None = None) -> set:
+    """Tracking news for many shipments at once (the caller holds their locks): ``moves`` is
+    {shipment_id: (status, at)}, each applied where SHIPMENT_ALLOWED lets it (compare-and-set from
+    the statuses that may precede it, one UPDATE per target status); ``estimates`` is
+    {shipment_id: date}, the carrier's newer estimated delivery. Returns the ids that moved."""
+    now = timezone.now()
+    moved: set = set()
+    by_target: dict[str, list] = {}
+    for shipment_id, (status, _at) in moves.items():
+        by_target.setdefault(status, []).append(shipment_id)
+    for target, ids in by_target.items():
+        sources = [source for source, targets in SHIPMENT_ALLOWED.items() if target in targets]
+        query = Shipment.objects.filter(pk__in=ids, status__in=sources)
+        fields: dict = {"status": target, "updated_at": now}
+        if target == ShipmentStatus.DELIVERED:
+            fields["delivered_at"] = Case(
+                *[When(pk=shipment_id, then=Value(moves[shipment_id][1])) for shipment_id in ids],
+                default=Value(now),
+                output_field=DateTimeField(),
+            )
+        moved.update(query.values_list("pk", flat=True))
+        query.update(**fields)
+    if estimates:
+        Shipment.objects.filter(pk__in=list(estimates), delivered_at__isnull=True).update(
+            estimated_delivery_date=Case(
+                *[When(pk=shipment_id, then=Value(estimate)) for shipment_id, estimate in estimates.items()],
+                output_field=DateField(),
+            ),
+            updated_at=now,
+        )
+    return moved

@@ -12,7 +12,7 @@ from fulfillment.api.pagination import CreatedCursorPagination
 from packing.models import Shipment
 from shipping import services
 from shipping.api.serializers import ShipmentSerializer, shipment_queryset
-from shipping.models import ExceptionCode, ShippingException
+from shipping.models import ExceptionCode, ShippingException, TrackingStatus
 
 PROBLEM = OpenApiResponse(description="Problem document (application/problem+json)")
 
@@ -120,10 +120,26 @@ class ShipmentVoidView(ShipmentActionView):
 
 
 class TrackingEventInputSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=40, help_text="karrio's status (in_transit, delivered, ...) or ours")
+    code = serializers.CharField(
+        max_length=60,
+        help_text="The carrier's event code (read through its karrio connector, e.g. FedEx DL) or karrio's "
+        "status (in_transit, delivered, ...)",
+    )
+    status = serializers.ChoiceField(
+        choices=TrackingStatus.choices, required=False, default="", help_text="karrio's status, when the code is not"
+    )
+    reason = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, default="", help_text="karrio's incident reason"
+    )
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     occurred_at = serializers.DateTimeField()
     location = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    source = serializers.ChoiceField(
+        choices=[("push", "push"), ("manual", "manual")],
+        required=False,
+        default="push",
+        help_text="push (a carrier's webhook) or manual (a scan entered by a person)",
+    )
 
 
 class TrackingEventAnswerSerializer(serializers.Serializer):

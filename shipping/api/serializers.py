@@ -4,13 +4,17 @@ from rest_framework import serializers
 
 from packing.api.serializers import PackedShipmentSerializer
 from packing.models import Shipment
-from shipping.models import LabelPurchase, RateShop, ShippingException, TrackingEvent
+from shipping.models import LabelPurchase, RateShop, ShippingException, TrackingEvent, TrackingState, TrackingStatus
 
 
 class TrackingEventSerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=TrackingStatus.choices, help_text="karrio's normalised status of the scan")
+    code = serializers.CharField(help_text="The carrier's own event code")
+    reason = serializers.CharField(help_text="karrio's incident reason (blank when none)")
+
     class Meta:
         model = TrackingEvent
-        fields = ["code", "description", "location", "occurred_at"]
+        fields = ["status", "code", "reason", "description", "location", "occurred_at"]
         read_only_fields = fields
 
 
@@ -62,6 +66,7 @@ def shipment_queryset(qs):
         .prefetch_related(
             "packages__box", "tracking_events", "label_purchases__account", "rate_shops", "shipping_exceptions"
         )
+        .select_related("tracking_state")
         .defer("label_pdf", "label_zpl")
     )
 
@@ -69,7 +74,19 @@ def shipment_queryset(qs):
 class ShipmentSerializer(PackedShipmentSerializer):
     label_url = serializers.SerializerMethodField(help_text="The 4x6 PDF label; null until the label is bought")
     label_zpl_url = serializers.SerializerMethodField(help_text="The same label in ZPL; null until bought")
-    tracking_events = TrackingEventSerializer(many=True, read_only=True)
+    tracking_events = TrackingEventSerializer(
+        many=True, read_only=True, help_text="Deprecated: the same list as events (kept for existing clients)"
+    )
+    events = TrackingEventSerializer(
+        source="tracking_events", many=True, read_only=True, help_text="Every carrier scan, oldest first"
+    )
+    tracking_status = serializers.SerializerMethodField(
+        help_text="karrio's normalised status of the newest scan; null until the label is bought"
+    )
+    tracking_reason = serializers.SerializerMethodField(help_text="The newest incident in words (blank when none)")
+    promised_delivery_date = serializers.DateField(source="order.promised_delivery_date", read_only=True)
+    delayed = serializers.SerializerMethodField(help_text="True once it cannot arrive by the promised date")
+    tracking_url = serializers.SerializerMethodField(help_text="The shopper's public tracking page")
     rate_shop = serializers.SerializerMethodField(help_text="The latest round of quotes and the choice")
     label_purchases = serializers.SerializerMethodField(help_text="Every purchase attempt, newest first")
     exception = serializers.SerializerMethodField(help_text="The open shipping exception, if it waits for a person")
@@ -79,6 +96,12 @@ class ShipmentSerializer(PackedShipmentSerializer):
             *PackedShipmentSerializer.Meta.fields,
             "label_url",
             "label_zpl_url",
+            "tracking_status",
+            "tracking_reason",
+            "promised_delivery_date",
+            "delayed",
+            "tracking_url",
+            "events",
             "tracking_events",
             "rate_shop",
             "label_purchases",
@@ -90,6 +113,34 @@ class ShipmentSerializer(PackedShipmentSerializer):
         if not obj.has_label:
             return None
         path = reverse(name, kwargs={"pk": obj.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+    @staticmethod
+    def _state(obj: Shipment) -> TrackingState | None:
+        try:
+            return obj.tracking_state
+        except TrackingState.DoesNotExist:
+            return None
+
+    @extend_schema_field(serializers.ChoiceField(choices=TrackingStatus.choices, allow_null=True))
+    def get_tracking_status(self, obj: Shipment) -> str | None:
+        state = self._state(obj)
+        if state is not None:
+            return state.status
+        return TrackingStatus.PENDING if obj.has_label else None
+
+    def get_tracking_reason(self, obj: Shipment) -> str:
+        state = self._state(obj)
+        return state.reason if state is not None else ""
+
+    def get_delayed(self, obj: Shipment) -> bool:
+        state = self._state(obj)
+        return bool(state is not None and state.delayed_at is not None)
+
+    @extend_schema_field(serializers.URLField())
+    def get_tracking_url(self, obj: Shipment) -> str:
+        path = reverse("public-tracking", kwargs={"token": obj.public_token})
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
 

@@ -765,6 +765,35 @@ def track(conn: Connection, *, tracking_numbers: list[str]) -> list[Tracked]:
     return results
 
 
+@lru_cache(maxsize=64)
+def _code_tables(carrier_name: str) -> tuple[dict[str, str], dict[str, str]]:
+    """({carrier code: karrio status}, {carrier code: karrio incident reason}) from the connector's
+    units, for codes a carrier pushes; empty for a connector without them (the rate sheet)."""
+    import importlib
+
+    try:
+        units = importlib.import_module(f"karrio.providers.{carrier_name}.units")
+    except ImportError:
+        return {}, {}
+    tables: list[dict[str, str]] = []
+    for enum_name in ("TrackingStatus", "TrackingIncidentReason"):
+        table: dict[str, str] = {}
+        for member in getattr(units, enum_name, None) or []:
+            values = member.value if isinstance(member.value, list | tuple) else [member.value]
+            for value in values:
+                if isinstance(value, str) and value:
+                    table.setdefault(value.upper(), member.name)
+        tables.append(table)
+    return tables[0], tables[1]
+
+
+def status_of(carrier_name: str, code: str) -> tuple[str, str]:
+    """(karrio's status, incident reason) of a carrier's own event code; ("", "") when unknown."""
+    statuses, reasons = _code_tables(carrier_name)
+    key = (code or "").strip().upper()
+    return statuses.get(key, ""), reasons.get(key, "")
+
+
 def manifest(conn: Connection, *, shipment_identifiers: list[str], address: Party) -> tuple[str, bytes | None]:
     """Hand the day's shipments over (carriers with a manifest call): (reference, document)."""
     request = km.ManifestRequest(shipment_identifiers=list(shipment_identifiers), address=address.karrio())

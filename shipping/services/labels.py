@@ -44,10 +44,9 @@ from shipping.models import (
     LabelPurchase,
     PurchaseStatus,
     ShippingException,
-    TrackingCode,
     TrackingEvent,
 )
-from shipping.services import rating
+from shipping.services import rating, tracking
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +89,9 @@ def shipment_payload(shipment: Shipment, event: TrackingEvent | None = None) -> 
         ),
     }
     if event is not None:
+        data["tracking_status"] = event.status
         data["event"] = {
+            "status": event.status,
             "code": event.code,
             "description": event.description,
             "occurred_at": event.occurred_at.isoformat(),
@@ -317,14 +318,7 @@ def _record(purchase_id, *, now: datetime) -> PurchaseOutcome:
         )
         if not recorded:
             return PurchaseOutcome("skipped", shipment_id, purchase, "the shipment changed")
-        TrackingEvent.objects.filter(shipment_id=shipment_id).delete()  # a voided label's scans
-        event = TrackingEvent.objects.create(
-            tenant_id=shipment.tenant_id,
-            shipment=shipment,
-            code=TrackingCode.LABEL_CREATED,
-            description="Shipping label created",
-            occurred_at=now,
-        )
+        event = tracking.tracking_start(shipment=shipment, now=now)
         orders_services.order_mark_shipped(
             order_id=order.pk,
             actor=purchase.actor or ACTOR,
@@ -584,7 +578,7 @@ def shipment_void_label(*, shipment_id, actor: str, now: datetime | None = None)
             status=PurchaseStatus.VOIDED, voided_at=now
         ) != 1 or not packing_services.shipment_clear_label(shipment_id=shipment_id):
             raise LabelError("The shipment changed while its label was being voided.", code="conflict", status=409)
-        TrackingEvent.objects.filter(shipment_id=shipment_id).delete()
+        tracking.tracking_forget(shipment_id=shipment_id)
         if order.status == OrderStatus.SHIPPED:
             orders_services.order_mark_unshipped(
                 order_id=order.pk,

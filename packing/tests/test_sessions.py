@@ -426,8 +426,11 @@ def test_a_session_of_another_warehouse_is_not_found(w, tees):
 
 
 def test_close_packs_the_order_with_the_scanned_packages(w, tees):
-    session = _open(w, tees)
-    _scan_all(session, w.ann)
+    # The order and its earlier timeline come first, the close at NOW: nothing here reads the wall clock.
+    OrderEvent.objects.filter(order=tees).update(created_at=NOW - timedelta(hours=1))
+    with time_machine.travel(NOW - timedelta(minutes=10), tick=False):
+        session = _open(w, tees)
+        _scan_all(session, w.ann)
 
     with time_machine.travel(NOW, tick=False):
         closed = services.pack_session_close(session_id=session.pk, user=w.ann, packages=[{"weight_g": 1080}])
@@ -652,8 +655,10 @@ def test_order_pack_by_the_sessions_packer_closes_the_session_with_the_shipment(
 
 
 def test_the_packer_abandons_the_session_and_the_order_stays_picked(w, tees):
-    session = _open(w, tees)
-    _scan(session, TEE_UPC, w.ann)
+    OrderEvent.objects.filter(order=tees).update(created_at=NOW - timedelta(hours=1))
+    with time_machine.travel(NOW - timedelta(minutes=10), tick=False):
+        session = _open(w, tees)
+        _scan(session, TEE_UPC, w.ann)
 
     with time_machine.travel(NOW, tick=False):
         abandoned = services.pack_session_abandon(session_id=session.pk, user=w.ann, reason="wrong tote")

@@ -398,9 +398,12 @@ def _store(news: dict, *, estimates: dict | None = None, now: datetime) -> int:
             before = state.status
             newest = None
             for scan in scans:
-                if scan.status in SILENT and state.status not in SILENT:
-                    continue
-                if _later((scan.occurred_at, scan.status), (state.status_at, state.status)):
+                if state.status in FINAL or (scan.status in SILENT and state.status not in SILENT):
+                    continue  # delivered (or cancelled) stays so; later scans are history
+                # A silent status (the label, an unreadable scan) gives way to any scan that says
+                # where the parcel is; between those, the newest wins.
+                current_at = None if state.status in SILENT and scan.status not in SILENT else state.status_at
+                if _later((scan.occurred_at, scan.status), (current_at, state.status)):
                     newest = scan
                     state.status, state.status_at = scan.status, scan.occurred_at
             if scans:
@@ -807,10 +810,8 @@ def shipment_tracking_event_add(
             field="code",
             code="unknown_status",
         )
-    if shipment is None or shipment.status == ShipmentStatus.DELIVERED or shipment.status not in [*selectors.TRACKABLE]:
-        raise FieldRefusal(
-            "Only a shipment with a label, not yet delivered, takes tracking events.", code="not_trackable", status=409
-        )
+    if shipment is None or shipment.status not in [*selectors.TRACKABLE, ShipmentStatus.DELIVERED]:
+        raise FieldRefusal("Only a shipment with a label takes tracking events.", code="not_trackable", status=409)
     found_status, found_reason = normalised
     scan = Scan(
         status=found_status,

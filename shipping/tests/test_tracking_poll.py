@@ -24,7 +24,7 @@ def _other_connection():
 
 def test_a_poll_while_another_runs_polls_nothing_and_the_next_one_runs(monkeypatch):
     asked = []
-    monkeypatch.setattr(services.tracking.selectors, "shipments_to_track", lambda **kwargs: asked.append(1) or [])
+    monkeypatch.setattr(services.tracking.selectors, "shipments_due_for_tracking", lambda **kwargs: asked.append(1) or [])
 
     with _other_connection() as other:
         other.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [POLL_LOCK_NAME])
@@ -44,9 +44,9 @@ def test_a_poll_that_fails_gives_the_lock_back(monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(services.tracking.selectors, "shipments_to_track", broken)
+    monkeypatch.setattr(services.tracking.selectors, "shipments_due_for_tracking", broken)
     with pytest.raises(RuntimeError):
         services.tracking_poll()
-    monkeypatch.setattr(services.tracking.selectors, "shipments_to_track", lambda **kwargs: [])
+    monkeypatch.setattr(services.tracking.selectors, "shipments_due_for_tracking", lambda **kwargs: [])
 
     assert services.tracking_poll() == 0

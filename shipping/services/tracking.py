@@ -398,7 +398,11 @@ def _store(news: dict, *, estimates: dict | None = None, now: datetime) -> int:
             before = state.status
             newest = None
             for scan in scans:
-                if state.status in FINAL or (scan.status in SILENT and state.status not in SILENT):
+                if (
+                    state.status in FINAL
+                    or scan.status == TrackingStatus.UNKNOWN
+                    or (scan.status in SILENT and state.status not in SILENT)
+                ):
                     continue  # delivered (or cancelled) stays so; later scans are history
                 # A silent status (the label, an unreadable scan) gives way to any scan that says
                 # where the parcel is; between those, the newest wins.

@@ -38,6 +38,7 @@ from orders.services.stages import (
     order_mark_picking_many,
     order_mark_shipped,
     order_mark_unshipped,
+    orders_mark_delivered_many,
 )
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "order_payload",
     "order_release",
     "order_update",
+    "orders_mark_delivered_many",
     "reallocate_backorders",
     "unallocated_order_ids",
     "webhook_data",

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
 from fulfillment.errors import FieldRefusal
@@ -458,9 +458,8 @@ def _store(news: dict, *, estimates: dict | None = None, now: datetime) -> int:
                         _payload(shipment, orders[shipment.order_id], states[shipment_id], fresh.get(shipment_id, [])),
                     )
                 )
-        for order in delivered:
-            if order.status in {OrderStatus.SHIPPED, OrderStatus.EXCEPTION}:
-                orders_services.order_mark_delivered(order_id=order.pk, actor=ACTOR)
+        if delivered:
+            orders_services.orders_mark_delivered_many(order_ids=[o.pk for o in delivered], actor=ACTOR)
         for order, shipment, state in failed:
             _exception(order, shipment, state, batch=batch, now=now)
         _save_states(states.values())
@@ -484,13 +483,32 @@ _STATE_FIELDS = [
 ]
 
 
+# One UPDATE ... FROM (VALUES ...) for a batch of states (Django's bulk_update builds a CASE per
+# field and row, which costs more than the rest of a poll). Built once from the field list.
+_SET = ", ".join(f"{name} = v.{name}" for name in _STATE_FIELDS)
+_COLUMNS = ", ".join(_STATE_FIELDS)
+# Column names from _STATE_FIELDS; every value is a parameter.
+_STATE_UPDATE_SQL = f"UPDATE shipping_trackingstate AS s SET {_SET} FROM (VALUES {{rows}}) AS v(shipment_id, {_COLUMNS}) WHERE s.shipment_id = v.shipment_id"  # noqa: S608, E501
+_STATE_CASTS = (
+    "%s::uuid, %s, %s::timestamptz, %s, %s::timestamptz, %s::timestamptz, %s::timestamptz, %s::integer,"
+    " %s::date, %s::timestamptz, %s::timestamptz, %s::timestamptz"
+)
+
+
 def _save_states(states) -> None:
     now = timezone.now()
     existing, missing = [], []
     for state in states:
         state.updated_at = now
         (existing if state._state.adding is False else missing).append(state)
-    TrackingState.objects.bulk_update(existing, _STATE_FIELDS, batch_size=1000)
+    for start in range(0, len(existing), 2000):
+        chunk = existing[start : start + 2000]
+        params = [
+            value for state in chunk for value in (state.shipment_id, *(getattr(state, name) for name in _STATE_FIELDS))
+        ]
+        rows = ", ".join(f"({_STATE_CASTS})" for _ in chunk)
+        with connection.cursor() as cursor:
+            cursor.execute(_STATE_UPDATE_SQL.format(rows=rows), params)
     TrackingState.objects.bulk_create(missing, batch_size=1000, ignore_conflicts=True)
 
 
@@ -676,11 +694,17 @@ def _polled(shipment_ids: list, *, now: datetime, failed: bool = False) -> None:
             next_poll_at=now + RETRY_AFTER_FAILURE, poll_failures=F("poll_failures") + 1, updated_at=now
         )
         return
-    due.filter(last_news_at__lt=give_up).update(next_poll_at=None, last_polled_at=now, updated_at=now)
-    for status, every in POLL_EVERY.items():
-        due.filter(status=status, last_news_at__gte=give_up).update(
-            next_poll_at=now + every, last_polled_at=now, poll_failures=0, updated_at=now
-        )
+    due.update(
+        next_poll_at=Case(
+            When(Q(last_news_at__lt=give_up) | Q(status__in=FINAL), then=Value(None)),
+            *[When(status=status, then=Value(now + every)) for status, every in POLL_EVERY.items()],
+            default=Value(now + poll_interval("")),
+            output_field=DateTimeField(),
+        ),
+        last_polled_at=now,
+        poll_failures=0,
+        updated_at=now,
+    )
 
 
 def _states_create_missing(shipment_ids: list, *, now: datetime) -> None:

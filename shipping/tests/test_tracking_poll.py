@@ -24,7 +24,9 @@ def _other_connection():
 
 def test_a_poll_while_another_runs_polls_nothing_and_the_next_one_runs(monkeypatch):
     asked = []
-    monkeypatch.setattr(services.tracking.selectors, "shipments_due_for_tracking", lambda **kwargs: asked.append(1) or [])
+    monkeypatch.setattr(
+        services.tracking.selectors, "shipments_due_for_tracking", lambda **kwargs: asked.append(1) or []
+    )
 
     with _other_connection() as other:
         other.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [POLL_LOCK_NAME])

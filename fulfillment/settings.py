@@ -221,6 +221,7 @@ SPECTACULAR_SETTINGS = {
         "PickListStatusEnum": "picking.models.PickListStatus",
         "PickTaskStatusEnum": "picking.models.TaskStatus",
         "ShipmentStatusEnum": "packing.models.ShipmentStatus",
+        "TrackingStatusEnum": "shipping.models.TrackingStatus",
         "WebhookDeliveryStatusEnum": "fulfillment.webhooks.models.DeliveryStatus",
         "InboundStatusEnum": "inventory.models.InboundStatus",
         "ReturnStatusEnum": "returns.models.ReturnStatus",

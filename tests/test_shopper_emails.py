@@ -291,7 +291,9 @@ def test_tracking_scans_send_out_for_delivery_then_delivered_once_each(
 
     for code, at in [("out_for_delivery", now), ("delivered", now + timedelta(hours=3))]:
         with time_machine.travel(at, tick=False), django_capture_on_commit_callbacks(execute=True):
-            assert shipping_services.shipment_tracking_event_add(shipment_id=shipment.pk, code=code, occurred_at=at) == 1
+            assert (
+                shipping_services.shipment_tracking_event_add(shipment_id=shipment.pk, code=code, occurred_at=at) == 1
+            )
     assert send(order, "delivered") == "already_sent"  # the same message delivered twice
 
     assert [m.subject for m in mailoutbox] == [

@@ -14,6 +14,16 @@ SLIP_MESSAGE_MAX = 300
 BRAND_COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 
 
+class ShopperEmailKind(models.TextChoices):
+    """The e-mails a merchant may send its shoppers (orders.notifications sends them)."""
+
+    CONFIRMATION = "confirmation", "Order confirmed"
+    SHIPPED = "shipped", "Shipped, with the tracking link"
+    OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+    DELIVERED = "delivered", "Delivered"
+    DELAYED = "delayed", "Delayed, with the new estimate"
+
+
 class Tenant(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     slug = models.SlugField(max_length=50, unique=True)
@@ -23,8 +33,10 @@ class Tenant(models.Model):
     # Ship complete (False, the default) or split: allocate what is in stock and backorder the rest
     # as a separate order.
     allow_partial_shipments = models.BooleanField(default=False)
-    # Order-confirmation and shipped e-mails to the shopper (ship_to.email), sent from email_from.
+    # E-mails to the shopper (ship_to.email), sent from email_from: all of them on or off, and the
+    # kinds (ShopperEmailKind values) the merchant does not want sent even when they are on.
     shopper_emails = models.BooleanField(default=False)
+    shopper_email_opt_out = models.JSONField(default=list, blank=True)
     email_from = models.EmailField(blank=True)
     # Branding of the packing slip (and later the tracking page and returns portal): the accent colour
     # as #RRGGBB, and a line printed at the foot of every slip. The logo is a TenantLogo row.
@@ -39,11 +51,19 @@ class Tenant(models.Model):
             models.CheckConstraint(
                 condition=models.Q(brand_color="") | models.Q(brand_color__regex=BRAND_COLOR_PATTERN),
                 name="tenant_brand_color_hex",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(shopper_email_opt_out__contained_by=ShopperEmailKind.values),
+                name="tenant_shopper_email_opt_out_kinds",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.slug
+
+    def sends_shopper_email(self, kind: str) -> bool:
+        """Whether the shopper e-mail ``kind`` goes out: e-mails are on and the kind is not opted out."""
+        return bool(self.shopper_emails) and kind not in (self.shopper_email_opt_out or ())
 
 
 class TenantLogo(models.Model):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from fulfillment.tenancy import rls
-from fulfillment.tenancy.models import Tenant, TenantLogo
+from fulfillment.tenancy.models import ShopperEmailKind, Tenant, TenantLogo
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,24 @@ def branding_get(*, tenant_id) -> Branding:
         slip_message=tenant.slip_message,
         logo_sha256=logo[0] if logo else None,
         logo_content_type=logo[1] if logo else None,
+    )
+
+
+@dataclass(frozen=True)
+class ShopperEmailSettings:
+    enabled: bool
+    kinds: tuple[str, ...]  # the ShopperEmailKind values sent when enabled, in their order
+    email_from: str  # "" for the site's DEFAULT_FROM_EMAIL
+
+
+def shopper_email_settings_get(*, tenant_id) -> ShopperEmailSettings:
+    """Which e-mails a tenant sends its shoppers, and from which address (Tenant.DoesNotExist when none)."""
+    tenant = Tenant.objects.only("shopper_emails", "shopper_email_opt_out", "email_from").get(pk=tenant_id)
+    opted_out = set(tenant.shopper_email_opt_out or ())
+    return ShopperEmailSettings(
+        enabled=tenant.shopper_emails,
+        kinds=tuple(kind for kind in ShopperEmailKind.values if kind not in opted_out),
+        email_from=tenant.email_from,
     )
 
 

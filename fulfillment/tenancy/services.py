@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,6 +17,7 @@ from fulfillment.tenancy.models import (
     ApiKey,
     MerchantMembership,
     Role,
+    ShopperEmailKind,
     StaffProfile,
     StaffToken,
     Tenant,
@@ -88,6 +91,56 @@ def tenant_branding_update(*, tenant_id, brand_color=UNCHANGED, slip_message=UNC
         )
     elif logo is None:
         TenantLogo.objects.filter(tenant_id=tenant_id).delete()
+
+
+class ShopperEmailSettingsError(FieldRefusal):
+    """Refused shopper e-mail settings: 422 naming each field at fault; nothing is changed."""
+
+
+EMAIL_FROM_MAX = Tenant._meta.get_field("email_from").max_length
+
+
+@transaction.atomic
+def tenant_shopper_emails_update(*, tenant_id, enabled: bool, kinds, email_from: str) -> None:
+    """Set whether a tenant e-mails its shoppers, which kinds (ShopperEmailKind values; the others
+    are opted out) and the sender address ("" for the site's DEFAULT_FROM_EMAIL).
+
+    Everything is checked before anything is written: an unknown kind or an address that is not
+    one valid e-mail address (ShopperEmailSettingsError, naming each field at fault) changes nothing.
+    """
+    errors: list[dict] = []
+    wanted = list(dict.fromkeys(kinds))
+    unknown = [kind for kind in wanted if kind not in ShopperEmailKind.values]
+    if unknown:
+        errors.append(
+            {
+                "field": "kinds",
+                "code": "invalid_choice",
+                "message": f"Unknown e-mail kind {unknown[0]!r}: choose among {', '.join(ShopperEmailKind.values)}.",
+            }
+        )
+    sender = (email_from or "").strip()
+    if sender:
+        try:
+            # A line break or a second address would break (or add to) the From header of every e-mail.
+            if len(sender) > EMAIL_FROM_MAX or any(c in sender for c in "\r\n,"):
+                raise ValidationError("not one address")
+            validate_email(sender)
+        except ValidationError:
+            errors.append(
+                {
+                    "field": "email_from",
+                    "code": "invalid",
+                    "message": "Enter one valid e-mail address, e.g. hello@shop.example.",
+                }
+            )
+    if errors:
+        raise ShopperEmailSettingsError("The e-mail settings were not changed.", errors=errors)
+    Tenant.objects.filter(pk=tenant_id).update(
+        shopper_emails=bool(enabled),
+        shopper_email_opt_out=[kind for kind in ShopperEmailKind.values if kind not in wanted],
+        email_from=sender,
+    )
 
 
 @transaction.atomic

@@ -1,9 +1,11 @@
-"""Merchant portal: API keys (list, create with the key shown once, revoke with a confirmation) and
-branding (colour, slip message, logo); the public logo of a tenant (/brand/<slug>/logo)."""
+"""Merchant portal: API keys (list, create with the key shown once, revoke with a confirmation),
+branding (colour, slip message, logo) and shopper e-mails (on or off, which kinds, the sender); the
+public logo of a tenant (/brand/<slug>/logo)."""
 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
@@ -14,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fulfillment.errors import refusal_shown
 from fulfillment.tenancy import selectors, services
 from fulfillment.tenancy.branding import LOGO_MAX_BYTES, LOGO_MAX_SIDE
-from fulfillment.tenancy.models import SLIP_MESSAGE_MAX, ApiKey, Tenant
+from fulfillment.tenancy.models import SLIP_MESSAGE_MAX, ApiKey, ShopperEmailKind, Tenant
 from fulfillment.tenancy.portal import merchant_required
 
 # The raw key of a key just created waits here for exactly one page view, then is gone.
@@ -135,6 +137,50 @@ def branding(request, *, actor):
     return render(request, "tenancy/portal/branding.html", context, status=status)
 
 
+class ShopperEmailsForm(forms.Form):
+    enabled = forms.BooleanField(required=False)
+    kinds = forms.MultipleChoiceField(
+        choices=ShopperEmailKind.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    # Checked by the service (one valid address, no line break), as the API would be.
+    email_from = forms.CharField(required=False, strip=True)
+
+
+@require_http_methods(["GET", "POST"])
+@merchant_required
+def shopper_emails(request, *, actor):
+    """GET: whether e-mails go to shoppers, which ones and from which address; POST: save the three
+    together, or on any error (an unknown kind, a bad address) change nothing and say why."""
+    current = selectors.shopper_email_settings_get(tenant_id=actor.tenant_id)
+    initial = {"enabled": current.enabled, "kinds": list(current.kinds), "email_from": current.email_from}
+    form = ShopperEmailsForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            with refusal_shown(form=form) as refused:
+                services.tenant_shopper_emails_update(
+                    tenant_id=actor.tenant_id,
+                    enabled=data["enabled"],
+                    kinds=data["kinds"],
+                    email_from=data["email_from"],
+                )
+            if not refused:
+                messages.success(request, "E-mail settings saved.")
+                return redirect("tenancy:portal-shopper-emails")
+        status = 422
+    chosen = set(form["kinds"].value() or ()) if form.is_bound else set(current.kinds)
+    context = {
+        "form": form,
+        "current": current,
+        "enabled": bool(form["enabled"].value()) if form.is_bound else current.enabled,
+        "kind_choices": [(value, label, value in chosen) for value, label in ShopperEmailKind.choices],
+        "email_from": form["email_from"].value() if form.is_bound else current.email_from,
+        "default_from": settings.DEFAULT_FROM_EMAIL,
+    }
+    return render(request, "tenancy/portal/shopper_emails.html", context, status=status)
+
+
 @require_safe
 def brand_logo(request, slug):
     """A tenant's logo, public (the tracking page and returns portal show it): 404 when there is none.
@@ -163,6 +209,7 @@ def brand_logo(request, slug):
 app_name = "tenancy"
 urlpatterns = [
     path("portal/branding/", branding, name="portal-branding"),
+    path("portal/emails/", shopper_emails, name="portal-shopper-emails"),
     path("brand/<slug:slug>/logo", brand_logo, name="brand-logo"),
     path("portal/api-keys/", api_keys, name="portal-api-keys"),
     path("portal/api-keys/created/", api_key_created, name="portal-api-key-created"),

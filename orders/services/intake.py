@@ -242,7 +242,7 @@ def _insert(tenant, prepared: list[_Prepared], *, actor: str) -> list[dict]:
         position += count
     copy_rows(OrderEvent, _EVENT_COLUMNS, event_rows, json_columns=("data",))
     events_publish_many(tenant_id=tenant.pk, events=outbox)
-    if wants_email(tenant):
+    if wants_email(tenant, "confirmation"):
         for order in orders:
             if order["ship_to"].get("email"):
                 enqueue("orders.tasks.send_shopper_email", order_id=str(order["id"]), kind="confirmation")

@@ -288,7 +288,7 @@ def order_mark_shipped(*, order_id, actor: str = "", data: dict | None = None) -
     OrderAllocation.objects.filter(line__order=order, released=False).update(released=True)
     OrderLine.objects.filter(order=order).update(shipped_quantity=F("picked_quantity"))
     _transition(order, Status.SHIPPED, actor=actor, message="Shipped", data=data)
-    if (order.ship_to or {}).get("email") and wants_email(order.tenant):
+    if (order.ship_to or {}).get("email") and wants_email(order.tenant, "shipped"):
         enqueue("orders.tasks.send_shopper_email", order_id=str(order.pk), kind="shipped")
     return order
 

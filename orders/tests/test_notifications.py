@@ -1,7 +1,10 @@
-"""Shopper e-mails: order confirmation and shipped, once each, only when the tenant wants them."""
+"""Shopper e-mails: order confirmation and shipped, once each, only when the tenant wants them (and
+has not opted out of the kind); the tracking kinds where no shipment is needed (the rest, with
+shipments, in tests/test_shopper_emails.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import smtplib
 import time
@@ -13,8 +16,9 @@ from django.core.mail import EmailMultiAlternatives
 
 from fulfillment import jobs
 from fulfillment.celery import app as celery_app
+from fulfillment.tenancy import services as tenancy_services
 from fulfillment.tenancy.models import Tenant
-from fulfillment.tenancy.tests.factories import TenantFactory
+from fulfillment.tenancy.tests.factories import TenantFactory, image_bytes
 from inventory.tests.factories import product, stock, warehouse
 from orders import notifications, services, tasks
 from orders.models import OrderEvent, Status
@@ -70,6 +74,19 @@ def test_wants_email_follows_the_tenant_setting():
     assert notifications.wants_email(TenantFactory(shopper_emails=True)) is True
     assert notifications.wants_email(TenantFactory(shopper_emails=False)) is False
     assert notifications.wants_email(None) is False
+
+
+def test_wants_email_of_a_kind_follows_the_switch_and_the_opt_outs():
+    picky = TenantFactory(shopper_emails=True, shopper_email_opt_out=["delivered", "shipped"])
+    off = TenantFactory(shopper_emails=False, shopper_email_opt_out=[])
+
+    assert [k for k in notifications.KINDS if notifications.wants_email(picky, k)] == [
+        "confirmation",
+        "out_for_delivery",
+        "delayed",
+    ]
+    assert [k for k in notifications.KINDS if notifications.wants_email(off, k)] == []
+    assert notifications.wants_email(None, "confirmation") is False
 
 
 def test_confirmation_is_sent_once_even_if_the_task_runs_twice(shop, mailoutbox):
@@ -221,6 +238,93 @@ def test_no_confirmation_for_an_order_cancelled_before_the_task_ran(shop, mailou
     services.order_cancel(order_id=order.pk, actor="test")
     assert send(order) == "cancelled"
     assert mailoutbox == []
+
+
+@pytest.mark.parametrize("kind", ["out_for_delivery", "delivered", "delayed"])
+def test_no_tracking_email_for_a_cancelled_order(shop, mailoutbox, kind):
+    order = shop["make"]()
+    services.order_cancel(order_id=order.pk, actor="test")
+
+    assert send(order, kind) == "cancelled"
+
+    assert mailoutbox == []
+    assert sent_events(order) == []
+
+
+@pytest.mark.parametrize("kind", ["confirmation", "shipped", "out_for_delivery", "delivered", "delayed"])
+def test_a_kind_the_tenant_opted_out_of_is_disabled_and_records_nothing(shop, mailoutbox, kind):
+    order = shop["make"]()
+    Tenant.objects.filter(pk=shop["tenant"].pk).update(shopper_email_opt_out=[kind])
+
+    assert send(order, kind) == "disabled"
+
+    assert mailoutbox == []
+    assert sent_events(order) == []
+
+
+def test_an_opted_out_confirmation_is_not_even_queued_and_the_shipped_one_still_goes(
+    shop, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
+):
+    Tenant.objects.filter(pk=shop["tenant"].pk).update(shopper_email_opt_out=["confirmation"])
+    shop["tenant"].refresh_from_db()  # intake reads the tenant it is given
+    enqueued = []
+    send_now = jobs.send_now
+    monkeypatch.setattr(jobs, "send_now", lambda name, **kw: enqueued.append(kw.get("kind")) or send_now(name, **kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        order = create_order(shop["tenant"], external_id="SHOP-2001", lines=[("TEE", 1)])
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(order)
+
+    assert "confirmation" not in enqueued and "shipped" in enqueued
+    assert [m.subject for m in mailoutbox] == ["Acme Outfitters: order SHOP-2001 has shipped"]
+    assert [e["kind"] for e in sent_events(order)] == ["shipped"]
+
+
+def test_an_opted_out_shipped_email_is_not_queued(shop, mailoutbox, django_capture_on_commit_callbacks, monkeypatch):
+    order = shop["make"]()
+    Tenant.objects.filter(pk=shop["tenant"].pk).update(shopper_email_opt_out=["shipped"])
+    enqueued = []
+    send_now = jobs.send_now
+    monkeypatch.setattr(jobs, "send_now", lambda name, **kw: enqueued.append(kw.get("kind")) or send_now(name, **kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(order)
+
+    assert "shipped" not in enqueued
+    assert mailoutbox == []
+
+
+def test_the_confirmation_carries_the_merchants_colour_and_absolute_logo_url(shop, mailoutbox, settings):
+    settings.PUBLIC_BASE_URL = "https://shop.example"
+    logo = image_bytes()
+    tenancy_services.tenant_branding_update(tenant_id=shop["tenant"].pk, brand_color="#aa3300", logo=logo)
+    order = shop["make"]()
+
+    assert send(order) == "sent"
+
+    html = mailoutbox[0].alternatives[0][0]
+    digest = hashlib.sha256(logo).hexdigest()[:12]
+    assert f'<img src="https://shop.example/brand/acme/logo?v={digest}" alt="Acme Outfitters"' in html
+    assert "border-top:4px solid #AA3300" in html
+    assert order.ship_to["line1"] in html  # the confirmation still says where it goes
+
+
+def test_the_tracking_path_is_the_documented_one_when_no_url_is_named_public_tracking():
+    # On a branch without shipping's public tracking page (else its reverse(), which is the same path).
+    assert notifications.tracking_path("abc-_123") == "/track/abc-_123/"
+
+
+@pytest.mark.parametrize(
+    ("color", "text"),
+    [
+        ("#1F2328", "#FFFFFF"),
+        ("#0A7E3B", "#FFFFFF"),
+        ("#1F6FEB", "#FFFFFF"),
+        ("#FFE066", "#1F2328"),
+        ("#FFFFFF", "#1F2328"),
+    ],
+)
+def test_the_button_text_is_whichever_of_white_or_dark_reads_better(color, text):
+    assert notifications._text_on(color) == text
 
 
 def test_an_unknown_kind_is_refused(shop):

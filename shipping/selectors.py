@@ -112,9 +112,10 @@ def warehouse_timezones(warehouse_ids) -> dict:
     return dict(Warehouse.objects.filter(pk__in=list(warehouse_ids)).values_list("pk", "timezone"))
 
 
-def tenants_sending_shopper_emails(tenant_ids) -> set:
-    """The tenants among ``tenant_ids`` that e-mail their shoppers."""
-    return set(Tenant.objects.filter(pk__in=list(tenant_ids), shopper_emails=True).values_list("pk", flat=True))
+def tenants_sending_shopper_emails(tenant_ids) -> dict:
+    """{tenant_id: Tenant} of the tenants among ``tenant_ids`` that e-mail their shoppers (each
+    kind is then asked of ``Tenant.sends_shopper_email``)."""
+    return {t.pk: t for t in Tenant.objects.filter(pk__in=list(tenant_ids), shopper_emails=True)}
 
 
 def shipments_without_label(*, older_than_seconds: int = 60, now: datetime | None = None, limit: int = 500) -> list:

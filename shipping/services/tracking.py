@@ -538,7 +538,7 @@ def _tell(batch: _Batch) -> None:
     if batch.emails:
         wanting = selectors.tenants_sending_shopper_emails({tenant_id for tenant_id, _, _ in batch.emails})
         for tenant_id, order_id, kind in batch.emails:
-            if tenant_id in wanting:
+            if tenant_id in wanting and wanting[tenant_id].sends_shopper_email(kind):
                 enqueue(SHOPPER_EMAIL_TASK, order_id=str(order_id), kind=kind)
 
 
@@ -831,6 +831,8 @@ def shipment_tracking_event_add(
         if shipment is not None
         else None
     )
+    if shipment is None or shipment.status not in [*selectors.TRACKABLE, ShipmentStatus.DELIVERED]:
+        raise FieldRefusal("Only a shipment with a label takes tracking events.", code="not_trackable", status=409)
     normalised = normalise(code, status, carrier_name=carrier_name or "")
     if normalised is None:
         raise FieldRefusal(
@@ -838,8 +840,6 @@ def shipment_tracking_event_add(
             field="code",
             code="unknown_status",
         )
-    if shipment is None or shipment.status not in [*selectors.TRACKABLE, ShipmentStatus.DELIVERED]:
-        raise FieldRefusal("Only a shipment with a label takes tracking events.", code="not_trackable", status=409)
     found_status, found_reason = normalised
     scan = Scan(
         status=found_status,

@@ -70,7 +70,9 @@ def test_merchant_sees_the_shipment_with_carrier_rate_labels_packages_and_tracki
     ]
     assert body["label_url"] == f"http://testserver/api/v1/shipments/{shipment.pk}/label.pdf"
     assert body["label_zpl_url"] == f"http://testserver/api/v1/shipments/{shipment.pk}/label.zpl"
-    assert [e["code"] for e in body["tracking_events"]] == ["label_created"]
+    assert [(e["status"], e["code"]) for e in body["events"]] == [("pending", "label_created")]
+    assert (body["tracking_status"], body["delayed"], body["tracking_reason"]) == ("pending", False, "")
+    assert body["tracking_url"] == f"http://testserver/track/{shipment.public_token}/"
     chosen = body["rate_shop"]["quotes"][body["rate_shop"]["chosen"]]
     assert (chosen["carrier"], chosen["service"], chosen["keeps_promise"]) == ("demo-post", "standard", True)
     assert body["rate_shop"]["reason"]
@@ -244,6 +246,9 @@ def test_tracking_events_are_normalised_and_a_duplicate_is_200(world, api_as):
     unknown = client.post(url, {**body, "code": "teleported"}, format="json")
 
     assert first.status_code == 201 and first.json()["shipment"]["status"] == "in_transit"
+    assert first.json()["shipment"]["tracking_status"] == "picked_up"
+    # oldest first: the scan (3 March) came before this label was bought (the wall clock of the set-up)
+    assert [e["status"] for e in first.json()["shipment"]["events"]] == ["picked_up", "pending"]
     assert again.status_code == 200 and again.json()["added"] == 0
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "code"
 

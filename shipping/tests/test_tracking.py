@@ -398,3 +398,17 @@ def test_delivered_in_a_poll_delivers_the_order_and_stops_polling(
     assert Shipment.objects.get(pk=shipment.pk).delivered_at == at(53)
     assert state(shipment).next_poll_at is None
     assert tracking.selectors.shipments_due_for_tracking(now=at(100)) == []
+
+
+def test_a_kind_the_merchant_opted_out_of_is_not_even_queued(tenant, django_capture_on_commit_callbacks, monkeypatch):
+    tenant.shopper_emails = True
+    tenant.shopper_email_opt_out = ["out_for_delivery"]
+    tenant.save(update_fields=["shopper_emails", "shopper_email_opt_out"])
+    _, shipment = shipped(django_capture_on_commit_callbacks, tenant, external_id="S1")
+    queued = []
+    monkeypatch.setattr(tracking, "enqueue", lambda name, **kwargs: queued.append(kwargs["kind"]))
+
+    push(shipment, "out_for_delivery", at(30))
+    push(shipment, "delivered", at(33))
+
+    assert queued == ["delivered"]

@@ -628,3 +628,37 @@ def test_a_bad_edit_shows_the_error_and_changes_nothing(manager):
     assert "Nothing was changed." in refused.content.decode()
     account.refresh_from_db()
     assert account.display_name == "Local Courier" and account.services.get().zones == zones
+
+
+def test_a_scan_entered_on_the_page_moves_the_parcel_and_is_marked_as_entered_by_hand(
+    manager, tenant, django_capture_on_commit_callbacks
+):
+    order, shipment = shipped(django_capture_on_commit_callbacks, tenant, external_id="S1")
+    url = f"/shipping/shipments/{shipment.pk}/scans/"
+
+    answer = manager.post(
+        url,
+        {"status": "out_for_delivery", "description": "Driver called", "location": "Ottawa ON",
+         "occurred_at": "2026-03-02T08:30"},
+    )  # fmt: skip
+    page = manager.get(f"/shipping/shipments/{shipment.pk}/")
+
+    assert answer.status_code == 302
+    assert Shipment.objects.get(pk=shipment.pk).status == ShipmentStatus.OUT_FOR_DELIVERY
+    event = shipment.tracking_events.get(source="manual")
+    # 08:30 in the warehouse's time zone (Toronto), an hour and a half before the page was used
+    assert event.occurred_at == datetime(2026, 3, 2, 8, 30, tzinfo=ZoneInfo("America/Toronto"))
+    html = page.content.decode()
+    assert 'id="tracking-status">Out For Delivery' in html and "entered by hand" in html
+    assert f"/track/{shipment.public_token}/" in html
+
+
+def test_a_scan_without_a_status_is_refused_and_nothing_is_stored(manager, tenant, django_capture_on_commit_callbacks):
+    _, shipment = shipped(django_capture_on_commit_callbacks, tenant, external_id="S1")
+    before = shipment.tracking_events.count()
+
+    answer = manager.post(f"/shipping/shipments/{shipment.pk}/scans/", {"status": "teleported"}, follow=True)
+
+    assert "the scan was not recorded" in answer.content.decode()
+    assert shipment.tracking_events.count() == before
+    assert Shipment.objects.get(pk=shipment.pk).status == ShipmentStatus.LABEL_PURCHASED

@@ -5,6 +5,7 @@ attempt, its packages and tracking numbers, and the buttons to void, shop again 
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from fulfillment.errors import refusal_shown, sentence
@@ -20,7 +22,7 @@ from fulfillment.tenancy.portal import staff_actor
 from inventory.selectors import warehouses_for
 from packing.models import ShipmentStatus
 from shipping import selectors, services
-from shipping.models import CarrierAccount
+from shipping.models import CarrierAccount, TrackingState, TrackingStatus
 from shipping.views.common import IN_WORDS, next_url, shipment_url
 
 PAGE_SIZE = 50
@@ -139,6 +141,8 @@ def shipment_detail(request, shipment_id):
         "needs_label": needs_label(shipment),
         "next": request.get_full_path(),
         "is_manager": actor.is_manager,
+        "tracking": TrackingState.objects.filter(shipment_id=shipment.pk).first(),
+        "scan_form": ScanForm(),
     }
     return render(request, "shipping/shipment.html", context)
 
@@ -192,6 +196,54 @@ def shipment_buy(request, shipment_id):
     return redirect(shipment_url(shipment.pk))
 
 
+class ScanForm(forms.Form):
+    """A scan entered by a person (the parcel seen at the dock, the driver's call): karrio's status,
+    what happened, where, and when (the warehouse's local time; now when left empty)."""
+
+    status = forms.ChoiceField(
+        choices=[(v, label) for v, label in TrackingStatus.choices if v not in {"pending", "unknown"}]
+    )
+    description = forms.CharField(required=False, max_length=200, strip=True)
+    location = forms.CharField(required=False, max_length=100, strip=True)
+    occurred_at = forms.DateTimeField(
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+@require_POST
+@login_required
+def shipment_scan(request, shipment_id):
+    """Record a manual scan; it is normalised, stored and told as a carrier's would be."""
+    actor = staff_actor(request)
+    shipment = _shipment_or_404(actor, shipment_id)
+    form = ScanForm(request.POST)
+    if not form.is_valid():
+        problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+        messages.error(request, f"Order {shipment.order.number}: the scan was not recorded ({problems}).")
+        return redirect(f"{shipment_url(shipment.pk)}#tracking-events")
+    data = form.cleaned_data
+    when = data["occurred_at"]
+    if when is not None:
+        when = when.replace(tzinfo=None).replace(tzinfo=ZoneInfo(shipment.warehouse.timezone))
+    with refusal_shown(request, prefix=f"Order {shipment.order.number}: "):
+        added = services.shipment_tracking_event_add(
+            shipment_id=shipment.pk,
+            code=data["status"],
+            description=data["description"],
+            location=data["location"],
+            occurred_at=when or timezone.now(),
+            source="manual",
+        )
+        words = dict(TrackingStatus.choices)[data["status"]].lower()
+        if added:
+            messages.success(request, f"Scan recorded for order {shipment.order.number}: {words}.")
+        else:
+            messages.info(request, f"Order {shipment.order.number} already has this scan; nothing changed.")
+    return redirect(f"{shipment_url(shipment.pk)}#tracking-events")
+
+
 @require_POST
 @login_required
 def shipment_void(request, shipment_id):
@@ -214,4 +266,5 @@ urlpatterns = [
     path("shipping/shipments/<uuid:shipment_id>/quotes/", shipment_quotes, name="shipment-quotes"),
     path("shipping/shipments/<uuid:shipment_id>/buy/", shipment_buy, name="shipment-buy"),
     path("shipping/shipments/<uuid:shipment_id>/void/", shipment_void, name="shipment-void"),
+    path("shipping/shipments/<uuid:shipment_id>/scans/", shipment_scan, name="shipment-scan"),
 ]

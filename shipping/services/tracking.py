@@ -339,9 +339,10 @@ class _Batch:
         return cls(defaultdict(list), [], [])
 
 
-def _store(news: dict, *, estimates: dict | None = None, now: datetime) -> int:
+def _store(news: dict, *, estimates: dict | None = None, now: datetime, polled: bool = False) -> int:
     """Store the scans of ``news`` ({shipment_id: [Scan]}) and the carriers' ``estimates``
-    ({shipment_id: date}) in one transaction; the number of new scans."""
+    ({shipment_id: date}) in one transaction (``polled``: the carrier was just asked about every
+    shipment of ``news``); the number of new scans."""
     estimates = {k: v for k, v in (estimates or {}).items() if v}
     fresh = _fresh(news, _existing_keys(list(news)))
     candidates = set(fresh)
@@ -444,7 +445,8 @@ def _store(news: dict, *, estimates: dict | None = None, now: datetime) -> int:
                 if kind:
                     batch.emails.append((order.tenant_id, order.pk, kind))
             state.next_poll_at = None if state.status in FINAL else now + poll_interval(state.status)
-            state.last_polled_at = now if shipment_id in news else state.last_polled_at
+            if polled:
+                state.last_polled_at = now
             state.poll_failures = 0
         TrackingEvent.objects.bulk_create(new_events, batch_size=2000)
         moved = packing_services.shipments_set_status_many(moves=moves, estimates=new_estimates)
@@ -675,7 +677,7 @@ def _poll_account(account: CarrierAccount, due: list[tuple], *, now: datetime) -
             news[shipment_id].extend(scans_of(tracked, carrier_name=account.carrier_name, now=now))
             if tracked.estimated_delivery:
                 estimates[shipment_id] = tracked.estimated_delivery
-        added += _store(news, estimates=estimates, now=now)
+        added += _store(news, estimates=estimates, now=now, polled=True)
         _polled(list(by_number.values()), now=now)
     return added
 
@@ -796,7 +798,9 @@ def shipment_track(*, shipment_id, now: datetime | None = None) -> int:
     news = {shipment.pk: [s for t in found for s in scans_of(t, carrier_name=account.carrier_name, now=now)]}
     found_estimates = [t.estimated_delivery for t in found if t.estimated_delivery]
     estimates = {shipment.pk: found_estimates[-1]} if found_estimates else {}
-    return _store(news, estimates=estimates, now=now)
+    added = _store(news, estimates=estimates, now=now, polled=True)
+    _polled([shipment.pk], now=now)
+    return added
 
 
 def shipment_tracking_event_add(

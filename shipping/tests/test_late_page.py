@@ -2,6 +2,7 @@
 estimate is the promise, the carrier holds or delays the parcel, promised tomorrow and not out for
 delivery), scoped to the user's warehouses, filtered, in a bounded number of queries."""
 
+import os
 import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,13 +13,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from fulfillment.tenancy.tests.factories import staff_client
+from fulfillment.tenancy.tests.factories import staff_client, staff_with_token
 from inventory.tests import factories as inv
 from orders.models import Order
 from packing.models import Shipment
+from packing.tests.factories import packed_order
 from shipping import services
 from shipping.models import TrackingState
 from shipping.tests.factories import carrier, shipped, stocked_tenant
+from tests.browser import CHROMIUM, login
+
+FITS = "() => ({scrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth})"
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +33,10 @@ TODAY = date(2026, 3, 2)
 
 
 @pytest.fixture(autouse=True)
-def clock():
+def clock(request):
+    if request.node.get_closest_marker("browser"):  # a live server and Chromium run on the real clock
+        yield None
+        return
     with time_machine.travel(MONDAY, tick=False) as traveller:
         yield traveller
 
@@ -260,3 +268,57 @@ def test_the_shipping_menu_links_the_late_page_and_merchants_may_not_open_it(man
     assert "{{" not in page and "{%" not in page
     assert associate.get("/shipping/late/").status_code == 200
     assert merchant.get("/shipping/late/").status_code == 403
+
+
+# -- in Chromium -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def late_world(transactional_db):
+    """Made before the ``page`` fixture starts Playwright (karrio's rate sheet runs an event loop of
+    its own): a parcel past its promise with a long scan, one flagged delayed, one on hold."""
+    main = inv.warehouse("MAIN")
+    tenant = stocked_tenant(main)
+    staff_with_token(username="mia", role="manager", warehouse=main)
+    today = timezone.localdate()
+    found = {}
+    for external_id in ("W1", "W2", "W3"):
+        _, found[external_id] = packed_order(tenant, external_id=external_id, lines=[("TEE", 1)])
+    Order.objects.filter(shipments=found["W1"]).update(promised_delivery_date=today - timedelta(days=3))
+    promised = Order.objects.get(shipments=found["W2"]).promised_delivery_date
+    Shipment.objects.filter(pk=found["W2"].pk).update(estimated_delivery_date=promised + timedelta(days=3))
+    for key, code, description in (
+        ("W1", "in_transit", "Arrived at the regional sort facility after a long road haul, waiting to be loaded"),
+        ("W2", "in_transit", "Departed facility"),
+        ("W3", "on_hold", "Held at customs: the commercial invoice is missing a value"),
+    ):
+        services.shipment_tracking_event_add(
+            shipment_id=found[key].pk,
+            code=code,
+            occurred_at=timezone.now(),
+            description=description,
+            location="Mississauga ON",
+        )
+    assert TrackingState.objects.get(pk=found["W2"].pk).delayed_at is not None
+    return found
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium at /usr/bin/chromium")
+@pytest.mark.parametrize("width", [1366, 360])
+def test_the_late_page_fits_the_screen(late_world, page, live_server, width):
+    page.set_viewport_size({"width": width, "height": 800})
+    login(page, live_server.url, "mia")
+
+    page.goto(f"{live_server.url}/shipping/late/")
+
+    assert page.locator("#late-shipments tbody tr").count() == 2
+    assert page.locator("#at-risk-shipments tbody tr").count() == 1
+    assert page.locator("svg.late-chart g[data-carrier]").count() == 1
+    assert page.locator("svg.late-chart").bounding_box()["width"] > 0
+    found = page.evaluate(FITS)
+    assert found["innerWidth"] == width
+    assert found["scrollWidth"] <= found["innerWidth"]
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], f"late-{width}.png"), full_page=True)

@@ -40,7 +40,7 @@ TRACKING_WORDS = {
 NO_SCAN = "No scan yet"
 
 # Chart geometry (viewBox units): a carrier's name, then its late bar over its at-risk bar.
-CHART_WIDTH, CHART_LABEL_W, CHART_BAR_W, CHART_BAR_H, CHART_ROW_H = 420, 110, 250, 11, 32
+CHART_WIDTH, CHART_LABEL_W, CHART_BAR_W, CHART_BAR_H, CHART_ROW_H = 340, 92, 210, 11, 32
 
 
 class LateFilterForm(forms.Form):
@@ -85,13 +85,16 @@ def _row(shipment, *, today, late: bool) -> Row:
         else:
             why = "Promised day has passed"
     elif status in selectors.NEEDS_ATTENTION:
-        why = TRACKING_WORDS[status]
+        why = ""  # the status says it
     elif estimate is not None and estimate == promised:
         why = "Expected on the promised day itself"
     else:
         why = "Promised tomorrow, not out for delivery"
-    scan = " · ".join(p for p in (shipment.newest_description, shipment.newest_location) if p)
     reason = state.reason if state is not None else ""
+    description = shipment.newest_description or ""
+    if description and description in reason:  # the incident is told in the scan's own words
+        description = ""
+    scan = " · ".join(p for p in (description, shipment.newest_location) if p)
     return Row(
         shipment=shipment,
         status=status,
@@ -99,7 +102,7 @@ def _row(shipment, *, today, late: bool) -> Row:
         why=why,
         days_late=days_late,
         expected_late=expected_late,
-        newest=" — ".join(dict.fromkeys(p for p in (reason, scan) if p)),
+        newest=" · ".join(p for p in (reason, scan) if p),
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -429,7 +430,7 @@ class LateFilters:
 
     warehouse_code: str = ""
     carrier: str = ""
-    tenant_id: object = None
+    tenant_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -470,8 +471,9 @@ def late_shipments(*, actor, filters: LateFilters | None = None, now: datetime |
     Late: flagged delayed by tracking (``delayed_at``), or their promised day has passed in their
     warehouse's time zone. At risk (not late): the estimate is the promised day itself, the carrier
     holds, delays or failed to deliver the parcel, or the promise is tomorrow and the parcel is not
-    out for delivery yet. Three queries in all, whatever the number of rows (two lists and the
-    counts per carrier; a page of a list is one more each)."""
+    out for delivery yet. The counts per carrier are read here (one query); each list is a lazy
+    queryset with its newest scan annotated, so that a page of it is one query (and one count)
+    whatever the number of rows."""
     filters = filters or LateFilters()
     now = now or timezone.now()
     warehouses = list(inventory_selectors.warehouses_for(actor))

@@ -153,6 +153,17 @@ def test_a_passed_promise_is_late_with_its_days_even_before_tracking_flags_it(ma
     assert "Label made, not scanned yet" in row and "Shipping label created" in row
 
 
+def test_a_label_bought_before_tracking_states_existed_is_listed_too(manager, ship):
+    overdue = ship("S1", promised=date(2026, 2, 27))
+    tomorrow = ship("S2", promised=TODAY + timedelta(days=1), estimate=TODAY)
+    TrackingState.objects.filter(pk__in=[overdue.pk, tomorrow.pk]).delete()
+
+    body = manager.get("/shipping/late/").content.decode()
+
+    assert listed(manager) == {"late": {overdue.order.number}, "at_risk": {tomorrow.order.number}}
+    assert "Promised day has passed" in row_of(body, overdue) and "No scan yet" in row_of(body, overdue)
+
+
 def test_at_risk_the_estimate_on_the_promise_and_tomorrow_not_out_for_delivery(manager, ship, scan):
     tomorrow = TODAY + timedelta(days=1)
     on_the_day = ship("E1", promised=date(2026, 3, 6), estimate=date(2026, 3, 6))

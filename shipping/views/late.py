@@ -5,12 +5,14 @@ chart of both per carrier; filters by warehouse, carrier and merchant."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import path
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from fulfillment.tenancy.models import Tenant
@@ -81,7 +83,8 @@ def _row(shipment, *, today, late: bool) -> Row:
     expected_late = max(0, (estimate - promised).days) if estimate else 0
     if late:
         if state is not None and state.delayed_at is not None:
-            why = f"Flagged late {state.delayed_at:%b} {state.delayed_at.day}"
+            flagged = timezone.localtime(state.delayed_at, ZoneInfo(shipment.warehouse.timezone))
+            why = f"Flagged late {flagged:%b} {flagged.day}"
         else:
             why = "Promised day has passed"
     elif status in selectors.NEEDS_ATTENTION:

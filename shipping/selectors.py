@@ -7,8 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from uuid import UUID
+from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -33,6 +35,7 @@ from shipping.models import (
     ShippingException,
     TrackingEvent,
     TrackingState,
+    TrackingStatus,
 )
 
 TRACKABLE = [
@@ -412,4 +415,116 @@ def manifests_for(*, actor) -> QuerySet[Manifest]:
         .select_related("warehouse", "account")
         .defer("document_pdf", "carrier_document")
         .order_by("-created_at", "-pk")
+    )
+
+
+# -- late and at-risk shipments (the manager's page) ---------------------------------------------
+
+# Carrier statuses that put a parcel at risk, and those of a parcel about to arrive.
+NEEDS_ATTENTION = [TrackingStatus.ON_HOLD, TrackingStatus.DELIVERY_DELAYED, TrackingStatus.DELIVERY_FAILED]
+NEAR = [TrackingStatus.OUT_FOR_DELIVERY, TrackingStatus.READY_FOR_PICKUP]
+
+
+@dataclass(frozen=True)
+class LateFilters:
+    """The late page's filters: a warehouse code, an account's carrier_id, a merchant (tenant id)."""
+
+    warehouse_code: str = ""
+    carrier: str = ""
+    tenant_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class CarrierLateness:
+    carrier: str
+    late: int
+    at_risk: int
+
+
+@dataclass(frozen=True)
+class LateBoard:
+    """The shipments on their way that are late and those at risk of it (querysets, oldest promise
+    first, each row annotated with its newest scan), the counts per carrier, and each warehouse's
+    local today (``today[warehouse_id]``) the lists were judged by."""
+
+    late: QuerySet[Shipment]
+    at_risk: QuerySet[Shipment]
+    per_carrier: list[CarrierLateness]
+    today: dict
+
+
+def _local_days(warehouses, now: datetime, offset: int = 0) -> Q:
+    """Rows whose order's promised day is ``offset`` days after their warehouse's local today
+    (``offset`` None: before it)."""
+    match = Q(pk__in=[])
+    for warehouse in warehouses:
+        today = timezone.localtime(now, ZoneInfo(warehouse.timezone)).date()
+        if offset is None:
+            match |= Q(warehouse=warehouse, order__promised_delivery_date__lt=today)
+        else:
+            match |= Q(warehouse=warehouse, order__promised_delivery_date=today + timedelta(days=offset))
+    return match
+
+
+def late_shipments(*, actor, filters: LateFilters | None = None, now: datetime | None = None) -> LateBoard:
+    """Labelled shipments of the actor's warehouses not delivered yet, in two lists.
+
+    Late: flagged delayed by tracking (``delayed_at``), or their promised day has passed in their
+    warehouse's time zone. At risk (not late): the estimate is the promised day itself, the carrier
+    holds, delays or failed to deliver the parcel, or the promise is tomorrow and the parcel is not
+    out for delivery yet. The counts per carrier are read here (one query); each list is a lazy
+    queryset with its newest scan annotated, so that a page of it is one query (and one count)
+    whatever the number of rows."""
+    filters = filters or LateFilters()
+    now = now or timezone.now()
+    warehouses = list(inventory_selectors.warehouses_for(actor))
+    if filters.warehouse_code:
+        warehouses = [w for w in warehouses if w.code == filters.warehouse_code.strip().upper()]
+    base = (
+        Shipment.objects.visible_to(actor)
+        .filter(warehouse__in=warehouses, status__in=TRACKABLE, label_purchased_at__isnull=False)
+        .filter(delivered_at__isnull=True)
+        .exclude(tracking_state__status=TrackingStatus.DELIVERED)
+    )
+    if filters.carrier:
+        base = base.filter(carrier_code=filters.carrier)
+    if filters.tenant_id:
+        base = base.filter(tenant_id=filters.tenant_id)
+    late_q = Q(tracking_state__delayed_at__isnull=False) | _local_days(warehouses, now, None)
+    risky = (
+        Q(estimated_delivery_date=F("order__promised_delivery_date"))
+        | Q(tracking_state__status__in=NEEDS_ATTENTION)
+        | (
+            _local_days(warehouses, now, 1)
+            & ~Q(status=ShipmentStatus.OUT_FOR_DELIVERY)
+            & ~Q(tracking_state__status__in=NEAR)
+        )
+    )
+    newest = TrackingEvent.objects.filter(shipment=OuterRef("pk")).order_by("-occurred_at", "-created_at")
+
+    def rows(qs: QuerySet[Shipment]) -> QuerySet[Shipment]:
+        return (
+            qs.select_related("order", "tenant", "warehouse", "tracking_state")
+            .defer("label_pdf", "label_zpl")
+            .annotate(
+                newest_description=Subquery(newest.values("description")[:1]),
+                newest_location=Subquery(newest.values("location")[:1]),
+                newest_at=Subquery(newest.values("occurred_at")[:1]),
+            )
+            .order_by("order__promised_delivery_date", "label_purchased_at", "pk")
+        )
+
+    # A shipment is in one list only: late wins over at risk.
+    at_risk_q = risky & ~late_q
+    counts = (
+        base.filter(late_q | at_risk_q)
+        .values("carrier_code")
+        .annotate(late=Count("pk", filter=late_q), at_risk=Count("pk", filter=at_risk_q))
+        .order_by("carrier_code")
+    )
+    return LateBoard(
+        late=rows(base.filter(late_q)),
+        at_risk=rows(base.filter(at_risk_q)),
+        per_carrier=[CarrierLateness(c["carrier_code"], c["late"], c["at_risk"]) for c in counts],
+        today={w.pk: timezone.localtime(now, ZoneInfo(w.timezone)).date() for w in warehouses},
     )

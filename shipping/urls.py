@@ -1,4 +1,4 @@
-from shipping.views import carriers, end_of_day, exceptions, shipments
+from shipping.views import carriers, end_of_day, exceptions, late, shipments
 
 app_name = "shipping"
 
@@ -6,6 +6,7 @@ app_name = "shipping"
 urlpatterns = [
     *shipments.urlpatterns,
     *exceptions.urlpatterns,
+    *late.urlpatterns,
     *carriers.urlpatterns,
     *end_of_day.urlpatterns,
 ]

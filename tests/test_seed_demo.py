@@ -3,12 +3,14 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from inventory.models import StockBalance, Warehouse
 from inventory.selectors import warehouse_address, warehouse_address_missing
 from inventory.services import ledger_differences
 from orders.models import Order, OrderEvent, Status
-from packing.models import MaterialAlert, MaterialBalance, MaterialMovement
+from packing.models import MaterialAlert, MaterialBalance, MaterialMovement, ShipmentStatus
+from shipping.models import TrackingEvent, TrackingState
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,6 +36,17 @@ def test_seed_demo_creates_orders_in_every_state_and_prints_working_keys(api_as)
     assert OrderEvent.objects.filter(type="insert_added", order__tenant__slug="acme").count() == packed_acme == 2
     flyers = StockBalance.objects.filter(product__sku="FLYER-01", location__code="PACKING").get()
     assert flyers.on_hand == 200 - packed_acme
+    # Tracking: a parcel on its way with its scans, and one flagged delayed (the late page's).
+    moving = TrackingEvent.objects.filter(shipment__order__external_id="DEMO-GLOBEX-1", status="in_transit")
+    assert moving.count() == 3
+    delayed = TrackingState.objects.filter(delayed_at__isnull=False).select_related("shipment__order")
+    assert [s.shipment.order.external_id for s in delayed] == ["DEMO-GLOBEX-2"]
+    assert delayed[0].status == "delivery_delayed" and delayed[0].shipment.status == ShipmentStatus.IN_TRANSIT
+    manager = Client()
+    assert manager.login(username="manager", password="demo-pass-123")
+    late_page = manager.get("/shipping/late/").content.decode()
+    late_table = re.search(r'<table[^>]*id="late-shipments".*?</table>', late_page, re.S).group(0)
+    assert f'data-shipment="{delayed[0].shipment_id}"' in late_table and "Delayed by weather" in late_table
     # The demo warehouse (Toronto's time zone) ships from a complete address near Toronto.
     warehouse = Warehouse.objects.get(code="MAIN")
     assert warehouse_address_missing(warehouse) == []

@@ -1,5 +1,5 @@
 """Manager pages of shipping, under /shipping/: shipments (re-print, void, quotes and buy), the
-exceptions queue, carrier accounts (managers only) and end of day.
+exceptions queue, late and at-risk shipments, carrier accounts (managers only) and end of day.
 
 Staff only, limited to the warehouses the user works in (another warehouse's shipment is 404); every
 write is one call of shipping.services, and a refusal is shown with its message (refusal_shown).

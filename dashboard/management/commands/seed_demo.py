@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
@@ -294,6 +295,7 @@ class Command(BaseCommand):
                 shipping.shipment_tracking_event_add(
                     shipment_id=shipment.pk, code=code, occurred_at=timezone.now(), location="Toronto ON"
                 )
+        self._on_the_way(travelling[2], travelling[3])
         returns_order = travelling[0]
         rma = returns.return_create(
             tenant_id=acme.pk,
@@ -328,6 +330,41 @@ class Command(BaseCommand):
         orders.order_cancel(order_id=cancelled.pk, actor="seed_demo", reason="customer changed their mind")
         counts = {s: Order.objects.filter(status=s).count() for s in Status.values}
         self.stdout.write("Orders by status: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+
+    def _on_the_way(self, moving: Order, late: Order) -> None:
+        """Scans for the late page and the shipment pages: one parcel moving through the network, and
+        one the carrier now expects after the promised day (tracking flags it delayed at its next scan)."""
+        scans = [
+            ("in_transit", "Departed facility", "Mississauga ON"),
+            ("in_transit", "Arrived at sort facility", "Toronto ON"),
+            ("in_transit", "Departed sort facility", "Toronto ON - East"),
+        ]
+        shipment = moving.shipments.get()
+        for code, description, location in scans:
+            shipping.shipment_tracking_event_add(
+                shipment_id=shipment.pk,
+                code=code,
+                occurred_at=timezone.now(),
+                description=description,
+                location=location,
+            )
+        shipment = late.shipments.get()
+        late.refresh_from_db()
+        # The carrier's new estimate, two days after the promise (as a carrier's poll would bring it).
+        packing.shipments_set_status_many(
+            moves={}, estimates={shipment.pk: late.promised_delivery_date + timedelta(days=2)}
+        )
+        for code, description, location in (
+            ("in_transit", "Departed facility", "Mississauga ON"),
+            ("delivery_delayed", "Delayed by weather", "Kingston ON"),
+        ):
+            shipping.shipment_tracking_event_add(
+                shipment_id=shipment.pk,
+                code=code,
+                occurred_at=timezone.now(),
+                description=description,
+                location=location,
+            )
 
     def _inventory_work(self, tenants, warehouse) -> None:
         """Work for the inventory pages: an ASN to receive, a pick face to refill, counts, forecasts."""

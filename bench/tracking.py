@@ -61,7 +61,7 @@ from packing.models import Shipment, ShipmentStatus  # noqa: E402
 from shipping import selectors  # noqa: E402
 from shipping.carriers import gateway  # noqa: E402
 from shipping.models import CarrierAccount, TrackingEvent, TrackingState  # noqa: E402
-from shipping.services import carrier_account_create, tracking  # noqa: E402
+from shipping.services import carrier_account_create, polling, tracking  # noqa: E402
 
 GOAL_SECONDS = 60.0
 RECORDED = Path(__file__).resolve().parent / "recorded"
@@ -261,7 +261,7 @@ def measured_poll(*, now, profile: Path | None) -> tuple[int, float, int]:
         started = time.perf_counter()
         if profiler:
             profiler.enable()
-        added = tracking.tracking_poll(now=now)
+        added = polling.tracking_poll(now=now)
         if profiler:
             profiler.disable()
         wall = time.perf_counter() - started

@@ -1,6 +1,6 @@
 """Every write of shipping. ``accounts``: carrier accounts through karrio; ``rating``: quotes and
 the choice; ``labels``: purchase (idempotent), void, the exceptions queue and label documents;
-``manifests``: end of day; ``tracking``: carrier scans. Callers import ``shipping.services``.
+``manifests``: end of day; ``tracking``: carrier scans, delays and exceptions; ``polling``: asking the carriers. Callers import ``shipping.services``.
 
 Shipment rows belong to packing; shipping changes them only through packing.services. Locks: the
 order row first, then the shipment (as packing does); no carrier is called while they are held.
@@ -28,13 +28,13 @@ from shipping.services.labels import (
     shipping_exception_retry,
 )
 from shipping.services.manifests import ManifestError, manifest_close, manifest_preview
+from shipping.services.polling import shipment_track, tracking_poll
 from shipping.services.rating import ShopResult
 from shipping.services.tracking import (
     KARRIO_STATUSES,
     normalise,
-    shipment_track,
     shipment_tracking_event_add,
-    tracking_poll,
+    shipments_flag_delays,
 )
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "shipment_rates",
     "shipment_track",
     "shipment_tracking_event_add",
+    "shipments_flag_delays",
     "shipment_void_label",
     "shipments_recover_labels",
     "shipping_exception_retry",

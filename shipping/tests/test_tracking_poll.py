@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 
 from shipping import services
-from shipping.services.tracking import POLL_LOCK_NAME
+from shipping.services.polling import POLL_LOCK_NAME
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def _other_connection():
 def test_a_poll_while_another_runs_polls_nothing_and_the_next_one_runs(monkeypatch):
     asked = []
     monkeypatch.setattr(
-        services.tracking.selectors, "shipments_due_for_tracking", lambda **kwargs: asked.append(1) or []
+        services.polling.selectors, "shipments_due_for_tracking", lambda **kwargs: asked.append(1) or []
     )
 
     with _other_connection() as other:
@@ -46,9 +46,9 @@ def test_a_poll_that_fails_gives_the_lock_back(monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(services.tracking.selectors, "shipments_due_for_tracking", broken)
+    monkeypatch.setattr(services.polling.selectors, "shipments_due_for_tracking", broken)
     with pytest.raises(RuntimeError):
         services.tracking_poll()
-    monkeypatch.setattr(services.tracking.selectors, "shipments_due_for_tracking", lambda **kwargs: [])
+    monkeypatch.setattr(services.polling.selectors, "shipments_due_for_tracking", lambda **kwargs: [])
 
     assert services.tracking_poll() == 0

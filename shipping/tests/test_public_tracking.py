@@ -4,6 +4,7 @@ row-level security, and the per-address rate limit."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, date, datetime
 
@@ -20,8 +21,10 @@ from packing.models import Shipment, ShipmentStatus
 from packing.tests.factories import packed_order
 from shipping.models import TrackingEvent, TrackingState, TrackingStatus
 from shipping.tests.factories import stocked_tenant
+from tests.browser import BROWSER_MARKS
 
 NOW = datetime(2026, 12, 7, 15, 0, 10, tzinfo=UTC)
+FITS = "() => ({scrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth})"
 SHOPPER = ship_to(
     name="Grace Hopper",
     line1="77 Queen Street East",
@@ -339,3 +342,59 @@ def test_the_apis_tracking_url_opens_this_page(client, parcel):
 
     assert url == f"/track/{shipment.public_token}/"
     assert client.get(url).status_code == 200
+
+
+def _browser(test):
+    for mark in reversed(BROWSER_MARKS):
+        test = mark(test)
+    return test
+
+
+@pytest.fixture
+def browser_parcel(transactional_db):
+    """Made before Playwright starts (the page fixture); the label is set directly, none is bought."""
+    from django.db import transaction
+
+    main = inv.warehouse("MAIN")
+    tenant = stocked_tenant(main, tenant=TenantFactory(slug="acme", name="Acme Outfitters and Sons of Ontario"))
+    services.tenant_branding_update(tenant_id=tenant.pk, brand_color="#F2C94C", logo=image_bytes((240, 60)))
+    with transaction.atomic():  # packing's label purchase waits for the commit: make it find a label
+        _, shipment = _labelled(tenant, external_id="SHOP-1", tracking_number="DP123456789012345678")
+    TrackingState.objects.update_or_create(
+        shipment=shipment,
+        defaults={
+            "tenant_id": tenant.pk,
+            "status": TrackingStatus.DELIVERY_DELAYED,
+            "last_news_at": NOW,
+            "delayed_at": NOW,
+        },
+    )
+    for hour in range(5):
+        _event(
+            shipment,
+            TrackingStatus.IN_TRANSIT,
+            at=datetime(2026, 12, 6, hour, 0, tzinfo=UTC),
+            code=f"S{hour}",
+            description="Departed the regional sort facility and is on its way to the next one " * 2,
+            location="Mississauga Gateway Processing Centre, ON",
+        )
+    return shipment
+
+
+@_browser
+@pytest.mark.parametrize("width", [1366, 360])
+def test_tracking_page_fits_the_screen(browser_parcel, page, live_server, width):
+    page.set_viewport_size({"width": width, "height": 740})
+
+    response = page.goto(f"{live_server.url}{_url(browser_parcel)}")
+
+    assert response.status == 200
+    assert page.locator("#status-words").inner_text() == "Delayed"
+    assert page.locator("#delayed").is_visible()
+    assert page.locator("ol.history li").count() == 5
+    assert page.locator("#logo").evaluate("img => img.naturalWidth") == 240  # the logo loaded
+    found = page.evaluate(FITS)
+    assert found["innerWidth"] == width
+    assert found["scrollWidth"] == width
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], f"tracking-{width}.png"), full_page=True)

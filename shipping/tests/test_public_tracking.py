@@ -319,18 +319,27 @@ def test_the_next_window_is_open_again(client, parcel, settings):
         assert client.get(_url(shipment)).status_code == 200
 
 
-def test_tracking_page_rate_is_parsed_like_the_api_rate(monkeypatch):
-    from django.core.exceptions import ImproperlyConfigured
-
+@time_machine.travel(NOW, tick=False)
+def test_the_rate_setting_is_read_like_the_api_rate_and_its_unit_sets_the_window(client, parcel, settings, monkeypatch):
     from fulfillment.env import env_rate
 
-    monkeypatch.setenv("TRACKING_PAGE_RATE", "120/minute")
-    assert env_rate("TRACKING_PAGE_RATE", "60/min") == "120/m"
-    monkeypatch.setenv("TRACKING_PAGE_RATE", "off")
-    assert env_rate("TRACKING_PAGE_RATE", "60/min") is None
-    monkeypatch.setenv("TRACKING_PAGE_RATE", "lots")
-    with pytest.raises(ImproperlyConfigured):
-        env_rate("TRACKING_PAGE_RATE", "60/min")
+    monkeypatch.setenv("TRACKING_PAGE_RATE", "1/hour")
+    settings.TRACKING_PAGE_RATE = env_rate("TRACKING_PAGE_RATE", "60/min")
+    _, shipment = parcel
+
+    assert client.get(_url(shipment)).status_code == 200
+    refused = client.get(_url(shipment))
+
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "3590"  # the hour's window ends at 16:00:00; now is 15:00:10
+
+
+@time_machine.travel(NOW, tick=False)
+def test_rate_off_never_refuses(client, parcel, settings):
+    settings.TRACKING_PAGE_RATE = None
+    _, shipment = parcel
+
+    assert [client.get(_url(shipment)).status_code for _ in range(70)] == [200] * 70
 
 
 @time_machine.travel(NOW, tick=False)
@@ -390,6 +399,7 @@ def test_tracking_page_fits_the_screen(browser_parcel, page, live_server, width)
 
     assert response.status == 200
     assert page.locator("#status-words").inner_text() == "Delayed"
+    assert page.locator("#tracking-number").inner_text() == "DP123456789012345678"
     assert page.locator("#delayed").is_visible()
     assert page.locator("ol.history li").count() == 5
     assert page.locator("#logo").evaluate("img => img.naturalWidth") == 240  # the logo loaded

@@ -136,6 +136,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "600/min")
+# Requests per client address to the public tracking page (/track/<token>/), found or not: a
+# fixed window counted in the cache, so that tokens cannot be tried at speed. None: no limit.
+TRACKING_PAGE_RATE = env_rate("TRACKING_PAGE_RATE", "60/min")
 WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 3, minimum=1)

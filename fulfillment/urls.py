@@ -6,6 +6,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from shipping.urls import public_urlpatterns as shipping_public
+
 
 def healthz(request):
     try:
@@ -47,6 +49,7 @@ urlpatterns = [
     path("", include("picking.urls")),
     path("", include("packing.urls")),
     path("", include("shipping.urls")),
+    path("", include(shipping_public)),  # /track/<token>/: the shopper's page, "public-tracking"
     path("", include("orders.urls")),
     path("", include("fulfillment.tenancy.views")),  # merchant portal: API keys
     path("", include("fulfillment.webhooks.views")),  # merchant portal: webhooks and deliveries

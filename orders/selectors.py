@@ -133,6 +133,27 @@ def order_for_manager(*, actor, order_id, now=None) -> Order | None:
     )
 
 
+def order_for_portal(*, actor, order_id) -> Order | None:
+    """One order of the merchant's tenant with its lines, timeline, and its shipments with their
+    tracking (state and every scan), all prefetched: a page of any number of scans costs the same
+    queries. Shipments and their tracking belong to later stages (packing, shipping): read through
+    the reverse relations (``order.shipments``, ``shipment.tracking_state``,
+    ``shipment.tracking_events``, scans oldest first), never imported."""
+    return (
+        Order.objects.visible_to(actor)
+        .select_related("warehouse", "parent")
+        .prefetch_related(
+            "lines",
+            "events",
+            Prefetch("splits", queryset=Order.objects.only("id", "number", "status", "parent_id").order_by("number")),
+            "shipments__tracking_state",
+            "shipments__tracking_events",
+        )
+        .filter(pk=order_id)
+        .first()
+    )
+
+
 def order_exceptions(*, actor, now=None, limit: int = 50) -> dict:
     """What needs a human, per group: {"counts": {group: n, "hold:<reason>": n}, "lists": {group: [Order]}}.
 

@@ -1,9 +1,11 @@
 """Reads for shipping: carrier accounts as karrio connections, the parties and parcels of a
 shipment, which shipments to poll, which ones a lost message left without a label, and
-cartonization with a carrier's DIM divisor; and what the manager pages (shipping.views) list."""
+cartonization with a carrier's DIM divisor; what the manager pages (shipping.views) list; and
+the shopper's public tracking page (``public_tracking``)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -15,6 +17,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from fulfillment.errors import FieldRefusal
+from fulfillment.tenancy import rls
+from fulfillment.tenancy import selectors as tenancy_selectors
 from fulfillment.tenancy.models import Tenant
 from inventory import selectors as inventory_selectors
 from inventory.models import Warehouse
@@ -527,4 +531,121 @@ def late_shipments(*, actor, filters: LateFilters | None = None, now: datetime |
         at_risk=rows(base.filter(at_risk_q)),
         per_carrier=[CarrierLateness(c["carrier_code"], c["late"], c["at_risk"]) for c in counts],
         today={w.pk: timezone.localtime(now, ZoneInfo(w.timezone)).date() for w in warehouses},
+    )
+
+
+# -- the shopper's public tracking page (/track/<token>/) --------------------------------------
+
+# What packing.models.new_public_token makes (token_urlsafe: base64url), with room for other lengths.
+_PUBLIC_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+@dataclass(frozen=True)
+class PublicEvent:
+    status: str
+    description: str
+    location: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class PublicTracking:
+    """What a shopper may see of a shipment, and nothing else: no name, street, e-mail or phone
+    of the order's ship_to ever reaches the page, because the page is never given the order."""
+
+    merchant: str
+    brand_color: str  # "#RRGGBB" or "" (the default colour)
+    logo_url: str | None
+    order_number: str
+    carrier: str  # the account's display name, else its carrier_id; "" before the label
+    tracking_number: str
+    has_label: bool
+    status: str  # TrackingStatus; "pending" while there is no tracking state
+    status_at: datetime | None
+    reason: str
+    estimated_delivery_date: date | None
+    promised_delivery_date: date | None
+    delayed: bool
+    delivered_at: datetime | None
+    city: str
+    country: str
+    timezone: str  # the shipping warehouse's, for the times shown
+    events: list[PublicEvent]  # newest first
+
+
+def public_tracking(*, token: str) -> PublicTracking | None:
+    """The shipment whose public token is ``token``, as the shopper sees it; None for an unknown or
+    malformed token (the caller answers both with the same 404).
+
+    The shopper has no login and so no row-level-security scope, in which no tenant row is visible.
+    The token is the credential, and it names one shipment of one tenant: the operator scope is used
+    for that single lookup, which reads only the shipment's id and tenant, and everything shown is
+    then read in that tenant's scope alone, so a mistake in those reads cannot reach another
+    tenant's rows. A malformed token is looked up like any other (as the empty string, which no
+    shipment has), so that every 404 takes the same path. Tokens are unique per tenant only: two
+    tenants sharing one (192 random bits: never, in practice) would make it name no shipment."""
+    token = token if _PUBLIC_TOKEN.fullmatch(token or "") else ""
+    with rls.operator():
+        found = list(Shipment.objects.filter(public_token=token).values_list("pk", "tenant_id")[:2])
+    if len(found) != 1:
+        return None
+    shipment_id, tenant_id = found[0]
+    with rls.tenants(tenant_id):
+        shipment = (
+            Shipment.objects.filter(pk=shipment_id, tenant_id=tenant_id)
+            .select_related("order", "warehouse", "tracking_state")
+            .only(
+                "carrier_code",
+                "tracking_number",
+                "label_purchased_at",
+                "delivered_at",
+                "estimated_delivery_date",
+                "order__number",
+                "order__ship_to",
+                "order__promised_delivery_date",
+                "warehouse__timezone",
+                *(f"tracking_state__{f}" for f in ("status", "status_at", "reason", "delayed_at")),
+            )
+            .get()
+        )
+        events = [
+            PublicEvent(status=e.status, description=e.description, location=e.location, occurred_at=e.occurred_at)
+            for e in TrackingEvent.objects.filter(shipment_id=shipment_id, tenant_id=tenant_id).order_by(
+                "-occurred_at", "-created_at"
+            )
+        ]
+        branding = tenancy_selectors.branding_get(tenant_id=tenant_id)
+    try:
+        state = shipment.tracking_state
+    except TrackingState.DoesNotExist:
+        state = None
+    carrier = ""
+    if shipment.carrier_code:
+        carrier = (
+            CarrierAccount.objects.filter(carrier_id=shipment.carrier_code)
+            .values_list("display_name", flat=True)
+            .first()
+            or shipment.carrier_code
+        )
+    ship_to = shipment.order.ship_to or {}
+    return PublicTracking(
+        merchant=branding.name,
+        brand_color=branding.brand_color if _HEX_COLOR.fullmatch(branding.brand_color or "") else "",
+        logo_url=branding.logo_url,
+        order_number=shipment.order.number,
+        carrier=carrier,
+        tracking_number=shipment.tracking_number,
+        has_label=shipment.has_label,
+        status=state.status if state is not None else TrackingStatus.PENDING,
+        status_at=state.status_at if state is not None else None,
+        reason=state.reason if state is not None else "",
+        estimated_delivery_date=shipment.estimated_delivery_date,
+        promised_delivery_date=shipment.order.promised_delivery_date,
+        delayed=state is not None and state.delayed_at is not None,
+        delivered_at=shipment.delivered_at,
+        city=str(ship_to.get("city") or ""),
+        country=str(ship_to.get("country") or ""),
+        timezone=shipment.warehouse.timezone,
+        events=events,
     )

@@ -265,7 +265,7 @@ def test_page_works_for_a_signed_in_merchant_of_another_tenant(client, parcel, m
 @time_machine.travel(NOW, tick=False)
 def test_lookup_runs_with_no_scope_at_all(parcel):
     """What an anonymous request has: no row-level-security scope, in which no shipment is visible."""
-    from shipping import selectors
+    from shipping import selectors_tracking as selectors
 
     _, shipment = parcel
     with rls.use(rls.NONE):

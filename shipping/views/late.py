@@ -19,7 +19,7 @@ from fulfillment.tenancy.models import Tenant
 from fulfillment.tenancy.portal import staff_actor
 from inventory.selectors import warehouses_for
 from packing.models import Shipment
-from shipping import selectors
+from shipping import selectors_tracking as selectors
 from shipping.models import CarrierAccount, TrackingStatus
 
 PAGE_SIZE = 50

@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_safe
 
-from shipping import selectors
+from shipping import selectors_tracking as selectors
 from shipping.models import TrackingStatus
 
 # What each status tells the shopper.

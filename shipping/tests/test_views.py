@@ -651,6 +651,7 @@ def test_a_scan_entered_on_the_page_moves_the_parcel_and_is_marked_as_entered_by
     html = page.content.decode()
     assert 'id="tracking-status">Out For Delivery' in html and "entered by hand" in html
     assert f"/track/{shipment.public_token}/" in html
+    assert "this carrier has no tracking to ask" in html  # the rate sheet is never polled
 
 
 def test_a_scan_without_a_status_is_refused_and_nothing_is_stored(manager, tenant, django_capture_on_commit_callbacks):

@@ -142,6 +142,7 @@ def shipment_detail(request, shipment_id):
         "next": request.get_full_path(),
         "is_manager": actor.is_manager,
         "tracking": TrackingState.objects.filter(shipment_id=shipment.pk).first(),
+        "carrier_tracks": shipment.carrier_code in selectors.trackable_carrier_ids(),
         "scan_form": ScanForm(),
     }
     return render(request, "shipping/shipment.html", context)

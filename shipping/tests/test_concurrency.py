@@ -1,7 +1,11 @@
-"""Two workers run the label purchase of one shipment at once (PostgreSQL, real threads)."""
+"""Two workers at once on one shipment (PostgreSQL, real threads): the label purchase, a pushed scan."""
+
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
+from fulfillment.webhooks.models import OutboxEvent
 from inventory.services import ledger_differences
 from inventory.tests import factories as inv
 from orders import services as orders_services
@@ -70,3 +74,27 @@ def test_four_orders_sharing_products_in_opposite_line_order_get_their_labels_at
     assert outcomes == ["bought"] * 4
     assert Order.objects.filter(status=Status.SHIPPED).count() == 4
     assert ledger_differences() == []
+
+
+def test_the_same_scan_pushed_twice_at_once_is_stored_and_told_once():
+    """A carrier's webhook retried while the first delivery is still being handled: one scan, one
+    status change, one order delivery, one ``shipment.tracking_updated``."""
+    tenant = stocked_tenant(inv.warehouse())
+    picked = picked_order(tenant, external_id="RACE-T", lines=[("TEE", 1)])
+    shipment = packing_services.order_pack(order_id=picked.pk, actor="test")
+    services.shipment_purchase_label(shipment_id=shipment.pk)
+    when = timezone.now() + timedelta(seconds=1)
+    updates_before = OutboxEvent.objects.filter(type="shipment.tracking_updated").count()
+
+    def push() -> int:
+        return services.shipment_tracking_event_add(
+            shipment_id=shipment.pk, code="delivered", description="Left at the door", occurred_at=when
+        )
+
+    outcomes = race([push, push])
+
+    assert sorted(outcomes) == [0, 1]
+    assert TrackingEvent.objects.filter(shipment=shipment, status="delivered").count() == 1
+    assert OrderEvent.objects.filter(order=picked, to_status="delivered").count() == 1
+    assert Order.objects.get(pk=picked.pk).status == Status.DELIVERED
+    assert OutboxEvent.objects.filter(type="shipment.tracking_updated").count() == updates_before + 1

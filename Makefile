@@ -36,6 +36,7 @@ venv: $(BIN)/.installed
 # Local defaults: debug on, plain HTTP; both can be overridden from the environment.
 run: export DJANGO_DEBUG ?= 1
 run: export DJANGO_HTTPS ?= 0
+run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: venv
 	@mkdir -p var
 	@pids=(); db=""; \

@@ -67,3 +67,54 @@ class ReturnLine(TenantScoped):
             ),
             models.UniqueConstraint(fields=["tenant", "rma", "order_line"], name="return_line_order_line_unique"),
         ]
+
+
+class Resolution(models.TextChoices):
+    REFUND = "refund"
+    EXCHANGE = "exchange"
+    STORE_CREDIT = "store_credit"
+
+
+DEFAULT_REASONS = [
+    "Too small",
+    "Too large",
+    "Not as described",
+    "Changed my mind",
+    "Arrived damaged",
+    "Defective",
+    "Wrong item sent",
+]
+
+
+class ReturnPolicy(TenantScoped):
+    """A merchant's return policy: how long after delivery a shopper may return, what may not come
+    back, what a return costs the shopper (a restocking fee in percent of the line price and a
+    flat return shipping fee, both in the order's currency), whether exchanges are free of those
+    fees, which resolutions the shopper may choose, and the reasons offered. A merchant without a
+    row has the defaults (``returns.selectors.return_policy``)."""
+
+    tenant = models.OneToOneField("tenancy.Tenant", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    window_days = models.PositiveIntegerField(default=30)
+    non_returnable_skus = models.JSONField(default=list, blank=True)
+    restocking_fee_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    return_shipping_fee = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    free_exchanges = models.BooleanField(default=True)
+    resolutions = models.JSONField(default=list, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.CharField(max_length=100, blank=True, default="")
+
+    objects = scoped_queryset(None).as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(window_days__lte=3650), name="return_policy_window_at_most_ten_years"),
+            models.CheckConstraint(
+                condition=Q(restocking_fee_percent__gte=0, restocking_fee_percent__lte=100),
+                name="return_policy_restocking_fee_percent",
+            ),
+            models.CheckConstraint(condition=Q(return_shipping_fee__gte=0), name="return_policy_shipping_fee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"return policy of {self.tenant_id}"

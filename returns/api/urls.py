@@ -1,8 +1,12 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from returns.api import views
+from returns.api import policy, views
 
 router = SimpleRouter()
 router.register("returns", views.ReturnViewSet, basename="return")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("return-policy/", policy.ReturnPolicyView.as_view(), name="return-policy"),
+    *router.urls,
+]

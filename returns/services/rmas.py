@@ -1,4 +1,4 @@
-"""Every write to returns: the merchant's request (RMA) and the warehouse's receipt and disposition.
+"""Returns (RMAs): the merchant's request (RMA) and the warehouse's receipt and disposition.
 
 Locks: the order row first, then the return row (the same order as orders.services), then stock
 balances through inventory.services. Each receipt line writes two ledger movements: the units
@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -27,6 +28,7 @@ from orders.models import Status as OrderStatus
 from orders.services import order_note
 from returns import locks
 from returns.models import Disposition, Return, ReturnLine, ReturnStatus
+from returns.selectors import return_policy
 
 RETURNABLE = {OrderStatus.SHIPPED, OrderStatus.DELIVERED}
 
@@ -116,6 +118,24 @@ def return_create(*, tenant_id, order_id, lines: Sequence[Mapping], actor: str =
         )
     if not lines:
         raise ReturnError("nothing to return", errors=[_error("lines", "required", "At least one line is required.")])
+    policy = return_policy(tenant_id=order.tenant_id)
+    delivered_at = max(
+        (at for at in order.shipments.values_list("delivered_at", flat=True) if at is not None), default=None
+    )
+    if delivered_at is not None and timezone.now() > delivered_at + timedelta(days=policy.window_days):
+        last_day = timezone.localdate(delivered_at + timedelta(days=policy.window_days))
+        raise ReturnError(
+            "outside the return window",
+            errors=[
+                _error(
+                    "order",
+                    "outside_window",
+                    f"Returns are accepted for {policy.window_days} days after delivery; "
+                    f"this order's window closed on {last_day:%Y-%m-%d}.",
+                )
+            ],
+        )
+    not_returnable = {sku.casefold() for sku in policy.non_returnable_skus or []}
     order_lines: dict[str, list[OrderLine]] = defaultdict(list)
     for order_line in order.lines.order_by("pk"):
         order_lines[order_line.sku].append(order_line)
@@ -137,6 +157,9 @@ def return_create(*, tenant_id, order_id, lines: Sequence[Mapping], actor: str =
             errors.append(_error(f"{field}.reason", "max_length", "At most 200 characters."))
         if sku not in order_lines:
             errors.append(_error(f"{field}.sku", "not_in_order", f"{sku or 'This SKU'} is not a line of this order."))
+            continue
+        if sku.casefold() in not_returnable:
+            errors.append(_error(f"{field}.sku", "non_returnable", f"{sku} cannot be returned (the shop's policy)."))
             continue
         if sku in seen:
             errors.append(_error(f"{field}.sku", "duplicate", f"{sku} appears twice; list it once with the total."))

@@ -51,6 +51,7 @@ urlpatterns = [
     path("", include("shipping.urls")),
     path("", include(shipping_public)),  # /track/<token>/: the shopper's page, "public-tracking"
     path("", include("orders.urls")),
+    path("", include("returns.urls")),
     path("", include("fulfillment.tenancy.views")),  # merchant portal: API keys
     path("", include("fulfillment.webhooks.views")),  # merchant portal: webhooks and deliveries
     path("", include("dashboard.urls")),

@@ -1,0 +1,1 @@
+"""HTML pages of returns: the merchant portal's return policy page (portal.py)."""

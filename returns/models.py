@@ -15,6 +15,15 @@ class ReturnStatus(models.TextChoices):
     RECEIVED = "received"
 
 
+class Grade(models.TextChoices):
+    """What the inspection found of a returned unit."""
+
+    NEW = "new"  # unopened, as it left
+    OPENED = "opened"  # opened or tried, sellable as it is
+    DAMAGED = "damaged"  # harmed in use or in transit
+    DEFECTIVE = "defective"  # does not work as it should
+
+
 class Disposition(models.TextChoices):
     RESTOCK = "restock"
     QUARANTINE = "quarantine"
@@ -67,6 +76,33 @@ class ReturnLine(TenantScoped):
             ),
             models.UniqueConstraint(fields=["tenant", "rma", "order_line"], name="return_line_order_line_unique"),
         ]
+
+
+class ReturnReceipt(TenantScoped):
+    """Units of one return line received in one go: their grade, where they went, who took them in.
+    A return may arrive in several parcels; each receipt is a row, and the line keeps the total."""
+
+    id = models.BigAutoField(primary_key=True)
+    rma = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="receipts")
+    line = models.ForeignKey(ReturnLine, on_delete=models.CASCADE, related_name="receipts")
+    quantity = models.PositiveIntegerField()
+    grade = models.CharField(max_length=20, choices=Grade.choices)
+    disposition = models.CharField(max_length=20, choices=Disposition.choices)
+    location = models.ForeignKey(
+        "inventory.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True, default="", help_text="The inspector's words")
+    received_at = models.DateTimeField()
+    actor = models.CharField(max_length=100, blank=True, default="")
+
+    objects = scoped_queryset("rma__warehouse").as_manager()
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="return_receipt_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.line_id} {self.grade}"
 
 
 class Resolution(models.TextChoices):

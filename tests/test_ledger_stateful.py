@@ -126,7 +126,7 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         returns.return_receive(
             return_id=rma.pk,
-            lines=[{"sku": line.sku, "quantity": 1, "condition": "ok", "disposition": disposition}],
+            lines=[{"sku": line.sku, "quantity": 1, "condition": "opened", "disposition": disposition}],
         )
 
     @rule(sku=st.sampled_from(SKUS), location=st.sampled_from(LOCATIONS), delta=st.integers(-4, 4).filter(bool))

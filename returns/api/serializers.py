@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from returns.models import Disposition, Return, ReturnLine
+from returns.models import Disposition, Grade, Return, ReturnLine, ReturnReceipt
 
 
 class ReturnLineSerializer(serializers.ModelSerializer):
@@ -10,11 +10,25 @@ class ReturnLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ReturnReceiptSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="line.sku")
+    condition = serializers.ChoiceField(source="grade", choices=Grade.choices, help_text="The grade found")
+    location = serializers.CharField(source="location.code", allow_null=True, default=None)
+
+    class Meta:
+        model = ReturnReceipt
+        fields = ["sku", "quantity", "condition", "disposition", "location", "note", "received_at", "actor"]
+        read_only_fields = fields
+
+
 class ReturnSerializer(serializers.ModelSerializer):
     order = serializers.UUIDField(source="order_id", read_only=True, help_text="The order's id")
     order_number = serializers.CharField(source="order.number", read_only=True)
     warehouse = serializers.CharField(source="warehouse.code", read_only=True, help_text="The warehouse code")
     lines = ReturnLineSerializer(many=True, read_only=True)
+    receipts = ReturnReceiptSerializer(
+        many=True, read_only=True, help_text="Each parcel's units as received, oldest first"
+    )
 
     class Meta:
         model = Return
@@ -26,6 +40,7 @@ class ReturnSerializer(serializers.ModelSerializer):
             "warehouse",
             "status",
             "lines",
+            "receipts",
             "created_at",
             "updated_at",
             "received_at",
@@ -47,7 +62,10 @@ class ReturnCreateSerializer(serializers.Serializer):
 class ReceiptLineInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
-    condition = serializers.CharField(max_length=50, help_text="What the inspection found, e.g. new, opened, damaged")
+    condition = serializers.ChoiceField(choices=Grade.choices, help_text="The grade the inspection found")
+    note = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", help_text="The inspector's words"
+    )
     disposition = serializers.ChoiceField(choices=Disposition.choices)
     location = serializers.CharField(
         max_length=30,

@@ -29,7 +29,7 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     filterset_class = ReturnFilter
 
     def base_queryset(self, qs):
-        return qs.select_related("order", "warehouse").prefetch_related("lines")
+        return qs.select_related("order", "warehouse").prefetch_related("lines", "receipts__line", "receipts__location")
 
     def _answer(self, return_id, code=status.HTTP_200_OK) -> Response:
         return Response(s.ReturnSerializer(self.get_queryset().get(pk=return_id)).data, status=code)
@@ -64,14 +64,15 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         request=s.ReturnReceiveSerializer,
         responses={
             200: s.ReturnSerializer,
-            409: OpenApiResponse(description="the return was already received"),
+            409: OpenApiResponse(description="every unit of the return was already received"),
             422: OpenApiResponse(description="lines that are not on the return, too many units, unknown locations"),
         },
     )
     @action(detail=True, methods=["post"], permission_classes=[IsStaff])
     def receive(self, request, pk=None):
-        """Receive the parcel: per line the units found, their condition and disposition (restock, quarantine,
-        dispose). Restocked units become available and backorders are re-allocated."""
+        """Receive a parcel of the return (it may come in several): per line the units found, their grade
+        (new, opened, damaged, defective) and disposition (restock, quarantine, dispose). Restocked units
+        become available and backorders are re-allocated."""
         rma = self.get_object()
         payload = s.ReturnReceiveSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -27,7 +27,7 @@ from orders.models import OrderAllocation, OrderLine
 from orders.models import Status as OrderStatus
 from orders.services import order_note
 from returns import locks
-from returns.models import Disposition, Return, ReturnLine, ReturnStatus
+from returns.models import Disposition, Grade, Return, ReturnLine, ReturnReceipt, ReturnStatus
 from returns.selectors import return_policy
 
 RETURNABLE = {OrderStatus.SHIPPED, OrderStatus.DELIVERED}
@@ -85,6 +85,17 @@ def return_payload(rma: Return) -> dict:
                 "disposition": line.disposition,
             }
             for line in rma.lines.order_by("pk")
+        ],
+        "receipts": [
+            {
+                "sku": receipt.line.sku,
+                "quantity": receipt.quantity,
+                "condition": receipt.grade,
+                "disposition": receipt.disposition,
+                "note": receipt.note,
+                "received_at": receipt.received_at.isoformat(),
+            }
+            for receipt in rma.receipts.select_related("line").order_by("received_at", "pk")
         ],
     }
 
@@ -269,13 +280,22 @@ def _restock_target(*, rma: Return, product_id, code: str, field: str, errors: l
         return None
 
 
+# Statuses a parcel of the return may still arrive in.
+RECEIVABLE = {ReturnStatus.REQUESTED, ReturnStatus.RECEIVED}
+
+
 @transaction.atomic
 def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> Return:
-    """Receive a requested return: ``lines`` = [{sku, quantity, condition, disposition, location?}].
+    """Receive a parcel of a return: ``lines`` = [{sku, quantity, condition, disposition, location?,
+    note?}], ``condition`` one of the grades (new, opened, damaged, defective).
+
+    A return may come in several parcels: each receipt takes at most the units still expected per
+    line and is kept as ReturnReceipt rows; the return is ``received`` from its first parcel on, and
+    a receipt once every unit is in is refused (409).
 
     restock: V-CUSTOMER -> RETURNS -> ``location`` (else inventory.restock_location), then
     backorders are re-allocated; quarantine: -> RETURNS -> QUARANTINE; dispose: -> RETURNS ->
-    V-SCRAP. Units go back to the lot that was shipped. All lines or nothing.
+    V-SCRAP (a write-off). Units go back to the lot that was shipped. All lines or nothing.
     """
     head = Return.objects.filter(pk=return_id).values_list("order_id", flat=True).first()
     if head is None:
@@ -283,19 +303,20 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
     # The order first, then the return: the lock order of return_create and the order transitions.
     order_locks.order_lock(head)
     rma = locks.return_lock(return_id)
-    if rma.status != ReturnStatus.REQUESTED:
-        raise ReturnError(f"Return {rma.number} is already {rma.status}.", code="invalid_state")
+    return_lines = {line.sku: line for line in locks.return_lines_lock(rma)}
+    if rma.status not in RECEIVABLE or all(rl.received_quantity >= rl.quantity for rl in return_lines.values()):
+        already = "received in full" if rma.status in RECEIVABLE else rma.status
+        raise ReturnError(f"Return {rma.number} is already {already}.", code="invalid_state")
     if not lines:
         raise ReturnError("nothing to receive", errors=[_error("lines", "required", "At least one line is required.")])
-    return_lines = {line.sku: line for line in locks.return_lines_lock(rma)}
     errors: list[dict] = []
-    plan: list[tuple[ReturnLine, int, str, str, Location | None]] = []
+    plan: list[tuple[ReturnLine, int, str, str, Location | None, str]] = []
     seen: set[str] = set()
     for index, line in enumerate(lines):
         field = f"lines[{index}]"
         sku, quantity = _text(line.get("sku")), line.get("quantity")
-        condition, disposition = _text(line.get("condition")), _text(line.get("disposition"))
-        code = _text(line.get("location"))
+        grade, disposition = _text(line.get("condition")).lower(), _text(line.get("disposition"))
+        code, note = _text(line.get("location")), _text(line.get("note"))
         return_line = return_lines.get(sku)
         if return_line is None:
             errors.append(_error(f"{field}.sku", "not_in_return", f"{sku or 'This SKU'} is not a line of this return."))
@@ -304,20 +325,22 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
             errors.append(_error(f"{field}.sku", "duplicate", f"{sku} appears twice; list it once."))
             continue
         seen.add(sku)
+        expected = return_line.quantity - return_line.received_quantity
         if not _positive_int(quantity):
             errors.append(_error(f"{field}.quantity", "invalid", "Quantity must be a positive integer."))
-        elif quantity > return_line.quantity:
+        elif quantity > expected:
             errors.append(
                 _error(
                     f"{field}.quantity",
                     "exceeds_returned",
-                    f"Only {return_line.quantity} x {sku} were announced on this return.",
+                    f"Only {expected} x {sku} are still expected on this return "
+                    f"({return_line.quantity} announced, {return_line.received_quantity} received).",
                 )
             )
-        if not condition:
-            errors.append(_error(f"{field}.condition", "required", "The condition is required."))
-        elif len(condition) > 50:
-            errors.append(_error(f"{field}.condition", "max_length", "At most 50 characters."))
+        if grade not in Grade.values:
+            errors.append(_error(f"{field}.condition", "invalid_choice", f"Must be one of {', '.join(Grade.values)}."))
+        if len(note) > 200:
+            errors.append(_error(f"{field}.note", "max_length", "At most 200 characters."))
         if disposition not in Disposition.values:
             errors.append(
                 _error(f"{field}.disposition", "invalid_choice", f"Must be one of {', '.join(Disposition.values)}.")
@@ -330,17 +353,19 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
             )
         elif code:
             errors.append(_error(f"{field}.location", "not_allowed", "A location is only given for restock."))
-        plan.append((return_line, quantity, condition, disposition, target))
+        plan.append((return_line, quantity, grade, disposition, target, note))
     if errors:
         raise ReturnError("The receipt has invalid lines.", errors=errors)
 
+    now = timezone.now()
     reference = f"return {rma.number}"
     restocked: set[str] = set()
-    for return_line, quantity, condition, disposition, target in plan:
+    receipts: list[ReturnReceipt] = []
+    for return_line, quantity, grade, disposition, target, note in plan:
         earlier = (
-            ReturnLine.objects.filter(order_line_id=return_line.order_line_id)
-            .exclude(pk=return_line.pk)
-            .aggregate(total=Sum("received_quantity"))["total"]
+            ReturnLine.objects.filter(order_line_id=return_line.order_line_id).aggregate(
+                total=Sum("received_quantity")
+            )["total"]
             or 0
         )
         lots = _shipped_lots(order_line_id=return_line.order_line_id, skip=earlier, quantity=quantity)
@@ -363,26 +388,44 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
             inventory.stock_transfer(
                 source_code="RETURNS", target_code=target_code, target=target, reason=reason, **common
             )
-        return_line.received_quantity = quantity
-        return_line.condition = condition
+        return_line.received_quantity += quantity
+        return_line.condition = grade
         return_line.disposition = disposition
         return_line.save(update_fields=["received_quantity", "condition", "disposition"])
+        receipts.append(
+            ReturnReceipt(
+                tenant_id=rma.tenant_id,
+                rma=rma,
+                line=return_line,
+                quantity=quantity,
+                grade=grade,
+                disposition=disposition,
+                location=target,
+                note=note,
+                received_at=now,
+                actor=actor[:100],
+            )
+        )
         if disposition == Disposition.RESTOCK:
             restocked.add(str(return_line.product_id))
+    ReturnReceipt.objects.bulk_create(receipts)
 
-    now = timezone.now()
-    changed = Return.objects.filter(pk=rma.pk, status=ReturnStatus.REQUESTED).update(
-        status=ReturnStatus.RECEIVED, received_at=now, updated_at=now
+    first = rma.status == ReturnStatus.REQUESTED
+    fields = (
+        {"updated_at": now} if not first else {"status": ReturnStatus.RECEIVED, "received_at": now, "updated_at": now}
     )
-    if changed != 1:  # cannot happen under the row lock; refuse rather than receive twice
+    if Return.objects.filter(pk=rma.pk, status=rma.status).update(**fields) != 1:
+        # cannot happen under the row lock; refuse rather than receive twice
         raise ReturnError(f"Return {rma.number} changed state concurrently.", code="invalid_state")
     rma.refresh_from_db()
-    summary = ", ".join(f"{q} x {rl.sku} {d}" for rl, q, _c, d, _t in plan)
+    outstanding = sum(rl.quantity - rl.received_quantity for rl in return_lines.values())
+    summary = ", ".join(f"{q} x {rl.sku} {g}, {d}" for rl, q, g, d, _t, _n in plan)
     order_note(
         order_id=rma.order_id,
         type="return_received",
-        message=f"Return {rma.number} received: {summary}",
-        data={"return": str(rma.id), "number": rma.number},
+        message=f"Return {rma.number} received: {summary}"
+        + (f"; {outstanding} unit{'' if outstanding == 1 else 's'} still expected" if outstanding else ""),
+        data={"return": str(rma.id), "number": rma.number, "outstanding": outstanding},
         actor=actor,
     )
     event_publish(tenant_id=rma.tenant_id, type="return.received", data=return_payload(rma))

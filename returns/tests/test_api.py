@@ -2,6 +2,7 @@ import pytest
 
 from fulfillment.tenancy.tests.factories import staff_with_token, tenant_with_key
 from inventory.models import StockMovement
+from inventory.services import ledger_differences
 from inventory.tests import factories as inv
 from orders.tests.factories import order
 from returns.models import Return, ReturnStatus
@@ -45,6 +46,7 @@ def test_merchant_opens_a_return_for_its_shipped_order(shop, api_as):
                 "disposition": "",
             }
         ],
+        "receipts": [],
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
         "received_at": None,
@@ -149,7 +151,7 @@ def test_staff_of_the_warehouse_receive_the_return(shop, api_as, django_capture_
     assert StockMovement.objects.filter(actor="alice", reason="restock").count() == 1
 
 
-def test_second_receive_is_a_conflict_and_changes_nothing(shop, api_as):
+def test_receiving_a_return_already_in_full_is_a_conflict_and_changes_nothing(shop, api_as):
     rma_id = _create(api_as(shop.key), shop.order.pk).json()["id"]
     _, token = staff_with_token(username="alice", warehouse=shop.wh)
     client = api_as(token)
@@ -209,3 +211,48 @@ def test_create_with_the_same_idempotency_key_returns_the_first_answer(shop, api
     assert first.status_code == replay.status_code == 201
     assert replay.json()["id"] == first.json()["id"]
     assert Return.objects.count() == 1
+
+
+def test_a_return_in_two_parcels_is_received_twice_each_unit_graded(shop, api_as):
+    rma_id = _create(api_as(shop.key), shop.order.pk).json()["id"]
+    _, token = staff_with_token(username="alice", warehouse=shop.wh)
+    client = api_as(token)
+    one = {"sku": "TEE-RED-M", "quantity": 1, "condition": "opened", "disposition": "restock"}
+
+    first = client.post(f"{URL}{rma_id}/receive/", {"lines": [one]}, format="json")
+    too_many = client.post(f"{URL}{rma_id}/receive/", {"lines": [{**one, "quantity": 2}]}, format="json")
+    second = client.post(
+        f"{URL}{rma_id}/receive/",
+        {"lines": [{**one, "condition": "damaged", "disposition": "quarantine", "note": "torn seam"}]},
+        format="json",
+    )
+    third = client.post(f"{URL}{rma_id}/receive/", {"lines": [one]}, format="json")
+
+    assert first.status_code == 200 and first.json()["status"] == "received"
+    assert first.json()["lines"][0]["received_quantity"] == 1
+    assert too_many.status_code == 422 and _fields(too_many) == [("lines[0].quantity", "exceeds_returned")]
+    assert "Only 1 x TEE-RED-M are still expected" in too_many.json()["errors"][0]["message"]
+    body = second.json()
+    assert body["lines"][0]["received_quantity"] == 2
+    assert [(r["quantity"], r["condition"], r["disposition"], r["note"]) for r in body["receipts"]] == [
+        (1, "opened", "restock", ""),
+        (1, "damaged", "quarantine", "torn seam"),
+    ]
+    assert third.status_code == 409
+    assert StockMovement.objects.filter(reason="return").count() == 2
+    assert ledger_differences() == []
+
+
+def test_a_condition_that_is_not_a_grade_is_refused(shop, api_as):
+    rma_id = _create(api_as(shop.key), shop.order.pk).json()["id"]
+    _, token = staff_with_token(username="alice", warehouse=shop.wh)
+    movements = StockMovement.objects.count()
+
+    answer = api_as(token).post(
+        f"{URL}{rma_id}/receive/",
+        {"lines": [{"sku": "TEE-RED-M", "quantity": 1, "condition": "so-so", "disposition": "restock"}]},
+        format="json",
+    )
+
+    assert answer.status_code == 422 and _fields(answer) == [("lines[0].condition", "invalid_choice")]
+    assert StockMovement.objects.count() == movements

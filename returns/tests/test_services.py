@@ -213,7 +213,7 @@ def test_restock_moves_units_from_customer_through_returns_to_a_sellable_locatio
         ("RETURNS", "01-01-1", 2, "restock", "LOT-A", "alice"),
     ]
     assert OrderEvent.objects.get(order=shop.order, type="return_received").message == (
-        f"Return {rma.number} received: 2 x TEE-RED-M restock"
+        f"Return {rma.number} received: 2 x TEE-RED-M new, restock"
     )
     event = OutboxEvent.objects.get(type="return.received")
     assert event.data["status"] == "received"
@@ -244,8 +244,8 @@ def test_quarantine_and_dispose_go_to_quarantine_and_scrap(shop):
     services.return_receive(
         return_id=rma.pk,
         lines=[
-            {"sku": "TEE-RED-M", "quantity": 3, "condition": "stained", "disposition": "quarantine"},
-            {"sku": "MUG-BLUE", "quantity": 1, "condition": "shattered", "disposition": "dispose"},
+            {"sku": "TEE-RED-M", "quantity": 3, "condition": "damaged", "note": "stained", "disposition": "quarantine"},
+            {"sku": "MUG-BLUE", "quantity": 1, "condition": "damaged", "note": "shattered", "disposition": "dispose"},
         ],
     )
 
@@ -320,7 +320,7 @@ def test_one_bad_line_changes_nothing(shop):
             "disposition",
             "invalid_choice",
         ),
-        ({"sku": "TEE-RED-M", "quantity": 1, "condition": "", "disposition": "restock"}, "condition", "required"),
+        ({"sku": "TEE-RED-M", "quantity": 1, "condition": "", "disposition": "restock"}, "condition", "invalid_choice"),
         (
             {"sku": "TEE-RED-M", "quantity": 1, "condition": "new", "disposition": "restock", "location": "NOPE"},
             "location",
@@ -332,7 +332,13 @@ def test_one_bad_line_changes_nothing(shop):
             "not_sellable",
         ),
         (
-            {"sku": "TEE-RED-M", "quantity": 1, "condition": "bad", "disposition": "dispose", "location": "01-01-1"},
+            {
+                "sku": "TEE-RED-M",
+                "quantity": 1,
+                "condition": "damaged",
+                "disposition": "dispose",
+                "location": "01-01-1",
+            },
             "location",
             "not_allowed",
         ),

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 from email.utils import formataddr
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -30,7 +29,7 @@ from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import dateformat
 
 from fulfillment.tenancy.models import ShopperEmailKind
@@ -92,12 +91,9 @@ def public_url(path: str) -> str:
 
 
 def tracking_path(token: str) -> str:
-    """The path of a shipment's public tracking page: the URL named "public-tracking" (shipping's
-    page), or /track/<token>/ (the documented address, API.md) where no such URL is installed."""
-    try:
-        return reverse("public-tracking", kwargs={"token": token})
-    except NoReverseMatch:
-        return f"/track/{quote(token, safe='')}/"
+    """The path of a shipment's public tracking page (shipping's URL "public-tracking", reversed by
+    name: orders does not import shipping)."""
+    return reverse("public-tracking", kwargs={"token": token})
 
 
 def _text_on(color: str) -> str:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from fulfillment.bulk import copy_rows
 from fulfillment.errors import FieldRefusal, Problem
 from fulfillment.jobs import enqueue
 from fulfillment.tenancy.models import Tenant
@@ -145,18 +146,11 @@ def order_notes_add(*, notes: list[tuple], type: str, actor: str = "") -> int:
     """Timeline entries of one ``type`` for many orders in one insert: ``notes`` are
     (tenant_id, order_id, message, data). A status change goes through ``_transition`` instead."""
     now = timezone.now()
-    OrderEvent.objects.bulk_create(
-        [
-            OrderEvent(
-                tenant_id=tenant_id,
-                order_id=order_id,
-                type=type,
-                message=message[:500],
-                data=data or {},
-                actor=actor,
-                created_at=now,
-            )
-            for tenant_id, order_id, message, data in notes
-        ]
-    )
+    copy_rows(
+        OrderEvent,
+        _EVENT_COLUMNS,
+        [(tenant_id, order_id, type, "", "", message[:500], data or {}, actor[:100], now)
+         for tenant_id, order_id, message, data in notes],
+        json_columns=("data",),
+    )  # fmt: skip
     return len(notes)

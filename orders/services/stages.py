@@ -347,20 +347,13 @@ def orders_mark_delivered_many(*, order_ids, actor: str = "") -> list:
         return []
     now = timezone.now()
     Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=Status.DELIVERED, updated_at=now)
-    OrderEvent.objects.bulk_create(
-        [
-            OrderEvent(
-                tenant_id=o.tenant_id,
-                order_id=o.pk,
-                type="status_changed",
-                from_status=o.status,
-                to_status=Status.DELIVERED,
-                message="Delivered",
-                actor=actor[:100],
-            )
-            for o in orders
-        ]
-    )
+    copy_rows(
+        OrderEvent,
+        _EVENT_COLUMNS,
+        [(o.tenant_id, o.pk, "status_changed", o.status, Status.DELIVERED, "Delivered", {}, actor[:100], now)
+         for o in orders],
+        json_columns=("data",),
+    )  # fmt: skip
     by_tenant: dict = {}
     for order in orders:
         order.status = Status.DELIVERED

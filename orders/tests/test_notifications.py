@@ -309,7 +309,7 @@ def test_the_confirmation_carries_the_merchants_colour_and_absolute_logo_url(sho
 
 
 def test_the_tracking_path_is_the_documented_one_when_no_url_is_named_public_tracking():
-    # On a branch without shipping's public tracking page (else its reverse(), which is the same path).
+    # shipping's page, reversed by name, is at the address API.md documents.
     assert notifications.tracking_path("abc-_123") == "/track/abc-_123/"
 
 

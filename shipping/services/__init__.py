@@ -20,7 +20,6 @@ from shipping.services.labels import (
     PurchaseOutcome,
     label_document,
     purchases_recover,
-    shipment_payload,
     shipment_purchase_label,
     shipment_rates,
     shipment_void_label,
@@ -28,6 +27,7 @@ from shipping.services.labels import (
     shipping_exception_retry,
 )
 from shipping.services.manifests import ManifestError, manifest_close, manifest_preview
+from shipping.services.payloads import shipment_payload
 from shipping.services.polling import shipment_track, tracking_poll
 from shipping.services.rating import ShopResult
 from shipping.services.tracking import (

@@ -44,9 +44,9 @@ from shipping.models import (
     LabelPurchase,
     PurchaseStatus,
     ShippingException,
-    TrackingEvent,
 )
 from shipping.services import rating, tracking
+from shipping.services.payloads import shipment_payload
 
 logger = logging.getLogger(__name__)
 
@@ -71,32 +71,6 @@ class PurchaseOutcome:
     purchase: LabelPurchase | None = None
     message: str = ""
     retry_in: float | None = None
-
-
-def shipment_payload(shipment: Shipment, event: TrackingEvent | None = None) -> dict:
-    """The data of ``shipment.*`` webhooks."""
-    data = {
-        "id": str(shipment.pk),
-        "order": str(shipment.order_id),
-        "order_number": shipment.order.number,
-        "external_id": shipment.order.external_id,
-        "status": shipment.status,
-        "carrier": shipment.carrier_code,
-        "service": shipment.service_code,
-        "tracking_number": shipment.tracking_number,
-        "estimated_delivery_date": (
-            shipment.estimated_delivery_date.isoformat() if shipment.estimated_delivery_date else None
-        ),
-    }
-    if event is not None:
-        data["tracking_status"] = event.status
-        data["event"] = {
-            "status": event.status,
-            "code": event.code,
-            "description": event.description,
-            "occurred_at": event.occurred_at.isoformat(),
-        }
-    return data
 
 
 def _shipment(shipment_id) -> Shipment | None:

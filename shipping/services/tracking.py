@@ -43,6 +43,7 @@ from packing.models import Shipment, ShipmentStatus
 from shipping import selectors
 from shipping.carriers import gateway
 from shipping.models import CarrierAccount, TrackingEvent, TrackingState, TrackingStatus
+from shipping.services.payloads import shipment_payload
 
 logger = logging.getLogger(__name__)
 
@@ -253,46 +254,27 @@ def _fresh(news: dict, existing: dict) -> dict:
     return fresh
 
 
-def _payload(shipment: Shipment, order, state: TrackingState, scans: list[Scan]) -> dict:
-    """The data of ``shipment.*`` webhooks sent by tracking (labels.shipment_payload's fields, the
-    tracking status and the new scans)."""
-    newest = scans[-1] if scans else None
+def _scan_data(scan: Scan) -> dict:
     return {
-        "id": str(shipment.pk),
-        "order": str(order.pk),
-        "order_number": order.number,
-        "external_id": order.external_id,
-        "status": shipment.status,
+        "status": scan.status,
+        "code": scan.code,
+        "description": scan.description,
+        "occurred_at": scan.occurred_at.isoformat(),
+        "location": scan.location,
+    }
+
+
+def _payload(shipment: Shipment, order, state: TrackingState, scans: list[Scan]) -> dict:
+    """The data of ``shipment.*`` webhooks sent by tracking: payloads.shipment_payload's fields, the
+    tracking status, delay and reason, and the new scans (the newest as ``event``)."""
+    shipment.order = order  # the locked row: shipment_payload reads its number without a query
+    return {
+        **shipment_payload(shipment),
         "tracking_status": state.status,
-        "carrier": shipment.carrier_code,
-        "service": shipment.service_code,
-        "tracking_number": shipment.tracking_number,
-        "estimated_delivery_date": (
-            shipment.estimated_delivery_date.isoformat() if shipment.estimated_delivery_date else None
-        ),
         "delayed": state.delayed_at is not None,
         "reason": state.reason,
-        "event": (
-            {
-                "status": newest.status,
-                "code": newest.code,
-                "description": newest.description,
-                "occurred_at": newest.occurred_at.isoformat(),
-                "location": newest.location,
-            }
-            if newest
-            else None
-        ),
-        "events": [
-            {
-                "status": s.status,
-                "code": s.code,
-                "description": s.description,
-                "occurred_at": s.occurred_at.isoformat(),
-                "location": s.location,
-            }
-            for s in scans
-        ],
+        "event": _scan_data(scans[-1]) if scans else None,
+        "events": [_scan_data(s) for s in scans],
     }
 
 

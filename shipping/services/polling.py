@@ -51,17 +51,24 @@ def _poll_account(account: CarrierAccount, due: list[tuple], *, now: datetime) -
             )
             _polled(list(by_number.values()), now=now, failed=True)
             continue
-        news: dict = {shipment_id: [] for shipment_id in by_number.values()}
-        estimates: dict = {}
-        for tracked in found:
-            shipment_id = by_number.get(tracked.tracking_number)
-            if shipment_id is None:
-                continue
-            news[shipment_id].extend(scans_of(tracked, carrier_name=account.carrier_name, now=now))
-            if tracked.estimated_delivery:
-                estimates[shipment_id] = tracked.estimated_delivery
-        added += _store(news, estimates=estimates, now=now, polled=True)
-        _polled(list(by_number.values()), now=now)
+        added += _store_answer(account, by_number, found, now=now)
+    return added
+
+
+def _store_answer(account: CarrierAccount, by_number: dict, found: list, *, now: datetime) -> int:
+    """Store a carrier's answer for the shipments asked ({tracking_number: shipment_id}) and set
+    when each is asked next; the number of new scans."""
+    news: dict = {shipment_id: [] for shipment_id in by_number.values()}
+    estimates: dict = {}
+    for tracked in found:
+        shipment_id = by_number.get(tracked.tracking_number)
+        if shipment_id is None:
+            continue
+        news[shipment_id].extend(scans_of(tracked, carrier_name=account.carrier_name, now=now))
+        if tracked.estimated_delivery:
+            estimates[shipment_id] = tracked.estimated_delivery
+    added = _store(news, estimates=estimates, now=now, polled=True)
+    _polled(list(by_number.values()), now=now)
     return added
 
 
@@ -178,9 +185,4 @@ def shipment_track(*, shipment_id, now: datetime | None = None) -> int:
         logger.warning("shipment %s: carrier account %s no longer exists", shipment.pk, shipment.carrier_code)
         return 0
     found = gateway.track(selectors.connection(account), tracking_numbers=[shipment.tracking_number])
-    news = {shipment.pk: [s for t in found for s in scans_of(t, carrier_name=account.carrier_name, now=now)]}
-    found_estimates = [t.estimated_delivery for t in found if t.estimated_delivery]
-    estimates = {shipment.pk: found_estimates[-1]} if found_estimates else {}
-    added = _store(news, estimates=estimates, now=now, polled=True)
-    _polled([shipment.pk], now=now)
-    return added
+    return _store_answer(account, {shipment.tracking_number: shipment.pk}, found, now=now)

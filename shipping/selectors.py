@@ -341,13 +341,16 @@ def shipment_for_page(*, actor, shipment_id) -> Shipment | None:
 @dataclass(frozen=True)
 class ShipmentHistory:
     """What shipping recorded about a shipment: the latest rate shop, every purchase attempt (newest
-    first), the open exception, the bought label's manifest and the carrier's scans."""
+    first), the open exception, the bought label's manifest, the carrier's scans, where tracking
+    stands, and whether its carrier can be asked at all."""
 
     rate_shop: RateShop | None
     purchases: list[LabelPurchase]
     open_exception: ShippingException | None
     manifest: Manifest | None
     events: list[TrackingEvent]
+    tracking: TrackingState | None
+    carrier_tracks: bool
 
     @property
     def quotes(self) -> list[dict]:
@@ -374,6 +377,8 @@ def shipment_history(*, shipment: Shipment) -> ShipmentHistory:
         open_exception=ShippingException.objects.filter(shipment=shipment, resolved_at__isnull=True).first(),
         manifest=bought.manifest if bought is not None else None,
         events=list(TrackingEvent.objects.filter(shipment=shipment).order_by("occurred_at", "created_at")),
+        tracking=TrackingState.objects.filter(shipment_id=shipment.pk).first(),
+        carrier_tracks=bool(shipment.carrier_code) and shipment.carrier_code in trackable_carrier_ids(),
     )
 
 

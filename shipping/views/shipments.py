@@ -22,7 +22,7 @@ from fulfillment.tenancy.portal import staff_actor
 from inventory.selectors import warehouses_for
 from packing.models import ShipmentStatus
 from shipping import selectors, services
-from shipping.models import CarrierAccount, TrackingState, TrackingStatus
+from shipping.models import CarrierAccount, TrackingStatus
 from shipping.views.common import IN_WORDS, next_url, shipment_url
 
 PAGE_SIZE = 50
@@ -141,8 +141,6 @@ def shipment_detail(request, shipment_id):
         "needs_label": needs_label(shipment),
         "next": request.get_full_path(),
         "is_manager": actor.is_manager,
-        "tracking": TrackingState.objects.filter(shipment_id=shipment.pk).first(),
-        "carrier_tracks": shipment.carrier_code in selectors.trackable_carrier_ids(),
         "scan_form": ScanForm(),
     }
     return render(request, "shipping/shipment.html", context)

@@ -271,8 +271,6 @@ class TrackingState(TenantScoped):
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_news_at = models.DateTimeField(help_text="The last time a scan was new (or the label was bought)")
     poll_failures = models.PositiveIntegerField(default=0)
-    # Promise: the carrier's estimate when it gives one.
-    carrier_estimate = models.DateField(null=True, blank=True)
     delayed_at = models.DateTimeField(null=True, blank=True, help_text="When it was found late (once)")
     exception_at = models.DateTimeField(null=True, blank=True, help_text="When the order was put in exception")
     updated_at = models.DateTimeField(auto_now=True)

@@ -216,7 +216,6 @@ def tracking_start(*, shipment: Shipment, now: datetime) -> TrackingEvent:
             "last_polled_at": None,
             "last_news_at": now,
             "poll_failures": 0,
-            "carrier_estimate": None,
             "delayed_at": None,
             "exception_at": None,
         },
@@ -358,7 +357,6 @@ def _store(news: dict, *, estimates: dict | None = None, now: datetime, polled: 
             estimate = estimates.get(shipment_id)
             if estimate and estimate != shipment.estimated_delivery_date and shipment.delivered_at is None:
                 new_estimates[shipment_id] = estimate
-                state.carrier_estimate = estimate
                 shipment.estimated_delivery_date = estimate
             if not scans and shipment_id not in new_estimates:
                 continue
@@ -458,7 +456,6 @@ _STATE_FIELDS = [
     "last_polled_at",
     "last_news_at",
     "poll_failures",
-    "carrier_estimate",
     "delayed_at",
     "exception_at",
     "updated_at",
@@ -471,9 +468,13 @@ _SET = ", ".join(f"{name} = v.{name}" for name in _STATE_FIELDS)
 _COLUMNS = ", ".join(_STATE_FIELDS)
 # Column names from _STATE_FIELDS; every value is a parameter.
 _STATE_UPDATE_SQL = f"UPDATE shipping_trackingstate AS s SET {_SET} FROM (VALUES {{rows}}) AS v(shipment_id, {_COLUMNS}) WHERE s.shipment_id = v.shipment_id"  # noqa: S608, E501
-_STATE_CASTS = (
-    "%s::uuid, %s, %s::timestamptz, %s, %s::timestamptz, %s::timestamptz, %s::timestamptz, %s::integer,"
-    " %s::date, %s::timestamptz, %s::timestamptz, %s::timestamptz"
+# The VALUES row's placeholders, each cast to its column's type (read from the model, so that the
+# list cannot fall out of step with _STATE_FIELDS).
+_CAST = {"DateTimeField": "timestamptz", "DateField": "date", "PositiveIntegerField": "integer", "UUIDField": "uuid"}
+_STATE_CASTS = ", ".join(
+    f"%s::{_CAST[field.get_internal_type()]}" if field.get_internal_type() in _CAST else "%s"
+    for field in [TrackingState._meta.get_field("shipment").target_field]
+    + [TrackingState._meta.get_field(name) for name in _STATE_FIELDS]
 )
 
 

@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from celery.signals import task_failure, task_postrun, task_prerun, worker_process_init, worker_process_shutdown
+from common import RecordedAnswer
 
 from fulfillment.celery import app
 
@@ -74,24 +75,6 @@ def _timed(step, function):
 # -- the recorded-response carrier --------------------------------------------------------------
 
 
-class _Recorded:
-    """What ``urlopen`` gives karrio: a body to read and headers."""
-
-    def __init__(self, body: bytes):
-        self._body = body
-        self.headers = {"content-type": "application/json"}
-        self.status = 200
-
-    def read(self) -> bytes:
-        return self._body
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 _numbers = itertools.count(1)
 
 
@@ -104,11 +87,11 @@ def _recorded_answers():
         url = request.full_url
         if url.endswith("/rate/v1/rates/quotes"):
             _add("fedex_http_rate", 0.0)
-            return _Recorded(rates)
+            return RecordedAnswer(rates)
         if url.endswith("/ship/v1/shipments"):
             _add("fedex_http_ship", 0.0)
             number = f"{prefix}{next(_numbers):06d}"
-            return _Recorded(ship.replace("794699001234", number).encode())
+            return RecordedAnswer(ship.replace("794699001234", number).encode())
         _add(f"refused_http {request.get_method()} {url.split('/', 3)[-1]}", 0.0)
         raise ConnectionRefusedError(f"the label benchmark answers no {url}")
 

@@ -42,7 +42,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from common import analyze, bench_database, setup_django
+from common import RecordedAnswer, analyze, bench_database, setup_django
 
 setup_django(database="fulfillment_bench_tracking")
 
@@ -156,20 +156,6 @@ def set_up(*, shipments: int) -> dict:
 # -- the recorded carrier -----------------------------------------------------------------------
 
 
-class _Answer:
-    def __init__(self, body: bytes):
-        self._body, self.headers, self.status = body, {"content-type": "application/json"}, 200
-
-    def read(self) -> bytes:
-        return self._body
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 def _variants(promised_late) -> dict:
     """The recorded answer entry, and its delivered, failed and late variants."""
     recorded = json.loads((RECORDED / "fedex_track_response.json").read_text())
@@ -215,7 +201,7 @@ def install_carrier(account: CarrierAccount, promised_late) -> dict:
             # karrio's FedEx connector asks for the signature proof of each delivered parcel;
             # FedEx has none for a parcel left without signature: an empty document list.
             counts["pod_calls"] += 1
-            return _Answer(json.dumps({"transactionId": "bench", "output": {"documents": []}}).encode())
+            return RecordedAnswer(json.dumps({"transactionId": "bench", "output": {"documents": []}}).encode())
         if not request.full_url.endswith("/track/v1/trackingnumbers"):
             counts["refused"] += 1
             raise ConnectionRefusedError(f"the tracking benchmark answers no {request.full_url}")
@@ -226,7 +212,7 @@ def install_carrier(account: CarrierAccount, promised_late) -> dict:
             entry = json.loads(json.dumps(variants[kind_of(number)]).replace("794699101410", number))
             entries.append(entry)
         body = {**variants["envelope"], "output": {"completeTrackResults": entries}}
-        return _Answer(json.dumps(body).encode())
+        return RecordedAnswer(json.dumps(body).encode())
 
     karrio_helpers._urlopen_with_span = urlopen
     token = json.loads((RECORDED / "fedex_oauth_token.json").read_text())

@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -16,6 +15,7 @@ from fulfillment.tenancy import rls
 from fulfillment.tenancy import selectors as tenancy_selectors
 from inventory import selectors as inventory_selectors
 from packing.models import Shipment, ShipmentStatus
+from picking.selectors_performance import local_today
 from shipping.models import (
     CarrierAccount,
     TrackingEvent,
@@ -64,7 +64,7 @@ def _local_days(warehouses, now: datetime, offset: int = 0) -> Q:
     (``offset`` None: before it)."""
     match = Q(pk__in=[])
     for warehouse in warehouses:
-        today = timezone.localtime(now, ZoneInfo(warehouse.timezone)).date()
+        today = local_today(warehouse, now=now)
         if offset is None:
             match |= Q(warehouse=warehouse, order__promised_delivery_date__lt=today)
         else:
@@ -132,7 +132,7 @@ def late_shipments(*, actor, filters: LateFilters | None = None, now: datetime |
         late=rows(base.filter(late_q)),
         at_risk=rows(base.filter(at_risk_q)),
         per_carrier=[CarrierLateness(c["carrier_code"], c["late"], c["at_risk"]) for c in counts],
-        today={w.pk: timezone.localtime(now, ZoneInfo(w.timezone)).date() for w in warehouses},
+        today={w.pk: local_today(w, now=now) for w in warehouses},
     )
 
 

@@ -25,7 +25,6 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -40,6 +39,7 @@ from orders.models import Status as OrderStatus
 from packing import locks as packing_locks
 from packing import services as packing_services
 from packing.models import Shipment, ShipmentStatus
+from picking.selectors_performance import local_today
 from shipping import selectors
 from shipping.carriers import gateway
 from shipping.models import CarrierAccount, TrackingEvent, TrackingState, TrackingStatus
@@ -528,13 +528,6 @@ def _tell(batch: _Batch) -> None:
 # -- estimates and delays ---------------------------------------------------------------------
 
 
-def _local_today(warehouse_timezone: str, now: datetime) -> date:
-    try:
-        return now.astimezone(ZoneInfo(warehouse_timezone)).date()
-    except (KeyError, ValueError):
-        return timezone.localdate(now)
-
-
 def is_late(*, estimate: date | None, promised: date | None, status: str, today: date) -> bool:
     """Whether a parcel not delivered yet can no longer arrive by the promised date: its estimate is
     after it, the promised day has passed, or the carrier says it is delayed with no estimate that
@@ -552,7 +545,7 @@ def _flag_delays(shipments: dict, orders: dict, states: dict, *, batch: _Batch, 
     """Flag the late ones among locked shipments (not flagged yet): ``delayed_at``, the timeline,
     ``shipment.delayed`` and the shopper's e-mail, once. Their states are saved here."""
     flagged = []
-    zones = selectors.warehouse_timezones({s.warehouse_id for s in shipments.values()})
+    warehouses = selectors.warehouses_by_id({s.warehouse_id for s in shipments.values()})
     for shipment_id, shipment in shipments.items():
         state = states.get(shipment_id)
         if state is None or state.delayed_at is not None or shipment.delivered_at is not None:
@@ -560,7 +553,7 @@ def _flag_delays(shipments: dict, orders: dict, states: dict, *, batch: _Batch, 
         if shipment.status == ShipmentStatus.DELIVERED:
             continue
         order = orders[shipment.order_id]
-        today = _local_today(zones.get(shipment.warehouse_id, settings.TIME_ZONE), now)
+        today = local_today(warehouses[shipment.warehouse_id], now=now)
         if not is_late(
             estimate=shipment.estimated_delivery_date,
             promised=order.promised_delivery_date,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.db import models
@@ -10,9 +11,30 @@ from django.db.models import F, Q
 from fulfillment.tenancy.scoping import TenantScoped, scoped_queryset
 
 
+def new_public_token() -> str:
+    """An unguessable token for the shopper's link to a return (no login on the public portal)."""
+    return secrets.token_urlsafe(24)
+
+
 class ReturnStatus(models.TextChoices):
+    """An RMA's life (API.md "Returns"): requested, label_issued (a prepaid return label was bought),
+    in_transit (the carrier has the parcel), received (a first parcel is in), inspected (every unit
+    is in and graded), then refunded or exchanged, and closed (nothing more will happen)."""
+
     REQUESTED = "requested"
+    LABEL_ISSUED = "label_issued"
+    IN_TRANSIT = "in_transit"
     RECEIVED = "received"
+    INSPECTED = "inspected"
+    REFUNDED = "refunded"
+    EXCHANGED = "exchanged"
+    CLOSED = "closed"
+
+
+class ReturnSource(models.TextChoices):
+    API = "api"  # the merchant's system
+    PORTAL = "portal"  # the merchant, in the portal
+    SHOPPER = "shopper"  # the shopper, in the public returns portal
 
 
 class Grade(models.TextChoices):
@@ -30,6 +52,12 @@ class Disposition(models.TextChoices):
     DISPOSE = "dispose"
 
 
+class Resolution(models.TextChoices):
+    REFUND = "refund"
+    EXCHANGE = "exchange"
+    STORE_CREDIT = "store_credit"
+
+
 class Return(TenantScoped):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.CharField(max_length=20)
@@ -40,11 +68,25 @@ class Return(TenantScoped):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     received_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, default=Resolution.REFUND)
+    source = models.CharField(max_length=20, choices=ReturnSource.choices, default=ReturnSource.API)
+    # What the shopper wants instead, for an exchange: [{sku, quantity}].
+    exchange_lines = models.JSONField(default=list, blank=True)
+    exchange_order = models.OneToOneField(
+        "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="exchange_for"
+    )
+    # The shopper's link to this RMA (its page and label) from the public returns portal.
+    public_token = models.CharField(max_length=64, default=new_public_token, editable=False)
+    inspected_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     objects = scoped_queryset("warehouse").as_manager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "number"], name="return_number_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "number"], name="return_number_unique"),
+            models.UniqueConstraint(fields=["public_token"], name="return_public_token_unique"),
+        ]
         indexes = [models.Index(fields=["warehouse", "status", "created_at"])]
 
     def __str__(self) -> str:
@@ -78,6 +120,24 @@ class ReturnLine(TenantScoped):
         ]
 
 
+class ReturnPhoto(TenantScoped):
+    """A picture the shopper sent of a unit that arrived damaged or defective, kept in the database
+    (no media server to run): the merchant and the inspector see it on the return's pages."""
+
+    id = models.BigAutoField(primary_key=True)
+    rma = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="photos")
+    line = models.ForeignKey(ReturnLine, on_delete=models.CASCADE, related_name="photos")
+    content_type = models.CharField(max_length=50)
+    content = models.BinaryField()
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = scoped_queryset("rma__warehouse").as_manager()
+
+    class Meta:
+        ordering = ["id"]
+
+
 class ReturnReceipt(TenantScoped):
     """Units of one return line received in one go: their grade, where they went, who took them in.
     A return may arrive in several parcels; each receipt is a row, and the line keeps the total."""
@@ -103,12 +163,6 @@ class ReturnReceipt(TenantScoped):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.line_id} {self.grade}"
-
-
-class Resolution(models.TextChoices):
-    REFUND = "refund"
-    EXCHANGE = "exchange"
-    STORE_CREDIT = "store_credit"
 
 
 DEFAULT_REASONS = [
@@ -139,6 +193,13 @@ class ReturnPolicy(TenantScoped):
     reasons = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.CharField(max_length=100, blank=True, default="")
+    # Where prepaid return labels are bought (none: the shopper gets the RMA without a label).
+    label_account = models.ForeignKey(
+        "shipping.CarrierAccount", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    label_service_code = models.CharField(max_length=60, blank=True, default="")
+    # Trust the shopper: an exchange's new order is allocated at once, not when the return arrives.
+    exchange_before_receipt = models.BooleanField(default=False)
 
     objects = scoped_queryset(None).as_manager()
 
@@ -154,3 +215,113 @@ class ReturnPolicy(TenantScoped):
 
     def __str__(self) -> str:
         return f"return policy of {self.tenant_id}"
+
+
+class LabelStatus(models.TextChoices):
+    ISSUED = "issued"  # bought, not yet scanned by the carrier
+    IN_TRANSIT = "in_transit"  # the carrier has it
+    DELIVERED = "delivered"  # the carrier delivered it to the warehouse
+    VOIDED = "voided"
+
+
+class ReturnLabel(TenantScoped):
+    """The prepaid return label of an RMA: a karrio return shipment (``is_return``) from the shopper
+    to the warehouse, bought on the merchant's chosen carrier account, and tracked like an outbound
+    shipment (``status``, ``next_poll_at``)."""
+
+    rma = models.OneToOneField(Return, on_delete=models.CASCADE, primary_key=True, related_name="label")
+    account = models.ForeignKey("shipping.CarrierAccount", on_delete=models.PROTECT, related_name="+")
+    service_code = models.CharField(max_length=60)
+    service_name = models.CharField(max_length=100, blank=True, default="")
+    carrier_shipment_id = models.CharField(max_length=100, blank=True, default="")
+    tracking_number = models.CharField(max_length=64, db_index=True)
+    label = models.BinaryField()
+    label_type = models.CharField(max_length=10, default="PDF")
+    total_charge = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True, default="")
+    status = models.CharField(max_length=20, choices=LabelStatus.choices, default=LabelStatus.ISSUED)
+    # karrio's tracking status of the newest scan, and when it happened.
+    tracking_status = models.CharField(max_length=30, blank=True, default="")
+    tracking_at = models.DateTimeField(null=True, blank=True)
+    events = models.JSONField(default=list, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = scoped_queryset("rma__warehouse").as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["next_poll_at"], name="return_label_due", condition=Q(next_poll_at__isnull=False))
+        ]
+
+    def __str__(self) -> str:
+        return self.tracking_number
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending"  # the policy's amount is computed; the merchant has not confirmed it
+    REFUNDED = "refunded"  # the merchant confirmed it (the amount is what they paid back)
+
+
+class RefundMethod(models.TextChoices):
+    ORIGINAL_PAYMENT = "original_payment"
+    STORE_CREDIT = "store_credit"
+
+
+class ReturnRefund(TenantScoped):
+    """What the shopper gets back for an RMA. One row per RMA (the primary key), so a refund is
+    never paid twice: ``amount_due`` is the policy's figure (line prices less the restocking fee
+    of opened and damaged units and the return shipping fee), ``amount`` what the merchant
+    confirmed (at most the amount due), ``breakdown`` how the figure was reached."""
+
+    rma = models.OneToOneField(Return, on_delete=models.CASCADE, primary_key=True, related_name="refund")
+    status = models.CharField(max_length=20, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    method = models.CharField(max_length=20, choices=RefundMethod.choices, default=RefundMethod.ORIGINAL_PAYMENT)
+    amount_due = models.DecimalField(max_digits=12, decimal_places=2)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    breakdown = models.JSONField(default=dict, blank=True)
+    note = models.CharField(max_length=300, blank=True, default="")
+    computed_at = models.DateTimeField()
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    refunded_by = models.CharField(max_length=100, blank=True, default="")
+
+    objects = scoped_queryset("rma__warehouse").as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_due__gte=0), name="return_refund_due_not_negative"),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0, amount__lte=F("amount_due")),
+                name="return_refund_at_most_due",
+            ),
+        ]
+
+
+class UnexpectedReturn(TenantScoped):
+    """Units that came back and were not announced: an extra SKU in an RMA's parcel, or a parcel no
+    RMA explains (``rma`` blank). Recorded, with where they were put, so that nothing is lost; the
+    units enter the ledger into QUARANTINE until someone decides."""
+
+    id = models.BigAutoField(primary_key=True)
+    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, related_name="+")
+    rma = models.ForeignKey(Return, on_delete=models.SET_NULL, null=True, blank=True, related_name="unexpected")
+    scanned = models.CharField(max_length=100, blank=True, default="", help_text="What the parcel's label said")
+    product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    sku = models.CharField(max_length=64)
+    quantity = models.PositiveIntegerField()
+    grade = models.CharField(max_length=20, choices=Grade.choices)
+    location = models.ForeignKey(
+        "inventory.Location", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True, default="")
+    received_at = models.DateTimeField()
+    actor = models.CharField(max_length=100, blank=True, default="")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = scoped_queryset("warehouse").as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="unexpected_return_quantity_positive")]

@@ -21,13 +21,22 @@ from fulfillment.errors import Refusal
 from fulfillment.jobs import enqueue
 from fulfillment.webhooks.services import event_publish
 from inventory import services as inventory
-from inventory.models import Location, MovementReason
+from inventory.models import Location, MovementReason, Product
 from orders import locks as order_locks
 from orders.models import OrderAllocation, OrderLine
 from orders.models import Status as OrderStatus
 from orders.services import order_note
 from returns import locks
-from returns.models import Disposition, Grade, Return, ReturnLine, ReturnReceipt, ReturnStatus
+from returns.models import (
+    Disposition,
+    Grade,
+    Resolution,
+    Return,
+    ReturnLine,
+    ReturnReceipt,
+    ReturnSource,
+    ReturnStatus,
+)
 from returns.selectors import return_policy
 
 RETURNABLE = {OrderStatus.SHIPPED, OrderStatus.DELIVERED}
@@ -107,9 +116,51 @@ def _new_number() -> str:
 # -- the merchant's request ----------------------------------------------------------------
 
 
+def _exchange_plan(*, tenant_id, resolution: str, exchange_lines: Sequence[Mapping], errors: list[dict]) -> list[dict]:
+    """The exchange's wanted units as [{sku, quantity}], each SKU one of the merchant's products;
+    required for an exchange, refused for any other resolution."""
+    if resolution != Resolution.EXCHANGE:
+        if exchange_lines:
+            errors.append(_error("exchange_lines", "not_allowed", "Exchange lines are only given for an exchange."))
+        return []
+    if not exchange_lines:
+        errors.append(_error("exchange_lines", "required", "Say what the shopper wants instead."))
+        return []
+    wanted: dict[str, int] = {}
+    for index, line in enumerate(exchange_lines):
+        field = f"exchange_lines[{index}]"
+        sku, quantity = _text(line.get("sku")), line.get("quantity")
+        if not sku:
+            errors.append(_error(f"{field}.sku", "required", "A SKU is required."))
+        elif sku in wanted:
+            errors.append(_error(f"{field}.sku", "duplicate", f"{sku} appears twice; list it once with the total."))
+        if not _positive_int(quantity):
+            errors.append(_error(f"{field}.quantity", "invalid", "Quantity must be a positive integer."))
+        elif sku and sku not in wanted:
+            wanted[sku] = quantity
+    known = set(Product.objects.filter(tenant_id=tenant_id, sku__in=list(wanted)).values_list("sku", flat=True))
+    for index, line in enumerate(exchange_lines):
+        sku = _text(line.get("sku"))
+        if sku and sku in wanted and sku not in known:
+            errors.append(
+                _error(f"exchange_lines[{index}].sku", "unknown_sku", f"{sku} is not one of the shop's products.")
+            )
+    return [{"sku": sku, "quantity": quantity} for sku, quantity in wanted.items()]
+
+
 @transaction.atomic
-def return_create(*, tenant_id, order_id, lines: Sequence[Mapping], actor: str = "") -> Return:
-    """Open a return for units of a shipped or delivered order: ``lines`` = [{sku, quantity, reason}].
+def return_create(
+    *,
+    tenant_id,
+    order_id,
+    lines: Sequence[Mapping],
+    actor: str = "",
+    resolution: str = Resolution.REFUND,
+    exchange_lines: Sequence[Mapping] = (),
+    source: str = ReturnSource.API,
+) -> Return:
+    """Open a return for units of a shipped or delivered order: ``lines`` = [{sku, quantity, reason}],
+    ``resolution`` one the policy offers, ``exchange_lines`` = [{sku, quantity}] for an exchange.
 
     At most the shipped quantity of a line, minus what other returns already asked for, may come
     back. The order row is locked, so concurrent requests cannot return the same units twice.
@@ -157,6 +208,12 @@ def return_create(*, tenant_id, order_id, lines: Sequence[Mapping], actor: str =
         .values_list("order_line_id", "total")
     )
     errors: list[dict] = []
+    if resolution not in (policy.resolutions or []):
+        offered = ", ".join(policy.resolutions or []) or "none"
+        errors.append(_error("resolution", "not_offered", f"The shop offers: {offered}."))
+    wanted = _exchange_plan(
+        tenant_id=order.tenant_id, resolution=resolution, exchange_lines=exchange_lines, errors=errors
+    )
     chosen: list[tuple[OrderLine, int, str]] = []
     seen: set[str] = set()
     for index, line in enumerate(lines):
@@ -199,7 +256,13 @@ def return_create(*, tenant_id, order_id, lines: Sequence[Mapping], actor: str =
         try:
             with transaction.atomic():
                 rma = Return.objects.create(
-                    tenant_id=order.tenant_id, number=_new_number(), order=order, warehouse_id=order.warehouse_id
+                    tenant_id=order.tenant_id,
+                    number=_new_number(),
+                    order=order,
+                    warehouse_id=order.warehouse_id,
+                    resolution=resolution,
+                    exchange_lines=wanted,
+                    source=source,
                 )
             break
         except IntegrityError:  # the random number is taken by another return of this tenant

@@ -1,18 +1,37 @@
-"""``/portal/returns/policy/``: the merchant's return policy, read and changed as one form; a
-refused change shows each field's problem and saves nothing (the checks are the service's)."""
+"""The merchant portal's returns pages.
+
+- ``/portal/returns/policy/``: the merchant's return policy, read and changed as one form; a
+  refused change shows each field's problem and saves nothing (the checks are the service's).
+- ``/portal/returns/``: the returns (filters, search, pages) under a chart of return reasons by SKU
+  (the last 90 days) and the counts by status.
+- ``/portal/returns/<id>/``: one return: its timeline, lines with what was received and graded,
+  the shopper's photos, the return label, the exchange order and the refund card (with the
+  confirm form once ``returns.services.return_refund`` exists); its photos, label PDF and the
+  refund's POST under it.
+- ``/portal/returns/new/?order=<id>``: the merchant opens a return for a shipped order; the
+  service's refusals are shown on the fields they name and nothing is created.
+
+Another tenant's return or order is a 404, exactly like a missing one.
+"""
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
-from django.views.decorators.http import require_http_methods
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fulfillment.errors import refusal_shown
 from fulfillment.tenancy.portal import merchant_required
+from returns import selectors_portal as selectors
 from returns import services
-from returns.models import Resolution
+from returns.models import LabelStatus, RefundStatus, Resolution, ReturnLabel, ReturnPhoto, ReturnStatus
 from returns.selectors import return_policy
 
 
@@ -73,4 +92,444 @@ def policy(request, *, actor):
     return render(request, "returns/portal/policy.html", {"form": form, "current": current}, status=status)
 
 
-urlpatterns = [path("portal/returns/policy/", policy, name="portal-policy")]
+# -- the list --------------------------------------------------------------------------------
+
+PAGE_SIZE = 50
+# The chart of return reasons by SKU (an inline SVG, sized here as shipping's late chart is): the
+# SKU on its own line above its bar, so that the chart stays legible at a phone's width.
+CHART_WIDTH = 360
+CHART_BAR_W = 330
+CHART_ROW_H = 38
+CHART_BAR_H = 16
+# One colour per reason, the reasons with the most units first; the rest share the last one.
+REASON_COLOURS = ["#1f5fbf", "#d98a00", "#b3261e", "#2e7d32", "#6a3fb5", "#00838f", "#8d6e63", "#78909c"]
+OTHER_REASONS = "Other reasons"
+
+
+class ReturnFilterForm(forms.Form):
+    status = forms.MultipleChoiceField(
+        choices=ReturnStatus.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    q = forms.CharField(required=False, max_length=100, label="Search", strip=True)
+
+
+def reasons_chart(per_sku: list[selectors.SkuReasons]) -> dict:
+    """Stacked bars, one per SKU, a segment per reason, on one scale: the sizes an SVG needs."""
+    totals: dict[str, int] = {}
+    for row in per_sku:
+        for reason, units in row.reasons:
+            totals[reason] = totals.get(reason, 0) + units
+    ranked = sorted(totals, key=lambda r: (-totals[r], r))
+    named = ranked[: len(REASON_COLOURS) - 1] if len(ranked) > len(REASON_COLOURS) else ranked
+    colour = {reason: REASON_COLOURS[i] for i, reason in enumerate(named)}
+    legend = [{"reason": reason, "colour": colour[reason], "units": totals[reason]} for reason in named]
+    if len(named) < len(ranked):
+        rest = sum(totals[r] for r in ranked[len(named) :])
+        legend.append({"reason": OTHER_REASONS, "colour": REASON_COLOURS[-1], "units": rest})
+    top = max([1, *(row.units for row in per_sku)])
+    bars = []
+    for i, row in enumerate(per_sku):
+        y = 4 + i * CHART_ROW_H
+        x = 0.0
+        segments = []
+        merged: dict[str, int] = {}
+        for reason, units in row.reasons:
+            key = reason if reason in colour else OTHER_REASONS
+            merged[key] = merged.get(key, 0) + units
+        for reason, units in merged.items():
+            width = round(units / top * CHART_BAR_W, 1)
+            segments.append(
+                {
+                    "reason": reason,
+                    "units": units,
+                    "x": round(x, 1),
+                    "width": width,
+                    "colour": colour.get(reason, REASON_COLOURS[-1]),
+                }
+            )
+            x += width
+        bars.append(
+            {
+                "sku": row.sku,
+                "units": row.units,
+                "label_y": y + 12,
+                "bar_y": y + 16,
+                "count_y": y + 16 + CHART_BAR_H - 3,
+                "segments": segments,
+                "count_x": round(x + 4, 1),
+            }
+        )
+    return {
+        "bars": bars,
+        "legend": legend,
+        "width": CHART_WIDTH,
+        "height": max(len(bars), 1) * CHART_ROW_H + 4,
+        "bar_h": CHART_BAR_H,
+        "scale_top": top,
+        "days": selectors.CHART_DAYS,
+    }
+
+
+def _query_without(request, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+@require_GET
+@merchant_required
+def return_list(request, *, actor):
+    form = ReturnFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    returns = selectors.returns_for_portal(actor=actor, statuses=data.get("status") or (), q=data.get("q", ""))
+    page = Paginator(returns, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.return_status_counts(actor=actor)
+    context = {
+        "form": form,
+        "page": page,
+        "query": _query_without(request, "page"),
+        "filtered": bool(data and any(data.values())),
+        "chart": reasons_chart(selectors.return_reasons_by_sku(actor=actor)),
+        "counts": [(status, label, counts[status]) for status, label in ReturnStatus.choices],
+        "total": sum(counts.values()),
+    }
+    return render(request, "returns/portal/list.html", context)
+
+
+# -- one return ------------------------------------------------------------------------------
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(
+        label="Amount to refund",
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        help_text="Leave empty to refund the amount due; a lower amount is allowed.",
+    )
+    note = forms.CharField(label="Note (kept with the refund)", required=False, max_length=300)
+
+
+def refund_service():
+    """``returns.services.return_refund`` when it exists (the refunds work), else None: the page
+    then shows the refund card without the form, never a refund that did not happen."""
+    return getattr(services, "return_refund", None)
+
+
+def _steps(rma) -> list[dict]:
+    """The RMA's statuses along its path (refund or exchange), each done, current or to come, with
+    when it happened where a timestamp tells; the label's two steps are skipped without a label."""
+    # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
+    label = getattr(rma, "label", None)
+    refund = getattr(rma, "refund", None)
+    outcome = ReturnStatus.EXCHANGED if rma.resolution == Resolution.EXCHANGE else ReturnStatus.REFUNDED
+    path_ = [
+        (ReturnStatus.REQUESTED, rma.created_at),
+        (ReturnStatus.LABEL_ISSUED, label.created_at if label else None),
+        (ReturnStatus.IN_TRANSIT, label.tracking_at if label and label.status != LabelStatus.ISSUED else None),
+        (ReturnStatus.RECEIVED, rma.received_at),
+        (ReturnStatus.INSPECTED, rma.inspected_at),
+        (
+            outcome,
+            (refund.refunded_at if refund else None)
+            if outcome == ReturnStatus.REFUNDED
+            else (rma.exchange_order.created_at if rma.exchange_order_id else None),
+        ),
+        (ReturnStatus.CLOSED, rma.closed_at),
+    ]
+    statuses = [status for status, _ in path_]
+    current = statuses.index(rma.status) if rma.status in statuses else None
+    labels = dict(ReturnStatus.choices)
+    steps = []
+    for index, (status, at) in enumerate(path_):
+        skipped = status in {ReturnStatus.LABEL_ISSUED, ReturnStatus.IN_TRANSIT} and label is None
+        if current is not None and index == current:
+            state = "current"
+        elif current is not None and index < current:
+            state = "skipped" if skipped else "done"
+        else:
+            state = "todo"
+        steps.append({"status": status, "label": labels[status], "at": at, "state": state})
+    return steps
+
+
+def _breakdown(breakdown) -> dict:
+    """The refund's breakdown as the card shows it: scalars as rows, lists of dicts as tables."""
+    rows, tables = [], []
+    for key, value in (breakdown or {}).items() if isinstance(breakdown, dict) else ():
+        title = str(key).replace("_", " ").capitalize()
+        if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+            columns = list(dict.fromkeys(column for item in value for column in item))
+            tables.append(
+                {
+                    "title": title,
+                    "columns": [str(c).replace("_", " ") for c in columns],
+                    "rows": [[item.get(c, "") for c in columns] for item in value],
+                }
+            )
+        else:
+            rows.append((title, value))
+    return {"rows": rows, "tables": tables}
+
+
+def _detail(request, *, rma, refund_form=None, status: int = 200):
+    refund = getattr(rma, "refund", None)
+    label = getattr(rma, "label", None)
+    can_refund = refund_service() is not None and refund is not None and refund.status == RefundStatus.PENDING
+    lines = list(rma.lines.all())
+    context = {
+        "rma": rma,
+        "lines": lines,
+        "receipts": [(line, receipt) for line in lines for receipt in line.receipts.all()],
+        "photos": [(line, photo) for line in lines for photo in line.photos.all()],
+        "steps": _steps(rma),
+        "history": selectors.return_history(rma=rma),
+        "label": label,
+        "refund": refund,
+        "breakdown": _breakdown(refund.breakdown) if refund else None,
+        "refund_form": (refund_form or RefundForm()) if can_refund else None,
+    }
+    return render(request, "returns/portal/detail.html", context, status=status)
+
+
+def _return_or_404(actor, return_id):
+    rma = selectors.return_for_portal(actor=actor, return_id=return_id)
+    if rma is None:
+        raise Http404("No such return.")
+    return rma
+
+
+@require_GET
+@merchant_required
+def return_detail(request, return_id, *, actor):
+    return _detail(request, rma=_return_or_404(actor, return_id))
+
+
+@require_POST
+@merchant_required
+def return_refund(request, return_id, *, actor):
+    """Confirm the refund the policy computed, or a lower amount: the refunds service decides."""
+    rma = _return_or_404(actor, return_id)
+    confirm = refund_service()
+    if confirm is None:
+        raise Http404("Refunds cannot be confirmed here yet.")
+    form = RefundForm(request.POST)
+    if form.is_valid():
+        with refusal_shown(form=form) as refused:
+            confirm(
+                return_id=rma.pk,
+                tenant_id=actor.tenant_id,
+                amount=form.cleaned_data["amount"],
+                method=None,
+                note=form.cleaned_data["note"],
+                actor=actor.label,
+            )
+        if not refused:
+            messages.success(request, f"Refund of {rma.number} confirmed.")
+            return redirect("returns:portal-return", return_id=rma.pk)
+    return _detail(request, rma=_return_or_404(actor, return_id), refund_form=form, status=422)
+
+
+# Shopper photos: image types are shown as what they are; anything else is only downloaded.
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif"}
+
+
+@require_GET
+@merchant_required
+def return_photo(request, return_id, photo_id, *, actor):
+    photo = (
+        ReturnPhoto.objects.visible_to(actor)
+        .filter(rma_id=return_id, pk=photo_id)
+        .values_list("content", "content_type")
+        .first()
+    )
+    if photo is None:
+        raise Http404("No such photo.")
+    content, content_type = photo
+    content_type = (content_type or "").lower()
+    image = content_type in IMAGE_TYPES
+    response = HttpResponse(bytes(content), content_type=content_type if image else "application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    if not image:
+        response["Content-Disposition"] = f'attachment; filename="photo-{photo_id}"'
+    return response
+
+
+@require_GET
+@merchant_required
+def return_label_pdf(request, return_id, *, actor):
+    found = (
+        ReturnLabel.objects.visible_to(actor)
+        .filter(rma_id=return_id)
+        .values_list("label", "label_type", "rma__number")
+        .first()
+    )
+    if found is None or not found[0] or (found[1] or "PDF").upper() != "PDF":
+        raise Http404("No PDF label for this return.")
+    content, _, number = found
+    response = HttpResponse(bytes(content), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{number}-label.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# -- a new return ----------------------------------------------------------------------------
+
+EXCHANGE_ROWS = 3
+_LINE_ERROR = re.compile(r"lines\[(\d+)\]\.(\w+)")
+_EXCHANGE_ERROR = re.compile(r"exchange_lines\[(\d+)\]\.(\w+)")
+
+
+class OrderSearchForm(forms.Form):
+    q = forms.CharField(label="Order number", max_length=100, strip=True)
+
+
+class NewReturnForm(forms.Form):
+    """Per returnable line ``qty_<line id>`` and ``reason_<line id>``, the resolution, and
+    ``EXCHANGE_ROWS`` rows of ``exchange_sku_<n>`` / ``exchange_qty_<n>``. The form only reads
+    numbers and choices; every rule (returnable units, the policy) is return_create's."""
+
+    def __init__(self, *args, lines, policy, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = [row for row in lines if row.returnable > 0]
+        reasons = [("", "Choose a reason")] + [(r, r) for r in policy.reasons or []]
+        for row in self.lines:
+            pk = row.line.pk
+            self.fields[f"qty_{pk}"] = forms.IntegerField(
+                label=f"Units of {row.line.sku}",
+                required=False,
+                min_value=0,
+                widget=forms.NumberInput(
+                    attrs={"min": 0, "max": row.returnable, "inputmode": "numeric", "placeholder": "Units"}
+                ),
+            )
+            if policy.reasons:
+                self.fields[f"reason_{pk}"] = forms.ChoiceField(
+                    label=f"Reason for {row.line.sku}", required=False, choices=reasons
+                )
+            else:
+                self.fields[f"reason_{pk}"] = forms.CharField(
+                    label=f"Reason for {row.line.sku}", required=False, max_length=200
+                )
+        offered = dict(Resolution.choices)
+        self.fields["resolution"] = forms.ChoiceField(
+            label="Resolution",
+            choices=[(r, offered.get(r, r)) for r in policy.resolutions or []],
+            widget=forms.RadioSelect,
+            initial=(policy.resolutions or [None])[0],
+        )
+        for n in range(EXCHANGE_ROWS):
+            self.fields[f"exchange_sku_{n}"] = forms.CharField(label="SKU wanted", required=False, max_length=64)
+            self.fields[f"exchange_qty_{n}"] = forms.IntegerField(
+                label="Units", required=False, min_value=1, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
+            )
+
+    def line_rows(self):
+        return [(row, self[f"qty_{row.line.pk}"], self[f"reason_{row.line.pk}"]) for row in self.lines]
+
+    def exchange_rows(self):
+        return [(self[f"exchange_sku_{n}"], self[f"exchange_qty_{n}"]) for n in range(EXCHANGE_ROWS)]
+
+    def request(self) -> tuple[list[dict], list[int], list[dict], list[int]]:
+        """(lines, their line ids, exchange lines, their row numbers) for return_create."""
+        data = self.cleaned_data
+        lines, line_ids = [], []
+        for row in self.lines:
+            quantity = data.get(f"qty_{row.line.pk}")
+            if quantity:
+                lines.append(
+                    {"sku": row.line.sku, "quantity": quantity, "reason": data.get(f"reason_{row.line.pk}", "")}
+                )
+                line_ids.append(row.line.pk)
+        exchange, rows = [], []
+        for n in range(EXCHANGE_ROWS):
+            sku, quantity = data.get(f"exchange_sku_{n}", ""), data.get(f"exchange_qty_{n}")
+            if sku or quantity:
+                exchange.append({"sku": sku, "quantity": quantity})
+                rows.append(n)
+        return lines, line_ids, exchange, rows
+
+    def show(self, refusal, *, line_ids: list[int], exchange_rows: list[int]) -> None:
+        """The service's errors on the fields they name (lines[1].quantity is that line's units)."""
+        for field, message in refusal.field_messages():
+            name = None
+            if match := _LINE_ERROR.fullmatch(field or ""):
+                index, part = int(match[1]), match[2]
+                if index < len(line_ids):
+                    name = f"{'reason' if part == 'reason' else 'qty'}_{line_ids[index]}"
+            elif match := _EXCHANGE_ERROR.fullmatch(field or ""):
+                index, part = int(match[1]), match[2]
+                if index < len(exchange_rows):
+                    name = f"exchange_{'sku' if part == 'sku' else 'qty'}_{exchange_rows[index]}"
+            elif field == "exchange_lines":
+                name = f"exchange_sku_{exchange_rows[0] if exchange_rows else 0}"
+            elif field == "resolution":
+                name = "resolution"
+            self.add_error(name, message)
+
+
+@require_http_methods(["GET", "POST"])
+@merchant_required
+def return_new(request, *, actor):
+    order_id = request.GET.get("order")
+    if not order_id:
+        search = OrderSearchForm(request.GET or None)
+        orders = selectors.returnable_orders(actor=actor, q=search.cleaned_data["q"]) if search.is_valid() else []
+        return render(
+            request, "returns/portal/new.html", {"search": search, "orders": orders, "searched": search.is_bound}
+        )
+    try:
+        order = selectors.returnable_order(actor=actor, order_id=order_id)
+    except (ValueError, DjangoValidationError):  # not a UUID: no such order either
+        order = None
+    if order is None:
+        raise Http404("No such order.")
+    context = {"order": order, "returnable": order.status in selectors.RETURNABLE_ORDER_STATUSES}
+    if not context["returnable"]:
+        return render(request, "returns/portal/new.html", context, status=409)
+    policy_ = return_policy(tenant_id=actor.tenant_id)
+    lines = selectors.returnable_lines(order=order)
+    form = NewReturnForm(request.POST or None, lines=lines, policy=policy_)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            wanted, line_ids, exchange, exchange_rows = form.request()
+            with refusal_shown() as refused:
+                rma = services.return_create(
+                    tenant_id=actor.tenant_id,
+                    order_id=order.pk,
+                    lines=wanted,
+                    actor=actor.label,
+                    resolution=form.cleaned_data["resolution"],
+                    exchange_lines=exchange,
+                    source="portal",
+                )
+            if not refused:
+                messages.success(request, f"Return {rma.number} opened.")
+                return redirect("returns:portal-return", return_id=rma.pk)
+            form.show(refused.refusal, line_ids=line_ids, exchange_rows=exchange_rows)
+        status = 422
+    context.update(
+        {
+            "form": form,
+            "lines": lines,
+            "policy": policy_,
+            "action": f"{reverse('returns:portal-return-new')}?order={order.pk}",
+        }
+    )
+    return render(request, "returns/portal/new.html", context, status=status)
+
+
+urlpatterns = [
+    path("portal/returns/policy/", policy, name="portal-policy"),
+    path("portal/returns/", return_list, name="portal-returns"),
+    path("portal/returns/new/", return_new, name="portal-return-new"),
+    path("portal/returns/<uuid:return_id>/", return_detail, name="portal-return"),
+    path("portal/returns/<uuid:return_id>/refund/", return_refund, name="portal-return-refund"),
+    path("portal/returns/<uuid:return_id>/label.pdf", return_label_pdf, name="portal-return-label"),
+    path("portal/returns/<uuid:return_id>/photos/<int:photo_id>/", return_photo, name="portal-return-photo"),
+]

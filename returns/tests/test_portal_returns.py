@@ -393,6 +393,31 @@ def test_a_refund_above_the_amount_due_is_refused_on_the_field_and_nothing_is_pa
     assert (refund.status, refund.amount) == ("pending", None)
 
 
+@pytest.mark.skipif(not HAS_REFUND, reason="refund service not merged yet")
+def test_a_second_confirmation_is_refused_with_its_reason_and_pays_nothing_more(portal, shop, clock):
+    rma = _return(shop, [{"sku": "TEE-RED-M", "quantity": 1, "reason": "Too small"}])
+    Return.objects.filter(pk=rma.pk).update(status=ReturnStatus.INSPECTED, received_at=NOW, inspected_at=NOW)
+    _refund(rma, due="20.00")
+    portal.post(f"/portal/returns/{rma.pk}/refund/", {"amount": "15.00"})
+
+    again = portal.post(f"/portal/returns/{rma.pk}/refund/", {"amount": "5.00"})
+
+    html = again.content.decode()
+    assert again.status_code == 409 and 'id="refund-errors"' in html and "already refunded" in html
+    assert 'id="refund-form"' not in html
+    assert ReturnRefund.objects.get(rma=rma).amount == Decimal("15.00")
+
+
+@pytest.mark.skipif(not HAS_REFUND, reason="refund service not merged yet")
+def test_a_refund_not_inspected_yet_has_no_form(portal, shop, clock):
+    rma = _return(shop, [{"sku": "TEE-RED-M", "quantity": 1, "reason": "Too small"}])
+    _refund(rma, due="20.00")
+
+    html = portal.get(f"/portal/returns/{rma.pk}/").content.decode()
+
+    assert 'id="refund-form"' not in html and 'id="refund-later"' in html
+
+
 # -- a new return ----------------------------------------------------------------------------
 
 

@@ -259,6 +259,8 @@ def _breakdown(breakdown) -> dict:
     """The refund's breakdown as the card shows it: scalars as rows, lists of dicts as tables."""
     rows, tables = [], []
     for key, value in (breakdown or {}).items() if isinstance(breakdown, dict) else ():
+        if value in ("", None, []) or key == "amount_due":  # the card shows the amount due itself
+            continue
         title = str(key).replace("_", " ").capitalize()
         if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
             columns = list(dict.fromkeys(column for item in value for column in item))
@@ -277,7 +279,13 @@ def _breakdown(breakdown) -> dict:
 def _detail(request, *, rma, refund_form=None, status: int = 200):
     refund = getattr(rma, "refund", None)
     label = getattr(rma, "label", None)
-    can_refund = refund_service() is not None and refund is not None and refund.status == RefundStatus.PENDING
+    # The form only where the service would take it: a pending refund of an inspected return.
+    can_refund = (
+        refund_service() is not None
+        and refund is not None
+        and refund.status == RefundStatus.PENDING
+        and rma.status == ReturnStatus.INSPECTED
+    )
     lines = list(rma.lines.all())
     context = {
         "rma": rma,
@@ -290,6 +298,8 @@ def _detail(request, *, rma, refund_form=None, status: int = 200):
         "refund": refund,
         "breakdown": _breakdown(refund.breakdown) if refund else None,
         "refund_form": (refund_form or RefundForm()) if can_refund else None,
+        # A refused confirmation's reason, shown on the card also when the form no longer is.
+        "refund_errors": list(refund_form.non_field_errors()) if refund_form is not None and not can_refund else [],
     }
     return render(request, "returns/portal/detail.html", context, status=status)
 
@@ -316,6 +326,7 @@ def return_refund(request, return_id, *, actor):
     if confirm is None:
         raise Http404("Refunds cannot be confirmed here yet.")
     form = RefundForm(request.POST)
+    status = 422
     if form.is_valid():
         with refusal_shown(form=form) as refused:
             confirm(
@@ -329,7 +340,8 @@ def return_refund(request, return_id, *, actor):
         if not refused:
             messages.success(request, f"Refund of {rma.number} confirmed.")
             return redirect("returns:portal-return", return_id=rma.pk)
-    return _detail(request, rma=_return_or_404(actor, return_id), refund_form=form, status=422)
+        status = refused.refusal.status  # 409 when the return is not (or no longer) refundable
+    return _detail(request, rma=_return_or_404(actor, return_id), refund_form=form, status=status)
 
 
 # Shopper photos: image types are shown as what they are; anything else is only downloaded.

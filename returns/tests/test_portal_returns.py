@@ -592,15 +592,19 @@ def test_a_merchant_opens_a_return_and_reads_it_on_a_desktop_and_a_phone(page, l
     assert page.locator(f"tr[data-return='{earlier.number}']").is_visible()
     _fits(page, width)
 
-    # From the order's page: start a return, ask for too many, then fix it.
+    # From the order's page: start a return, forget the reason, then give it.
     page.goto(f"{live_server.url}/portal/orders/{shipped.pk}/")
     with page.expect_navigation():
         page.click("#start-return")
     line = shipped.lines.get(sku="TEE-RED-M-LONG-NAME")
     page.fill(f"#id_qty_{line.pk}", "2")
-    page.select_option(f"#id_reason_{line.pk}", "Too small")
     page.check("input[name=resolution][value=refund]")
+    with page.expect_navigation():
+        page.click("text=Open the return")
+    assert page.locator(f"#reason_{line.pk}-error").inner_text() == "A reason is required."
+    assert Return.objects.filter(tenant=tenant).count() == 1
     _fits(page, width)
+    page.select_option(f"#id_reason_{line.pk}", "Too small")
     with page.expect_navigation():
         page.click("text=Open the return")
     assert page.locator("text=opened.").first.is_visible()

@@ -21,16 +21,29 @@ _FIELD = re.compile(r"^lines\[(\d+)\](.*)$")
 
 
 @transaction.atomic
-def return_receive_parcel(*, return_id, rows: Sequence[Mapping], actor: str = "") -> Return:
+def return_receive_parcel(
+    *, return_id, rows: Sequence[Mapping], actor: str = "", seen: Mapping[str, int] | None = None
+) -> Return:
     """Receive a parcel whose ``rows`` = [{sku, quantity, condition, disposition, location?, note?}]
     may name a SKU more than once (one row per grade). The units of a SKU across its rows are at most
-    those still expected. Refusals name the rows as ``lines[i]`` of ``rows``."""
+    those still expected. Refusals name the rows as ``lines[i]`` of ``rows``.
+
+    ``seen`` = {sku: units received} as the page showed them: when a line has moved on since (the
+    same form sent twice, another device), the parcel is refused (409) rather than received twice.
+    """
     head = Return.objects.filter(pk=return_id).values_list("order_id", flat=True).first()
     if head is None:
         raise ReturnError("return not found", code="not_found")
     order_locks.order_lock(head)  # the lock order of return_receive: the order, the return, its lines
     rma = locks.return_lock(return_id)
-    expected = {line.sku: line.quantity - line.received_quantity for line in locks.return_lines_lock(rma)}
+    lines = locks.return_lines_lock(rma)
+    if seen is not None and any(seen.get(line.sku, line.received_quantity) != line.received_quantity for line in lines):
+        raise ReturnError(
+            f"Return {rma.number} changed since the page was shown (units were received meanwhile): "
+            "check what is still expected and grade the parcel again",
+            code="invalid_state",
+        )
+    expected = {line.sku: line.quantity - line.received_quantity for line in lines}
     totals: dict[str, list[int]] = {}
     rounds: list[list[int]] = []
     for index, row in enumerate(rows):

@@ -71,6 +71,7 @@ def _form(rma, **rows):
         )
     for sku, line in lines.items():
         data.setdefault(f"qty-{line.pk}", "0")
+        data[f"seen-{line.pk}"] = str(line.received_quantity)
     return data
 
 
@@ -251,6 +252,21 @@ def test_restock_into_a_scanned_sellable_location(shop, ann):
 
     assert ReturnReceipt.objects.get(rma=rma).location.code == "01-03-1"
     assert StockBalance.objects.get(product=shop.tee, location__code="01-03-1").on_hand == 1
+
+
+@pytest.mark.django_db
+def test_the_same_form_sent_twice_receives_the_parcel_once(shop, ann):
+    rma = _rma(shop)
+    form = _form(rma, **{"TEE-RED-M": (1, "new", "quarantine", "")})
+    ann.post(f"/handheld/returns/{rma.pk}/", form)
+    before = _state()
+
+    again = ann.post(f"/handheld/returns/{rma.pk}/", form)
+
+    assert again.status_code == 409
+    assert "changed since the page was shown" in again.content.decode()
+    assert _state() == before
+    assert _lines(rma)["TEE-RED-M"].received_quantity == 1
 
 
 # -- unexpected units ----------------------------------------------------------------------

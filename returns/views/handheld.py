@@ -145,8 +145,13 @@ def receive(request, return_id):
     rows, keys, typed, errors = _rows(state, request)
     if errors:
         return _render_return(request, state, typed=typed, errors=errors, error="Nothing was saved.", status=422)
+    seen = {}
+    for item in state.lines:
+        raw = request.POST.get(f"seen-{item.line.pk}", "")
+        if raw.isdigit():
+            seen[item.line.sku] = int(raw)
     with refusal_shown() as refused:
-        services.return_receive_parcel(return_id=state.rma.pk, rows=rows, actor=actor.label)
+        services.return_receive_parcel(return_id=state.rma.pk, rows=rows, actor=actor.label, seen=seen)
     if refused:
         exc = refused.refusal
         general = []

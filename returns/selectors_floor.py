@@ -60,6 +60,8 @@ def returns_for_scan(*, actor, code: str) -> ScanMatch:
     at the end of a longer carrier barcode), an RMA number, or an order's number or the merchant's
     order id (an order may have several returns)."""
     code = (code or "").strip()
+    if " " in code and len(code.replace(" ", "")) > MIN_TRACKING_SUFFIX:  # a tracking number typed in groups
+        code = code.replace(" ", "")
     if not code:
         return ScanMatch(code, [], [])
     visible = Return.objects.visible_to(actor)
@@ -131,13 +133,13 @@ def return_to_receive(*, actor, return_id) -> ReturnToReceive | None:
     )
 
 
-def warehouse_tenants(*, warehouse: Warehouse):
-    """The merchants a warehouse serves (by default, with orders there or stock there): whom an
+def warehouse_tenants(*, warehouses: list[Warehouse]):
+    """The merchants the warehouses serve (by default, with orders there or stock there): whom an
     unexplained parcel may belong to."""
     return Tenant.objects.filter(
-        Q(default_warehouse_code=warehouse.code)
-        | Exists(Order.objects.filter(tenant=OuterRef("pk"), warehouse=warehouse))
-        | Exists(StockBalance.objects.filter(tenant=OuterRef("pk"), location__warehouse=warehouse))
+        Q(default_warehouse_code__in=[w.code for w in warehouses])
+        | Exists(Order.objects.filter(tenant=OuterRef("pk"), warehouse__in=warehouses))
+        | Exists(StockBalance.objects.filter(tenant=OuterRef("pk"), location__warehouse__in=warehouses))
     ).order_by("name")
 
 

@@ -102,6 +102,15 @@ def test_a_carrier_barcode_ending_in_the_tracking_number_opens_the_return(shop, 
 
 
 @pytest.mark.django_db
+def test_a_tracking_number_typed_in_groups_opens_the_return(shop, ann):
+    rma = _rma(shop, label=TRACKING)
+
+    found = ann.get("/handheld/returns/", {"scan": "1ZRET 0000 0000 01"})
+
+    assert found["Location"] == f"/handheld/returns/{rma.pk}/"
+
+
+@pytest.mark.django_db
 def test_the_rma_number_opens_the_return(shop, ann):
     rma = _rma(shop)
 

@@ -195,7 +195,7 @@ def unexpected(request, return_id=None):
     warehouse = state.rma.warehouse if state else next((w for w in warehouses if w.code == code), None)
     if warehouse is None and warehouses and not code:
         warehouse = warehouses[0]
-    tenants = list(floor.warehouse_tenants(warehouse=warehouse)) if warehouse and not state else []
+    tenants = list(floor.warehouse_tenants(warehouses=warehouses)) if warehouses and not state else []
     typed = {
         "scanned": source.get("scanned", "").strip()[:100],
         "sku": source.get("sku", "").strip(),

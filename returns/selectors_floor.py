@@ -18,7 +18,16 @@ from inventory import services as inventory
 from inventory.models import Location, StockBalance, Warehouse
 from orders.models import Order
 from picking.selectors_performance import local_today, period_bounds
-from returns.models import Grade, Return, ReturnLabel, ReturnLine, ReturnReceipt, ReturnStatus, UnexpectedReturn
+from returns.models import (
+    Grade,
+    Return,
+    ReturnLabel,
+    ReturnLine,
+    ReturnPhoto,
+    ReturnReceipt,
+    ReturnStatus,
+    UnexpectedReturn,
+)
 
 # A parcel of the return may still arrive: announced (with or without a label, on its way), or
 # received in part (``received`` with units outstanding: see ``_outstanding``).
@@ -95,6 +104,7 @@ class LineToReceive:
     line: ReturnLine
     outstanding: int
     suggested: str  # the location restocked units would go to ("" when none is free)
+    photos: list[int] = field(default_factory=list)  # ids of the shopper's pictures of this line
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,9 @@ def return_to_receive(*, actor, return_id) -> ReturnToReceive | None:
     rma = Return.objects.visible_to(actor).filter(pk=return_id).select_related("order", "tenant", "warehouse").first()
     if rma is None:
         return None
+    photos: dict[int, list[int]] = {}
+    for photo_id, line_id in ReturnPhoto.objects.filter(rma=rma).order_by("pk").values_list("pk", "line_id"):
+        photos.setdefault(line_id, []).append(photo_id)
     lines = []
     for line in rma.lines.select_related("product").order_by("pk"):
         outstanding = line.quantity - line.received_quantity
@@ -126,7 +139,9 @@ def return_to_receive(*, actor, return_id) -> ReturnToReceive | None:
                 ).code
             except inventory.InventoryError:
                 suggested = ""
-        lines.append(LineToReceive(line=line, outstanding=outstanding, suggested=suggested))
+        lines.append(
+            LineToReceive(line=line, outstanding=outstanding, suggested=suggested, photos=photos.get(line.pk, []))
+        )
     label = ReturnLabel.objects.filter(rma=rma).values_list("tracking_number", flat=True).first()
     return ReturnToReceive(
         rma=rma, lines=lines, tracking_number=label or "", receivable=bool(_receivable_ids(actor, [rma.pk]))

@@ -9,12 +9,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from fulfillment.tenancy.tests.factories import staff_client, staff_with_token, tenant_with_key
+from fulfillment.tenancy.tests.factories import image_bytes, staff_client, staff_with_token, tenant_with_key
 from inventory.models import StockBalance, StockMovement
 from inventory.services import ledger_differences
 from inventory.tests import factories as inv
 from returns import services
-from returns.models import ReturnLabel, ReturnLine, ReturnReceipt, ReturnStatus, UnexpectedReturn
+from returns.models import Return, ReturnLabel, ReturnLine, ReturnPhoto, ReturnReceipt, ReturnStatus, UnexpectedReturn
 from returns.tests.factories import shipped_order
 from shipping.models import CarrierAccount
 from tests.browser import CHROMIUM, login, scan
@@ -111,6 +111,16 @@ def test_a_tracking_number_typed_in_groups_opens_the_return(shop, ann):
 
 
 @pytest.mark.django_db
+def test_a_return_on_its_way_is_offered_for_receiving(shop, ann):
+    rma = _rma(shop, label=TRACKING)
+    Return.objects.filter(pk=rma.pk).update(status=ReturnStatus.IN_TRANSIT)
+
+    found = ann.get("/handheld/returns/", {"scan": TRACKING})
+
+    assert found["Location"] == f"/handheld/returns/{rma.pk}/"
+
+
+@pytest.mark.django_db
 def test_the_rma_number_opens_the_return(shop, ann):
     rma = _rma(shop)
 
@@ -179,6 +189,29 @@ def test_the_page_shows_units_still_expected_and_the_suggested_location(shop, an
 
     assert "3 of 3 still expected" in html and "2 of 2 still expected" in html
     assert 'suggested <strong class="hh-code">01-01-1</strong>' in html
+
+
+@pytest.mark.django_db
+def test_the_inspector_sees_the_shoppers_photo_of_a_line_and_another_warehouse_does_not(shop, ann):
+    rma = _rma(shop)
+    png = image_bytes()
+    photo = ReturnPhoto.objects.create(
+        tenant_id=rma.tenant_id,
+        rma=rma,
+        line=_lines(rma)["TEE-RED-M"],
+        content_type="image/png",
+        content=png,
+        size=len(png),
+    )
+    url = f"/handheld/returns/{rma.pk}/photos/{photo.pk}/"
+    bob = staff_client("bob", "associate", inv.warehouse("EAST"))
+
+    html = ann.get(f"/handheld/returns/{rma.pk}/").content.decode()
+    shown = ann.get(url)
+
+    assert f'src="{url}"' in html
+    assert (shown.status_code, shown["Content-Type"], shown.content) == (200, "image/png", png)
+    assert bob.get(url).status_code == 404
 
 
 @pytest.mark.django_db

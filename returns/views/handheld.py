@@ -16,7 +16,7 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.cache import never_cache
@@ -27,7 +27,7 @@ from fulfillment.tenancy.portal import staff_actor
 from inventory.selectors import warehouses_for
 from returns import selectors_floor as floor
 from returns import services
-from returns.models import Disposition, Grade
+from returns.models import Disposition, Grade, ReturnPhoto
 
 SLOTS = ("", "2")  # a line's first grade row, and the optional second one
 _FIELD = re.compile(r"^lines\[(\d+)\]\.?(\w*)$")
@@ -261,9 +261,31 @@ def unexpected(request, return_id=None):
     return redirect("returns:handheld_scan")
 
 
+# What a shopper's picture may be served as; anything else is downloaded, never rendered.
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
+
+
+@login_required
+@require_GET
+def photo(request, return_id, photo_id):
+    """A picture the shopper sent of a line, for the inspector grading it."""
+    actor = staff_actor(request)
+    found = ReturnPhoto.objects.visible_to(actor).filter(pk=photo_id, rma_id=return_id).first()
+    if found is None:
+        raise Http404("No such photo.")
+    kind = found.content_type if found.content_type in IMAGE_TYPES else "application/octet-stream"
+    response = HttpResponse(bytes(found.content), content_type=kind)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    if kind == "application/octet-stream":
+        response["Content-Disposition"] = f'attachment; filename="return-photo-{found.pk}"'
+    return response
+
+
 urlpatterns = [
     path("handheld/returns/", scan, name="handheld_scan"),
     path("handheld/returns/unexpected/", unexpected, name="handheld_unexpected"),
     path("handheld/returns/<uuid:return_id>/", receive, name="handheld_return"),
     path("handheld/returns/<uuid:return_id>/unexpected/", unexpected, name="handheld_return_unexpected"),
+    path("handheld/returns/<uuid:return_id>/photos/<int:photo_id>/", photo, name="handheld_return_photo"),
 ]

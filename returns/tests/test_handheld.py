@@ -287,6 +287,23 @@ def test_an_unknown_restock_location_is_refused_and_nothing_changes(shop, ann):
 
 
 @pytest.mark.django_db
+def test_a_refused_second_grade_names_its_own_row_and_the_first_round_is_undone(shop):
+    rma = _rma(shop)
+    before = _state()
+    rows = [
+        {"sku": "TEE-RED-M", "quantity": 1, "condition": "new", "disposition": "quarantine"},
+        {"sku": "MUG-BLUE", "quantity": 1, "condition": "new", "disposition": "quarantine"},
+        {"sku": "TEE-RED-M", "quantity": 1, "condition": "opened", "disposition": "restock", "location": "NOPE"},
+    ]
+
+    with pytest.raises(services.ReturnError) as refused:
+        services.return_receive_parcel(return_id=rma.pk, rows=rows, actor="ann")
+
+    assert [(e["field"], e["code"]) for e in refused.value.errors] == [("lines[2].location", "unknown_location")]
+    assert _state() == before
+
+
+@pytest.mark.django_db
 def test_restock_into_a_scanned_sellable_location(shop, ann):
     rma = _rma(shop, [("TEE-RED-M", 1)])
 

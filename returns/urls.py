@@ -1,6 +1,6 @@
-from returns.views import portal
+from returns.views import handheld, manager, portal
 
 app_name = "returns"
 
-# Merchant portal pages (the API is returns/api/urls.py).
-urlpatterns = [*portal.urlpatterns]
+# Pages: the merchant portal, the handheld and the managers' page (the API is returns/api/urls.py).
+urlpatterns = [*portal.urlpatterns, *handheld.urlpatterns, *manager.urlpatterns]

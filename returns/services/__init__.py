@@ -1,16 +1,26 @@
-"""Every write to returns, one module per topic: ``rmas`` (the request and the warehouse's receipt
-and disposition) and ``policy`` (each merchant's return policy). Callers import ``returns.services``.
+"""Every write to returns, one module per topic: ``rmas`` (the request, the warehouse's receipt and
+disposition, closing), ``refunds`` (the policy's figure and the merchant's confirmation),
+``exchanges`` (the new order of an exchange), ``policy`` (each merchant's return policy);
+``common`` holds the refusal, the webhook data and the return's locks. Callers import
+``returns.services``.
 """
 
+from returns.services.common import ReturnError, return_payload
+from returns.services.exchanges import exchange_external_id
 from returns.services.policy import PolicyInput, return_policy_update
-from returns.services.rmas import RETURNABLE, ReturnError, return_create, return_payload, return_receive
+from returns.services.refunds import refund_quote, return_refund
+from returns.services.rmas import RETURNABLE, return_close, return_create, return_receive
 
 __all__ = [
     "RETURNABLE",
     "PolicyInput",
     "ReturnError",
+    "exchange_external_id",
+    "refund_quote",
+    "return_close",
     "return_create",
     "return_payload",
     "return_policy_update",
     "return_receive",
+    "return_refund",
 ]

@@ -36,6 +36,8 @@ def test_merchant_opens_a_return_for_its_shipped_order(shop, api_as):
         "order_number": shop.order.number,
         "warehouse": "MAIN",
         "status": "requested",
+        "resolution": "refund",
+        "source": "api",
         "lines": [
             {
                 "sku": "TEE-RED-M",
@@ -47,9 +49,16 @@ def test_merchant_opens_a_return_for_its_shipped_order(shop, api_as):
             }
         ],
         "receipts": [],
+        "exchange_lines": [],
+        "label_url": None,
+        "tracking_number": None,
+        "refund": None,
+        "exchange_order": None,
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
         "received_at": None,
+        "inspected_at": None,
+        "closed_at": None,
     }
 
 
@@ -139,7 +148,7 @@ def test_staff_of_the_warehouse_receive_the_return(shop, api_as, django_capture_
 
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "received" and body["received_at"] is not None
+    assert body["status"] == "inspected" and body["received_at"] is not None
     assert body["lines"][0] == {
         "sku": "TEE-RED-M",
         "quantity": 2,

@@ -97,10 +97,10 @@ def lock_return(return_id, *, tenant_id=None) -> Return:
     new order, in primary-key order (the house lock order: orders, then the return; two returns'
     writers queue on the order instead of deadlocking). ReturnError not_found (404) when there is
     no such return (or, given ``tenant_id``, not that tenant's)."""
-    query = Return.objects.filter(pk=return_id)
-    if tenant_id is not None:
-        query = query.filter(tenant_id=tenant_id)
     try:
+        query = Return.objects.filter(pk=return_id)
+        if tenant_id is not None:
+            query = query.filter(tenant_id=tenant_id)
         head = query.values_list("order_id", "exchange_order_id").first()
     except (ValueError, DjangoValidationError):  # not a UUID: no such return either
         head = None

@@ -73,6 +73,13 @@ def exchange_open(*, rma: Return, order: Order, policy: ReturnPolicy, actor: str
         rma.exchange_order = new
     summary = ", ".join(f"{line['quantity']} x {line['sku']}" for line in rma.exchange_lines)
     orders.order_note(
+        order_id=new.pk,
+        type="exchange_for",
+        message=f"Exchange for return {rma.number} of order {order.number}",
+        data={"return": str(rma.id), "number": rma.number, "order": str(order.pk)},
+        actor=actor,
+    )
+    orders.order_note(
         order_id=order.pk,
         type="exchange_created",
         message=f"Exchange order {new.number} for return {rma.number}: {summary}"

@@ -478,9 +478,9 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
         actor=actor,
     )
     refunds.refund_recompute(rma)
+    event_publish(tenant_id=rma.tenant_id, type="return.received", data=return_payload(rma))
     if first:
         exchanges.exchange_release(rma=rma, actor=actor)
-    event_publish(tenant_id=rma.tenant_id, type="return.received", data=return_payload(rma))
     if not outstanding:
         _mark_order_returned(rma, actor=actor)
     if restocked:

@@ -463,3 +463,24 @@ def test_the_return_label_is_linked_and_served_as_pdf(shop, api_as):
     ReturnLabel.objects.filter(rma_id=rma_id).update(status=LabelStatus.VOIDED)
     assert client.get(f"{URL}{rma_id}/").json()["label_url"] is None
     assert client.get(f"{URL}{rma_id}/label.pdf").status_code == 404
+
+
+def test_staff_receiving_an_exchange_release_its_new_order(shop, api_as, django_capture_on_commit_callbacks):
+    wanted = [{"sku": "MUG-BLUE", "quantity": 1}]
+    body = {"order": str(shop.order.pk), "lines": BODY_LINES, "resolution": "exchange", "exchange_lines": wanted}
+    rma_id = api_as(shop.key).post(URL, body, format="json").json()["id"]
+    _, token = staff_with_token(username="alice", role="associate", warehouse=shop.wh)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_as(token).post(f"{URL}{rma_id}/receive/", RECEIPT, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "exchanged"
+    # Released in the receipt's transaction; allocated once it commits.
+    assert response.json()["exchange_order"]["status"] == "received"
+    assert Return.objects.get(pk=rma_id).exchange_order.status == "allocated"
+    assert [e.type for e in OutboxEvent.objects.filter(type__startswith="return.").order_by("created_at")] == [
+        "return.created",
+        "return.received",
+        "return.exchanged",
+    ]

@@ -8,8 +8,10 @@ import pytest
 from fulfillment.tenancy.tests.factories import TenantFactory
 from fulfillment.webhooks.models import OutboxEvent
 from inventory.tests import factories as inv
+from orders import services as orders
 from orders.models import OrderEvent
 from orders.models import Status as OrderStatus
+from orders.tests.factories import order as new_order
 from returns import services
 from returns.models import Resolution, Return, ReturnPolicy, ReturnRefund, ReturnStatus
 from returns.tests.factories import shipped_order
@@ -120,6 +122,23 @@ def test_a_delivered_order_is_returned_too(shop):
     delivered.refresh_from_db()
     assert inspected_rma.status == ReturnStatus.INSPECTED
     assert delivered.status == OrderStatus.RETURNED
+
+
+def test_only_a_shipped_delivered_or_exception_order_can_be_marked_returned(priced):
+    open_order = new_order(priced.tenant, external_id="SHOP-O", lines=[("TEE-RED-M", 1)])
+    events = OrderEvent.objects.count()
+
+    with pytest.raises(orders.InvalidTransition) as refused:
+        orders.order_mark_returned(order_id=open_order.pk)
+
+    assert refused.value.status == 409
+    open_order.refresh_from_db()
+    assert open_order.status == OrderStatus.RECEIVED
+    assert OrderEvent.objects.count() == events
+    returned = orders.order_mark_returned(order_id=priced.priced.pk, actor="ada")
+    again = orders.order_mark_returned(order_id=priced.priced.pk, actor="ada")
+    assert returned.status == again.status == OrderStatus.RETURNED
+    assert OrderEvent.objects.filter(order=priced.priced, to_status="returned").count() == 1
 
 
 # -- the policy's figure ---------------------------------------------------------------------

@@ -230,6 +230,7 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "fulfillment.webhooks.models.DeliveryStatus",
         "InboundStatusEnum": "inventory.models.InboundStatus",
         "ReturnStatusEnum": "returns.models.ReturnStatus",
+        "ResolutionEnum": "returns.models.Resolution",
         # Adjustments' reasons kept their name when materials' reasons came (packing.models.MaterialReason).
         "ReasonEnum": "inventory.models.AdjustmentReason",
         "MaterialKindEnum": "packing.models.MaterialKind",

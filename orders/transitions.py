@@ -20,9 +20,10 @@ ALLOWED: dict[str, set[str]] = {
     Status.PICKED: {Status.PACKED, Status.CANCELLED},
     Status.PACKED: {Status.SHIPPED, Status.CANCELLED},
     # A voided label (before the carrier scanned the parcel) puts the order back to packed.
-    Status.SHIPPED: {Status.DELIVERED, Status.EXCEPTION, Status.PACKED},
+    # Returned: every shipped unit came back on returns (returns.services.return_receive).
+    Status.SHIPPED: {Status.DELIVERED, Status.EXCEPTION, Status.PACKED, Status.RETURNED},
     Status.EXCEPTION: {Status.DELIVERED, Status.RETURNED},
-    Status.DELIVERED: set(),
+    Status.DELIVERED: {Status.RETURNED},
     Status.RETURNED: set(),
     Status.CANCELLED: set(),
 }

@@ -23,6 +23,7 @@ EVENT_TYPES = [
     "return.created",
     "return.received",
     "return.refunded",
+    "return.exchanged",
     "inventory.low_stock",
 ]
 

@@ -364,6 +364,18 @@ def orders_mark_delivered_many(*, order_ids, actor: str = "") -> list:
 
 
 @transaction.atomic
+def order_mark_returned(*, order_id, actor: str = "", message: str = "Returned", data=None) -> Order:
+    """Every shipped unit of the order came back (the returns stage says so): ``returned``, from
+    shipped, delivered or exception, with a timeline entry. Already returned: left as it is; from
+    any other status: InvalidTransition (409)."""
+    order = locks.order_lock(order_id)
+    if order.status == Status.RETURNED:
+        return order
+    _transition(order, Status.RETURNED, actor=actor, message=message[:500], data=data)
+    return order
+
+
+@transaction.atomic
 def order_mark_exception(*, order_id, reason: str, actor: str = "", data=None) -> Order:
     """A shipped order whose parcel the carrier could not deliver (failed, returning to the sender,
     held too long): ``exception`` with the reason on the timeline. A later delivery moves it on

@@ -8,5 +8,10 @@ router.register("returns", views.ReturnViewSet, basename="return")
 
 urlpatterns = [
     path("return-policy/", policy.ReturnPolicyView.as_view(), name="return-policy"),
+    path(
+        "returns/<uuid:pk>/label.pdf",
+        views.ReturnLabelViewSet.as_view({"get": "label_pdf"}),
+        name="return-label-pdf",
+    ),
     *router.urls,
 ]

@@ -1,22 +1,32 @@
-"""Every write to returns, one module per topic: ``rmas`` (the request and the warehouse's receipt
-and disposition), ``policy`` (each merchant's return policy), ``parcel`` (a graded parcel on the
-handheld, one return_receive per grade round) and ``unexpected`` (units nobody announced). Callers import ``returns.services``.
+"""Every write to returns, one module per topic: ``rmas`` (the request, the warehouse's receipt and
+disposition, closing), ``parcel`` (a graded parcel on the handheld, one return_receive per grade
+round), ``unexpected`` (units nobody announced), ``refunds`` (the policy's figure and the
+merchant's confirmation), ``exchanges`` (the new order of an exchange), ``policy`` (each
+merchant's return policy); ``common`` holds the refusal, the webhook data and the return's locks.
+Callers import ``returns.services``.
 """
 
+from returns.services.common import ReturnError, return_payload
+from returns.services.exchanges import exchange_external_id
 from returns.services.parcel import return_receive_parcel
 from returns.services.policy import PolicyInput, return_policy_update
-from returns.services.rmas import RETURNABLE, ReturnError, return_create, return_payload, return_receive
+from returns.services.refunds import refund_quote, return_refund
+from returns.services.rmas import RETURNABLE, return_close, return_create, return_receive
 from returns.services.unexpected import unexpected_return_record, unexpected_return_resolve
 
 __all__ = [
     "RETURNABLE",
     "PolicyInput",
     "ReturnError",
+    "exchange_external_id",
+    "refund_quote",
+    "return_close",
     "return_create",
     "return_payload",
     "return_policy_update",
     "return_receive",
     "return_receive_parcel",
+    "return_refund",
     "unexpected_return_record",
     "unexpected_return_resolve",
 ]

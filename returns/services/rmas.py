@@ -1,7 +1,9 @@
-"""Returns (RMAs): the merchant's request (RMA) and the warehouse's receipt and disposition.
+"""Returns (RMAs): the merchant's request (RMA), the warehouse's receipt and disposition, and the
+merchant's closing of a return that will not be resolved.
 
-Locks: the order row first, then the return row (the same order as orders.services), then stock
-balances through inventory.services. Each receipt line writes two ledger movements: the units
+Locks: the order rows first (the returned order, and an exchange's new order), then the return
+row (the same order as orders.services), then its lines, then stock balances through
+inventory.services. Each receipt line writes two ledger movements: the units
 arrive from the customer into RETURNS, then go where the disposition sends them.
 """
 
@@ -17,7 +19,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from fulfillment.errors import Refusal
 from fulfillment.jobs import enqueue
 from fulfillment.webhooks.services import event_publish
 from inventory import services as inventory
@@ -25,7 +26,7 @@ from inventory.models import Location, MovementReason, Product
 from orders import locks as order_locks
 from orders.models import OrderAllocation, OrderLine
 from orders.models import Status as OrderStatus
-from orders.services import order_note
+from orders.services import order_mark_returned, order_note
 from returns import locks
 from returns.models import (
     Disposition,
@@ -38,6 +39,8 @@ from returns.models import (
     ReturnStatus,
 )
 from returns.selectors import return_policy
+from returns.services import exchanges, refunds
+from returns.services.common import ReturnError, _error, lock_return, return_payload
 
 RETURNABLE = {OrderStatus.SHIPPED, OrderStatus.DELIVERED}
 
@@ -49,64 +52,12 @@ _ROUTES = {
 }
 
 
-class ReturnError(Refusal):
-    """A refused return action. ``code``: not_found (the order or return does not exist for this
-    tenant: 404, or 422 when ``errors`` name the field), invalid_state (409: the order or return is
-    in the wrong state), invalid (422 with ``errors`` naming the fields at fault)."""
-
-    def __init__(self, message: str, *, errors: list[dict] | None = None, code: str = "invalid"):
-        if code == "invalid_state":
-            status = 409
-        elif code == "not_found" and not errors:
-            status = 404
-            self.detail = "Not found."  # what the API says of any object it does not show
-        else:
-            status = 422
-        super().__init__(message, errors=errors, code=code, status=status)
-
-
-def _error(field: str, code: str, message: str) -> dict:
-    return {"field": field, "code": code, "message": message}
-
-
 def _positive_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _text(value) -> str:
     return value.strip() if isinstance(value, str) else ""
-
-
-def return_payload(rma: Return) -> dict:
-    """The data of return webhooks."""
-    return {
-        "id": str(rma.id),
-        "number": rma.number,
-        "order": str(rma.order_id),
-        "status": rma.status,
-        "lines": [
-            {
-                "sku": line.sku,
-                "quantity": line.quantity,
-                "reason": line.reason,
-                "received_quantity": line.received_quantity,
-                "condition": line.condition,
-                "disposition": line.disposition,
-            }
-            for line in rma.lines.order_by("pk")
-        ],
-        "receipts": [
-            {
-                "sku": receipt.line.sku,
-                "quantity": receipt.quantity,
-                "condition": receipt.grade,
-                "disposition": receipt.disposition,
-                "note": receipt.note,
-                "received_at": receipt.received_at.isoformat(),
-            }
-            for receipt in rma.receipts.select_related("line").order_by("received_at", "pk")
-        ],
-    }
 
 
 def _new_number() -> str:
@@ -161,6 +112,9 @@ def return_create(
 ) -> Return:
     """Open a return for units of a shipped or delivered order: ``lines`` = [{sku, quantity, reason}],
     ``resolution`` one the policy offers, ``exchange_lines`` = [{sku, quantity}] for an exchange.
+
+    An exchange's new order is created in the same transaction (returns.services.exchanges): held
+    until the return arrives, or allocated at once when the policy trusts the shopper.
 
     At most the shipped quantity of a line, minus what other returns already asked for, may come
     back. The order row is locked, so concurrent requests cannot return the same units twice.
@@ -291,7 +245,11 @@ def return_create(
         data={"return": str(rma.id), "number": rma.number},
         actor=actor,
     )
+    if resolution == Resolution.EXCHANGE:
+        exchanges.exchange_open(rma=rma, order=order, policy=policy, actor=actor)
     event_publish(tenant_id=order.tenant_id, type="return.created", data=return_payload(rma))
+    if rma.exchange_order_id and policy.exchange_before_receipt:
+        exchanges.exchange_announce(rma)
     return rma
 
 
@@ -343,8 +301,27 @@ def _restock_target(*, rma: Return, product_id, code: str, field: str, errors: l
         return None
 
 
-# Statuses a parcel of the return may still arrive in.
-RECEIVABLE = {ReturnStatus.REQUESTED, ReturnStatus.RECEIVED}
+# Statuses of a return none of whose units is in yet; and those a parcel may still arrive in.
+AWAITED = {ReturnStatus.REQUESTED, ReturnStatus.LABEL_ISSUED, ReturnStatus.IN_TRANSIT}
+RECEIVABLE = AWAITED | {ReturnStatus.RECEIVED}
+# Statuses a merchant may close a return from: it is not resolved yet.
+CLOSABLE = RECEIVABLE | {ReturnStatus.INSPECTED}
+
+
+def _mark_order_returned(rma: Return, *, actor: str) -> None:
+    """The order is ``returned`` once every unit it shipped came back (on this return and others)."""
+    order = rma.order
+    if order.status not in {OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.EXCEPTION}:
+        return
+    shipped = OrderLine.objects.filter(order_id=order.pk).aggregate(total=Sum("shipped_quantity"))["total"] or 0
+    back = ReturnLine.objects.filter(rma__order_id=order.pk).aggregate(total=Sum("received_quantity"))["total"] or 0
+    if shipped and back >= shipped:
+        order_mark_returned(
+            order_id=order.pk,
+            actor=actor,
+            message=f"Returned: every shipped unit came back (last on {rma.number})",
+            data={"return": str(rma.id), "number": rma.number},
+        )
 
 
 @transaction.atomic
@@ -353,19 +330,22 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
     note?}], ``condition`` one of the grades (new, opened, damaged, defective).
 
     A return may come in several parcels: each receipt takes at most the units still expected per
-    line and is kept as ReturnReceipt rows; the return is ``received`` from its first parcel on, and
-    a receipt once every unit is in is refused (409).
+    line and is kept as ReturnReceipt rows; a receipt once every unit is in is refused (409).
+
+    Statuses: requested, label_issued or in_transit -> ``received`` with the first parcel; once every
+    unit of every line is in (graded as it came), ``inspected`` (``inspected_at``), or for an
+    exchange ``exchanged``. Each receipt of a refund or store-credit return brings its pending
+    refund up to date (returns.services.refunds); the first releases an exchange's held new order
+    (returns.services.exchanges). Once every unit the order shipped is back (on this return and
+    others) the order is ``returned``.
 
     restock: V-CUSTOMER -> RETURNS -> ``location`` (else inventory.restock_location), then
     backorders are re-allocated; quarantine: -> RETURNS -> QUARANTINE; dispose: -> RETURNS ->
     V-SCRAP (a write-off). Units go back to the lot that was shipped. All lines or nothing.
     """
-    head = Return.objects.filter(pk=return_id).values_list("order_id", flat=True).first()
-    if head is None:
-        raise ReturnError("return not found", code="not_found")
-    # The order first, then the return: the lock order of return_create and the order transitions.
-    order_locks.order_lock(head)
-    rma = locks.return_lock(return_id)
+    # The orders first (the returned one and an exchange's new one), then the return: the lock
+    # order of return_create and the order transitions.
+    rma = lock_return(return_id)
     return_lines = {line.sku: line for line in locks.return_lines_lock(rma)}
     if rma.status not in RECEIVABLE or all(rl.received_quantity >= rl.quantity for rl in return_lines.values()):
         already = "received in full" if rma.status in RECEIVABLE else rma.status
@@ -473,15 +453,21 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
             restocked.add(str(return_line.product_id))
     ReturnReceipt.objects.bulk_create(receipts)
 
-    first = rma.status == ReturnStatus.REQUESTED
-    fields = (
-        {"updated_at": now} if not first else {"status": ReturnStatus.RECEIVED, "received_at": now, "updated_at": now}
-    )
+    outstanding = sum(rl.quantity - rl.received_quantity for rl in return_lines.values())
+    first = rma.status in AWAITED
+    fields: dict = {"updated_at": now}
+    if first:
+        fields |= {"status": ReturnStatus.RECEIVED, "received_at": now}
+    if not outstanding:
+        # Every unit is in, each graded as it came: the inspection is done. An exchange is then
+        # resolved (its new order exists since the return was created); a refund waits for the
+        # merchant's confirmation (returns.services.refunds.return_refund).
+        done = ReturnStatus.EXCHANGED if rma.exchange_order_id else ReturnStatus.INSPECTED
+        fields |= {"status": done, "inspected_at": now}
     if Return.objects.filter(pk=rma.pk, status=rma.status).update(**fields) != 1:
         # cannot happen under the row lock; refuse rather than receive twice
         raise ReturnError(f"Return {rma.number} changed state concurrently.", code="invalid_state")
     rma.refresh_from_db()
-    outstanding = sum(rl.quantity - rl.received_quantity for rl in return_lines.values())
     summary = ", ".join(f"{q} x {rl.sku} {g}, {d}" for rl, q, g, d, _t, _n in plan)
     order_note(
         order_id=rma.order_id,
@@ -491,7 +477,53 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
         data={"return": str(rma.id), "number": rma.number, "outstanding": outstanding},
         actor=actor,
     )
+    refunds.refund_recompute(rma)
     event_publish(tenant_id=rma.tenant_id, type="return.received", data=return_payload(rma))
+    if first:
+        exchanges.exchange_release(rma=rma, actor=actor)
+    if not outstanding:
+        _mark_order_returned(rma, actor=actor)
     if restocked:
         enqueue("orders.tasks.reallocate_backorders", warehouse_id=str(rma.warehouse_id), product_ids=sorted(restocked))
+    return rma
+
+
+@transaction.atomic
+def return_close(*, return_id, tenant_id, actor: str, note: str = "") -> Return:
+    """The merchant closes a return that will not be resolved: nothing is to be refunded, or the
+    units never arrive. ``closed`` with ``closed_at`` and a timeline entry; a pending refund stays
+    as the record of what was due but can no longer be confirmed; an exchange's new order still
+    waiting on the return (none of its units came) is cancelled.
+
+    Closable: requested, label_issued, in_transit, received, inspected. Refused, nothing changed:
+    another tenant's or no such return (404), a return refunded, exchanged or closed already (409),
+    a note over 300 characters (422).
+    """
+    note = (note or "").strip()
+    if len(note) > 300:
+        raise ReturnError("note too long", errors=[_error("note", "max_length", "At most 300 characters.")])
+    rma = lock_return(return_id, tenant_id=tenant_id)
+    if rma.status not in CLOSABLE:
+        raise ReturnError(f"Return {rma.number} is already {rma.status}.", code="invalid_state")
+    now = timezone.now()
+    if (
+        Return.objects.filter(pk=rma.pk, status=rma.status).update(
+            status=ReturnStatus.CLOSED, closed_at=now, updated_at=now
+        )
+        != 1
+    ):
+        raise ReturnError(f"Return {rma.number} changed state concurrently.", code="invalid_state")
+    rma.refresh_from_db()
+    cancelled = None
+    if rma.received_at is None:
+        cancelled = exchanges.exchange_cancel(rma=rma, actor=actor, reason=f"Return {rma.number} closed unreceived")
+    order_note(
+        order_id=rma.order_id,
+        type="return_closed",
+        message=f"Return {rma.number} closed"
+        + (f": {note}" if note else "")
+        + (f"; exchange order {cancelled.number} cancelled" if cancelled else ""),
+        data={"return": str(rma.id), "number": rma.number, "note": note},
+        actor=actor,
+    )
     return rma

@@ -196,7 +196,8 @@ def test_restock_moves_units_from_customer_through_returns_to_a_sellable_locatio
             actor="alice",
         )
 
-    assert received.status == ReturnStatus.RECEIVED and received.received_at is not None
+    # Every unit came in the one parcel, graded as it came: the inspection is done.
+    assert received.status == ReturnStatus.INSPECTED and received.received_at == received.inspected_at
     line = received.lines.get()
     assert (line.received_quantity, line.condition, line.disposition) == (2, "new", "restock")
     # The suggested location is the one already holding the product.
@@ -216,7 +217,7 @@ def test_restock_moves_units_from_customer_through_returns_to_a_sellable_locatio
         f"Return {rma.number} received: 2 x TEE-RED-M new, restock"
     )
     event = OutboxEvent.objects.get(type="return.received")
-    assert event.data["status"] == "received"
+    assert event.data["status"] == "inspected"
     assert event.data["lines"][0]["disposition"] == "restock"
     assert ledger_differences() == []
 

@@ -34,7 +34,6 @@ LIST = "/portal/returns/"
 NEW = "/portal/returns/new/"
 PDF = b"%PDF-1.4\n% a return label\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-HAS_REFUND = hasattr(services, "return_refund")
 
 
 @pytest.fixture
@@ -352,23 +351,9 @@ def test_a_photo_of_another_return_is_404_under_this_one(portal, shop, clock):
     assert portal.get(f"/portal/returns/{first.pk}/photos/{photo.pk}/").status_code == 404
 
 
-# -- the refund's form (the refunds work writes services.return_refund) -------------------------
+# -- the refund's form -------------------------
 
 
-@pytest.mark.skipif(HAS_REFUND, reason="the refund service is merged: the form is shown")
-def test_without_the_refund_service_the_card_has_no_form_and_the_post_refunds_nothing(portal, shop, clock):
-    rma = _return(shop, [{"sku": "TEE-RED-M", "quantity": 1, "reason": "Too small"}])
-    _refund(rma, due="20.00")
-
-    html = portal.get(f"/portal/returns/{rma.pk}/").content.decode()
-    posted = portal.post(f"/portal/returns/{rma.pk}/refund/", {"amount": "20.00"})
-
-    assert 'id="amount-due">20.00 CAD' in html and 'id="refund-form"' not in html
-    assert posted.status_code == 404
-    assert ReturnRefund.objects.get(rma=rma).status == "pending"
-
-
-@pytest.mark.skipif(not HAS_REFUND, reason="refund service not merged yet")
 def test_the_merchant_confirms_a_lower_refund_in_the_portal(portal, shop, clock):
     rma = _return(shop, [{"sku": "TEE-RED-M", "quantity": 1, "reason": "Too small"}])
     Return.objects.filter(pk=rma.pk).update(status=ReturnStatus.INSPECTED, received_at=NOW, inspected_at=NOW)
@@ -383,7 +368,6 @@ def test_the_merchant_confirms_a_lower_refund_in_the_portal(portal, shop, clock)
     assert (refund.status, refund.amount) == ("refunded", Decimal("15.00"))
 
 
-@pytest.mark.skipif(not HAS_REFUND, reason="refund service not merged yet")
 def test_a_refund_above_the_amount_due_is_refused_on_the_field_and_nothing_is_paid(portal, shop, clock):
     rma = _return(shop, [{"sku": "TEE-RED-M", "quantity": 1, "reason": "Too small"}])
     Return.objects.filter(pk=rma.pk).update(status=ReturnStatus.INSPECTED, received_at=NOW, inspected_at=NOW)
@@ -396,7 +380,6 @@ def test_a_refund_above_the_amount_due_is_refused_on_the_field_and_nothing_is_pa
     assert (refund.status, refund.amount) == ("pending", None)
 
 
-@pytest.mark.skipif(not HAS_REFUND, reason="refund service not merged yet")
 def test_a_second_confirmation_is_refused_with_its_reason_and_pays_nothing_more(portal, shop, clock):
     rma = _return(shop, [{"sku": "TEE-RED-M", "quantity": 1, "reason": "Too small"}])
     Return.objects.filter(pk=rma.pk).update(status=ReturnStatus.INSPECTED, received_at=NOW, inspected_at=NOW)
@@ -411,7 +394,6 @@ def test_a_second_confirmation_is_refused_with_its_reason_and_pays_nothing_more(
     assert ReturnRefund.objects.get(rma=rma).amount == Decimal("15.00")
 
 
-@pytest.mark.skipif(not HAS_REFUND, reason="refund service not merged yet")
 def test_a_refund_not_inspected_yet_has_no_form(portal, shop, clock):
     rma = _return(shop, [{"sku": "TEE-RED-M", "quantity": 1, "reason": "Too small"}])
     _refund(rma, due="20.00")
@@ -654,7 +636,6 @@ def test_a_merchant_opens_a_return_and_reads_it_on_a_desktop_and_a_phone(page, l
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium at /usr/bin/chromium")
-@pytest.mark.skipif(not HAS_REFUND, reason="refund service not merged yet")
 def test_a_merchant_confirms_a_lowered_refund_on_a_desktop_and_a_phone(page, live_server, width):
     tenant = TenantFactory(slug="acme", name="Acme Apparel")
     wh = inv.warehouse()

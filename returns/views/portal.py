@@ -6,7 +6,7 @@
   (the last 90 days) and the counts by status.
 - ``/portal/returns/<id>/``: one return: its timeline, lines with what was received and graded,
   the shopper's photos, the return label, the exchange order and the refund card (with the
-  confirm form once ``returns.services.return_refund`` exists); its photos, label PDF and the
+  confirm form while the refund is pending); its photos, label PDF and the
   refund's POST under it.
 - ``/portal/returns/new/?order=<id>``: the merchant opens a return for a shipped order; the
   service's refusals are shown on the fields they name and nothing is created.
@@ -212,12 +212,6 @@ class RefundForm(forms.Form):
     note = forms.CharField(label="Note (kept with the refund)", required=False, max_length=300)
 
 
-def refund_service():
-    """``returns.services.return_refund`` when it exists (the refunds work), else None: the page
-    then shows the refund card without the form, never a refund that did not happen."""
-    return getattr(services, "return_refund", None)
-
-
 def _steps(rma) -> list[dict]:
     """The RMA's statuses along its path (refund or exchange), each done, current or to come, with
     when it happened where a timestamp tells; the label's two steps are skipped without a label."""
@@ -280,12 +274,7 @@ def _detail(request, *, rma, refund_form=None, status: int = 200):
     refund = getattr(rma, "refund", None)
     label = getattr(rma, "label", None)
     # The form only where the service would take it: a pending refund of an inspected return.
-    can_refund = (
-        refund_service() is not None
-        and refund is not None
-        and refund.status == RefundStatus.PENDING
-        and rma.status == ReturnStatus.INSPECTED
-    )
+    can_refund = refund is not None and refund.status == RefundStatus.PENDING and rma.status == ReturnStatus.INSPECTED
     lines = list(rma.lines.all())
     context = {
         "rma": rma,
@@ -322,14 +311,11 @@ def return_detail(request, return_id, *, actor):
 def return_refund(request, return_id, *, actor):
     """Confirm the refund the policy computed, or a lower amount: the refunds service decides."""
     rma = _return_or_404(actor, return_id)
-    confirm = refund_service()
-    if confirm is None:
-        raise Http404("Refunds cannot be confirmed here yet.")
     form = RefundForm(request.POST)
     status = 422
     if form.is_valid():
         with refusal_shown(form=form) as refused:
-            confirm(
+            services.return_refund(
                 return_id=rma.pk,
                 tenant_id=actor.tenant_id,
                 amount=form.cleaned_data["amount"],

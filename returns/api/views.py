@@ -46,9 +46,13 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         request=s.ReturnCreateSerializer,
         responses={
             201: s.ReturnSerializer,
+            404: OpenApiResponse(
+                description="no such order of yours (another merchant's reads the same): errors name "
+                "field order, code not_found"
+            ),
             409: OpenApiResponse(description="the order is not shipped or delivered"),
             422: OpenApiResponse(
-                description="unknown order (field order, code not_found), SKUs not on the order, "
+                description="SKUs not on the order, "
                 "or more units than were shipped and not yet returned, outside the return window, a "
                 "non-returnable SKU, a resolution the policy does not offer, exchange lines missing for "
                 "an exchange (or given for another resolution) or naming unknown SKUs"

@@ -12,8 +12,8 @@ from returns.models import Return, ReturnRefund
 
 
 class ReturnError(Refusal):
-    """A refused return action. ``code``: not_found (the order or return does not exist for this
-    tenant: 404, or 422 when ``errors`` name the field), invalid_state and already_refunded (409:
+    """A refused return action. ``code``: not_found (404: the order or return does not exist for
+    this tenant; ``errors`` may name the field, e.g. the order of a new return), invalid_state and already_refunded (409:
     the order or return is in the wrong state), invalid (422 with ``errors`` naming the fields at
     fault)."""
 
@@ -22,7 +22,7 @@ class ReturnError(Refusal):
     def __init__(self, message: str, *, errors: list[dict] | None = None, code: str = "invalid"):
         if code in self.CONFLICTS:
             status = 409
-        elif code == "not_found" and not errors:
+        elif code == "not_found":
             status = 404
             self.detail = "Not found."  # what the API says of any object it does not show
         else:

@@ -67,14 +67,14 @@ def test_merchant_opens_a_return_for_its_shipped_order(shop, api_as):
     }
 
 
-def test_other_tenants_order_is_the_same_field_error_as_a_missing_one(shop, api_as):
+def test_other_tenants_order_is_not_found_exactly_like_a_missing_one(shop, api_as):
     _, stranger_key = tenant_with_key(slug="stranger")
     client = api_as(stranger_key)
 
     foreign = _create(client, shop.order.pk)
     missing = _create(client, "00000000-0000-0000-0000-000000000000")
 
-    assert foreign.status_code == missing.status_code == 422
+    assert foreign.status_code == missing.status_code == 404
     assert foreign.json() == missing.json()
     assert foreign.json()["errors"] == [{"field": "order", "code": "not_found", "message": "Order not found."}]
     assert Return.objects.count() == 0

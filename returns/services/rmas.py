@@ -327,7 +327,8 @@ def _mark_order_returned(rma: Return, *, actor: str) -> None:
 @transaction.atomic
 def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> Return:
     """Receive a parcel of a return: ``lines`` = [{sku, quantity, condition, disposition, location?,
-    note?}], ``condition`` one of the grades (new, opened, damaged, defective).
+    note?}], ``condition`` one of the grades (new, opened, damaged, defective); a SKU may have a
+    row per grade, together at most the units still expected.
 
     A return may come in several parcels: each receipt takes at most the units still expected per
     line and is kept as ReturnReceipt rows; a receipt once every unit is in is refused (409).
@@ -354,7 +355,9 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
         raise ReturnError("nothing to receive", errors=[_error("lines", "required", "At least one line is required.")])
     errors: list[dict] = []
     plan: list[tuple[ReturnLine, int, str, str, Location | None, str]] = []
-    seen: set[str] = set()
+    # Units of a SKU taken by the rows above: a line's units may come in several grades (two tees
+    # new, one damaged), one row each, together at most what is still expected.
+    taken: dict[str, int] = defaultdict(int)
     for index, line in enumerate(lines):
         field = f"lines[{index}]"
         sku, quantity = _text(line.get("sku")), line.get("quantity")
@@ -364,22 +367,21 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
         if return_line is None:
             errors.append(_error(f"{field}.sku", "not_in_return", f"{sku or 'This SKU'} is not a line of this return."))
             continue
-        if sku in seen:
-            errors.append(_error(f"{field}.sku", "duplicate", f"{sku} appears twice; list it once."))
-            continue
-        seen.add(sku)
-        expected = return_line.quantity - return_line.received_quantity
+        expected = return_line.quantity - return_line.received_quantity - taken[sku]
         if not _positive_int(quantity):
             errors.append(_error(f"{field}.quantity", "invalid", "Quantity must be a positive integer."))
         elif quantity > expected:
+            above = f", {taken[sku]} in the rows above" if taken[sku] else ""
             errors.append(
                 _error(
                     f"{field}.quantity",
                     "exceeds_returned",
-                    f"Only {expected} x {sku} are still expected on this return "
-                    f"({return_line.quantity} announced, {return_line.received_quantity} received).",
+                    f"Only {max(expected, 0)} x {sku} are still expected on this return "
+                    f"({return_line.quantity} announced, {return_line.received_quantity} received{above}).",
                 )
             )
+        else:
+            taken[sku] += quantity
         if grade not in Grade.values:
             errors.append(_error(f"{field}.condition", "invalid_choice", f"Must be one of {', '.join(Grade.values)}."))
         if len(note) > 200:

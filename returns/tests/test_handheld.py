@@ -249,7 +249,7 @@ def test_receiving_more_than_expected_across_two_grades_is_refused_beside_the_ro
 
     assert answer.status_code == 422
     html = answer.content.decode()
-    assert 'data-row-error="TEE-RED-M"' in html and "more than the 3 still expected" in html
+    assert 'data-row-error="TEE-RED-M"' in html and "2 in the rows above" in html
     assert "Nothing was saved." in html
     assert _state() == before
 

@@ -304,7 +304,7 @@ def test_one_bad_line_changes_nothing(shop):
 
     assert [(e["field"], e["code"]) for e in refused.value.errors] == [
         ("lines[1].quantity", "exceeds_returned"),
-        ("lines[2].sku", "duplicate"),
+        ("lines[2].quantity", "exceeds_returned"),
     ]
     assert _counts() == before
     rma.refresh_from_db()

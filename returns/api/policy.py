@@ -75,7 +75,9 @@ class ReturnPolicyInputSerializer(serializers.Serializer):
 
 class ReturnPolicyView(ActorMixin, APIView):
     """The merchant's return policy: the window after delivery, what never comes back, the fees, the
-    resolutions and reasons the shopper chooses from. A merchant who never set one has the defaults."""
+    resolutions and reasons the shopper chooses from, the carrier account and service prepaid return
+    labels are bought on (none: RMAs come without a label), and whether an exchange ships before the
+    return arrives. A merchant who never set one has the defaults."""
 
     permission_classes = [IsMerchant]
 

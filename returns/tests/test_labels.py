@@ -336,3 +336,47 @@ def test_an_inactive_account_cannot_be_chosen(shop, api_as):
     answer = api_as(shop.key).put(URL, {"label_account": "demo-post"}, format="json")
 
     assert answer.status_code == 422 and answer.json()["errors"][0]["code"] == "unknown_carrier_account"
+
+
+def test_the_portal_policy_page_chooses_the_label_service_and_exchange_trust(shop, client):
+    from fulfillment.tenancy import services as tenancy_services
+
+    ensure_default_carrier()
+    client.force_login(
+        tenancy_services.merchant_user_create(tenant=shop.tenant, username="acme-web", password="pw-12345678")
+    )
+    form = {
+        "window_days": "30",
+        "restocking_fee_percent": "0",
+        "return_shipping_fee": "0",
+        "resolutions": ["refund", "exchange"],
+        "reasons": "Too small\nArrived damaged",
+    }
+
+    shown = client.get("/portal/returns/policy/").content.decode()
+    saved = client.post(
+        "/portal/returns/policy/", {**form, "label_account": "demo-post/express", "exchange_before_receipt": "on"}
+    )
+    refused = client.post("/portal/returns/policy/", {**form, "label_account": "no-such/standard"})
+
+    assert 'value="demo-post/standard"' in shown and "Demo Post Standard" in shown
+    assert saved.status_code == 302 and refused.status_code == 422
+    policy = ReturnPolicy.objects.get(tenant=shop.tenant)
+    assert (policy.label_account.carrier_id, policy.label_service_code, policy.exchange_before_receipt) == (
+        "demo-post",
+        "express",
+        True,
+    )
+    assert 'value="demo-post/express" selected' in client.get("/portal/returns/policy/").content.decode()
+
+
+def test_the_beat_polls_return_labels(settings, rate_sheet):
+    from returns import tasks
+
+    rma = _rma(rate_sheet)
+    services.return_label_issue(return_id=rma.pk)
+    ReturnLabel.objects.filter(rma=rma).update(next_poll_at=NOW)  # as if its account could track
+
+    assert settings.CELERY_BEAT_SCHEDULE["return-label-poll"]["task"] == "returns.tasks.poll_return_labels"
+    assert tasks.poll_return_labels() == 0
+    assert ReturnLabel.objects.get(rma=rma).next_poll_at is None  # the rate sheet is never asked again

@@ -387,3 +387,18 @@ def test_the_demo_shopper_returns_the_delivered_demo_order_with_a_label(client):
     rma = Return.objects.get(source="shopper")
     assert rma.status == ReturnStatus.LABEL_ISSUED and rma.label.account.carrier_id == "demo-post"
     assert "Download the label" in answer.content.decode()
+
+
+def test_the_return_email_goes_once_per_rma(labels):
+    from returns import notifications
+
+    rma = services.return_create(
+        tenant_id=labels.tenant.pk, order_id=labels.order.pk, lines=[{"sku": "TEE-RED-M", "quantity": 1, "reason": "x"}]
+    )
+
+    first = notifications.send_return_email(return_id=rma.pk)
+    second = notifications.send_return_email(return_id=rma.pk)
+
+    assert (first, second) == ("sent", "already_sent") and len(mail.outbox) == 1
+    assert mail.outbox[0].attachments == []  # no label yet: the warehouse address instead
+    assert "Write " in mail.outbox[0].body and "100 Logistics Dr" in mail.outbox[0].body

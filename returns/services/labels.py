@@ -198,8 +198,25 @@ def return_label_issue(*, return_id, actor: str = "", now: datetime | None = Non
         except gateway.CarrierError as error:
             logger.warning("return %s: the carrier refused the return label: %s", rma.number, error.message)
             raise _carrier_refusal(error) from error
-        return _record(rma.pk, account=account, service_code=service_code, label=label, actor=actor,
-                       now=now or timezone.now())  # fmt: skip
+        try:
+            return _record(rma.pk, account=account, service_code=service_code, label=label, actor=actor,
+                           now=now or timezone.now())  # fmt: skip
+        except ReturnError:
+            _void_orphan(account, label, service_code=service_code, number=rma.number)
+            raise
+
+
+def _void_orphan(account: CarrierAccount, label: gateway.Label, *, service_code: str, number: str) -> None:
+    """A label bought for an RMA that moved on during the call: voided with the carrier where it can
+    (a rate-sheet label is billed only once scanned), so that nobody pays for it."""
+    try:
+        gateway.void(
+            shipping_selectors.connection(account),
+            shipment_identifier=label.shipment_identifier,
+            service_code=service_code,
+        )
+    except gateway.CarrierError as error:
+        logger.warning("return %s: the orphaned return label could not be voided: %s", number, error.message)
 
 
 def _record(return_id, *, account: CarrierAccount, service_code: str, label: gateway.Label, actor: str,

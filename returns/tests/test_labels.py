@@ -380,3 +380,23 @@ def test_the_beat_polls_return_labels(settings, rate_sheet):
     assert settings.CELERY_BEAT_SCHEDULE["return-label-poll"]["task"] == "returns.tasks.poll_return_labels"
     assert tasks.poll_return_labels() == 0
     assert ReturnLabel.objects.get(rma=rma).next_poll_at is None  # the rate sheet is never asked again
+
+
+def test_a_label_bought_for_an_rma_that_moved_on_during_the_call_is_voided(fedex, monkeypatch):
+    shop, carrier_request = fedex
+    carrier_request.side_effect = [recorded("fedex", "ship.json"), recorded("fedex", "cancel.json")]
+    rma = _rma(shop)
+    real_buy = gateway.buy
+
+    def buy_while_the_parcel_arrives(*args, **kwargs):
+        bought = real_buy(*args, **kwargs)
+        Return.objects.filter(pk=rma.pk).update(status=ReturnStatus.RECEIVED)
+        return bought
+
+    monkeypatch.setattr(gateway, "buy", buy_while_the_parcel_arrives)
+
+    with pytest.raises(services.ReturnError) as refused:
+        services.return_label_issue(return_id=rma.pk)
+
+    assert refused.value.status == 409 and not ReturnLabel.objects.exists()
+    assert carrier_request.call_args.kwargs["url"].endswith("/ship/v1/shipments/cancel")

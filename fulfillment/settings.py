@@ -139,6 +139,13 @@ API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "600/min")
 # Requests per client address to the public tracking page (/track/<token>/), found or not: a
 # fixed window counted in the cache, so that tokens cannot be tried at speed. None: no limit.
 TRACKING_PAGE_RATE = env_rate("TRACKING_PAGE_RATE", "60/min")
+# The same for the shopper's returns portal (/returns/<tenant_slug>/): order look-ups and RMA pages
+# per client address, so that order numbers and e-mails cannot be tried at speed. None: no limit.
+RETURNS_PORTAL_RATE = env_rate("RETURNS_PORTAL_RATE", "30/min")
+# The largest photo a shopper may attach to a returned line (JPEG, PNG or WebP).
+RETURNS_PHOTO_MAX_BYTES = env_int("RETURNS_PHOTO_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+# How often the return labels' tracking is polled (returns.tasks.poll_return_labels).
+RETURN_LABEL_POLL_SECONDS = env_int("RETURN_LABEL_POLL_SECONDS", 300, minimum=1)
 WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 3, minimum=1)
@@ -294,6 +301,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(ALLOCATION_SWEEP_SECONDS),
     },
     "tracking-poll": {"task": "shipping.tasks.poll_tracking", "schedule": float(TRACKING_POLL_SECONDS)},
+    "return-label-poll": {"task": "returns.tasks.poll_return_labels", "schedule": float(RETURN_LABEL_POLL_SECONDS)},
     "webhook-retry": {"task": "fulfillment.webhooks.tasks.retry_due_deliveries", "schedule": 30.0},
     "import-sweep": {"task": "orders.tasks.sweep_stuck_imports", "schedule": 300.0},
     "idempotency-purge": {"task": "fulfillment.api.tasks.purge_idempotency_keys", "schedule": 3600.0},

@@ -6,6 +6,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from returns.urls import public_urlpatterns as returns_public
 from shipping.urls import public_urlpatterns as shipping_public
 
 
@@ -50,6 +51,7 @@ urlpatterns = [
     path("", include("packing.urls")),
     path("", include("shipping.urls")),
     path("", include(shipping_public)),  # /track/<token>/: the shopper's page, "public-tracking"
+    path("", include(returns_public)),  # /returns/<tenant_slug>/: the shopper's returns portal
     path("", include("orders.urls")),
     path("", include("returns.urls")),
     path("", include("fulfillment.tenancy.views")),  # merchant portal: API keys

@@ -27,6 +27,11 @@ class ReturnPolicySerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=Resolution.choices), help_text="What the shopper may choose"
     )
     reasons = serializers.ListField(child=serializers.CharField(), help_text="The reasons the shopper picks from")
+    label_account = serializers.SerializerMethodField(help_text="carrier_id of the account return labels are bought on")
+    label_service = serializers.CharField(source="label_service_code", help_text="service_code of return labels")
+    exchange_before_receipt = serializers.BooleanField(
+        help_text="An exchange's new order is allocated at once, not when the return arrives"
+    )
 
     class Meta:
         model = ReturnPolicy
@@ -38,9 +43,15 @@ class ReturnPolicySerializer(serializers.ModelSerializer):
             "free_exchanges",
             "resolutions",
             "reasons",
+            "label_account",
+            "label_service",
+            "exchange_before_receipt",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_label_account(self, policy: ReturnPolicy) -> str | None:
+        return policy.label_account.carrier_id if policy.label_account_id else None
 
 
 class ReturnPolicyInputSerializer(serializers.Serializer):
@@ -53,11 +64,20 @@ class ReturnPolicyInputSerializer(serializers.Serializer):
     free_exchanges = serializers.BooleanField(required=False)
     resolutions = serializers.ListField(child=serializers.CharField(), required=False)
     reasons = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
+    label_account = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, help_text="An active account's carrier_id; null: no labels"
+    )
+    label_service = serializers.CharField(
+        required=False, allow_blank=True, help_text="One of the account's active service codes (else its quickest)"
+    )
+    exchange_before_receipt = serializers.BooleanField(required=False)
 
 
 class ReturnPolicyView(ActorMixin, APIView):
     """The merchant's return policy: the window after delivery, what never comes back, the fees, the
-    resolutions and reasons the shopper chooses from. A merchant who never set one has the defaults."""
+    resolutions and reasons the shopper chooses from, the carrier account and service prepaid return
+    labels are bought on (none: RMAs come without a label), and whether an exchange ships before the
+    return arrives. A merchant who never set one has the defaults."""
 
     permission_classes = [IsMerchant]
 
@@ -77,9 +97,12 @@ class ReturnPolicyView(ActorMixin, APIView):
     def put(self, request):
         payload = ReturnPolicyInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        if "label_account" in data and data["label_account"] is None:
+            data["label_account"] = ""  # null: no return labels
         policy = services.return_policy_update(
             tenant_id=self.actor.tenant_id,
-            changes=services.PolicyInput(**payload.validated_data),
+            changes=services.PolicyInput(**data),
             actor=self.actor.label,
         )
         return self._answer(policy)

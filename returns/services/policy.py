@@ -10,6 +10,7 @@ from django.db import transaction
 from returns.models import Resolution, ReturnPolicy
 from returns.selectors import return_policy
 from returns.services.rmas import ReturnError, _error
+from shipping.models import CarrierAccount
 
 MAX_REASONS = 30
 MAX_SKUS = 5000
@@ -26,6 +27,10 @@ class PolicyInput:
     free_exchanges: bool | None = None
     resolutions: list | None = None
     reasons: list | None = None
+    # The carrier account (its carrier_id; "" for none) and service (service_code) of return labels.
+    label_account: str | None = None
+    label_service: str | None = None
+    exchange_before_receipt: bool | None = None
 
 
 def _decimal(value, *, field: str, low: Decimal, high: Decimal, errors: list) -> Decimal | None:
@@ -61,6 +66,41 @@ def _strings(values, *, field: str, limit: int, max_length: int, errors: list) -
         errors.append(_error(field, "too_many", f"At most {limit}."))
         return None
     return cleaned
+
+
+def _label_choice(policy: ReturnPolicy, changes: PolicyInput, errors: list) -> None:
+    """The account and service return labels are bought on: an active account by its carrier_id ("" for
+    none: RMAs then come without a label) and one of its active services (its quickest when not named)."""
+    if changes.label_account is None and changes.label_service is None:
+        return
+    if changes.label_account is not None:
+        handle = str(changes.label_account).strip()
+        if not handle:
+            policy.label_account, policy.label_service_code = None, ""
+            return
+        account = CarrierAccount.objects.filter(carrier_id=handle, active=True).first()
+        if account is None:
+            errors.append(_error("label_account", "unknown_carrier_account", f"No active carrier account {handle}."))
+            return
+    else:
+        account = policy.label_account
+        if account is None:
+            errors.append(_error("label_service", "carrier_required", "Choose the carrier account first."))
+            return
+    services = list(account.services.filter(active=True).order_by("transit_days", "service_code"))
+    wanted = (changes.label_service or "").strip()
+    if not wanted and changes.label_account is not None and policy.label_account_id == account.pk:
+        wanted = policy.label_service_code  # the same account again: its service stays
+    service = next((s for s in services if s.service_code == wanted), None) if wanted else None
+    if wanted and service is None:
+        errors.append(_error("label_service", "unknown_service", f"{account.carrier_id} offers no service {wanted}."))
+        return
+    if service is None:
+        if not services:
+            errors.append(_error("label_account", "no_service", f"{account.carrier_id} has no active service."))
+            return
+        service = services[0]
+    policy.label_account, policy.label_service_code = account, service.service_code
 
 
 @transaction.atomic
@@ -107,6 +147,9 @@ def return_policy_update(*, tenant_id, changes: PolicyInput, actor: str = "") ->
             errors.append(_error("reasons", "required", "At least one reason must be offered."))
         elif reasons is not None:
             policy.reasons = reasons
+    if changes.exchange_before_receipt is not None:
+        policy.exchange_before_receipt = bool(changes.exchange_before_receipt)
+    _label_choice(policy, changes, errors)
     if errors:
         raise ReturnError("The return policy has invalid fields.", errors=errors)
     policy.updated_by = actor[:100]

@@ -33,6 +33,7 @@ from returns import selectors_portal as selectors
 from returns import services
 from returns.models import LabelStatus, RefundStatus, Resolution, ReturnLabel, ReturnPhoto, ReturnStatus
 from returns.selectors import return_policy
+from shipping.models import CarrierAccount
 
 
 def _lines(text: str) -> list[str]:
@@ -51,6 +52,27 @@ class PolicyForm(forms.Form):
         label="SKUs that cannot be returned (one per line)", required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
     reasons = forms.CharField(label="Reasons offered (one per line)", widget=forms.Textarea(attrs={"rows": 6}))
+    label_account = forms.ChoiceField(label="Prepaid return labels", required=False)
+    exchange_before_receipt = forms.BooleanField(
+        label="Trust the shopper: ship an exchange before the return arrives", required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["label_account"].choices = label_choices()
+
+
+def label_choices() -> list[tuple[str, str]]:
+    """ "carrier_id/service_code" of every active service of the active carrier accounts, after "none"."""
+    choices = [("", "None: the shopper sends the parcel at their own cost")]
+    for account in CarrierAccount.objects.filter(active=True).prefetch_related("services").order_by("carrier_id"):
+        for service in sorted(
+            (s for s in account.services.all() if s.active), key=lambda s: (s.transit_days, s.service_code)
+        ):
+            choices.append(
+                (f"{account.carrier_id}/{service.service_code}", f"{account.display_name}: {service.service_name}")
+            )
+    return choices
 
 
 @require_http_methods(["GET", "POST"])
@@ -65,12 +87,17 @@ def policy(request, *, actor):
         "resolutions": list(current.resolutions),
         "non_returnable_skus": "\n".join(current.non_returnable_skus),
         "reasons": "\n".join(current.reasons),
+        "label_account": (
+            f"{current.label_account.carrier_id}/{current.label_service_code}" if current.label_account_id else ""
+        ),
+        "exchange_before_receipt": current.exchange_before_receipt,
     }
     form = PolicyForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
+            account, _, service = (data["label_account"] or "").partition("/")
             with refusal_shown(form=form) as refused:
                 services.return_policy_update(
                     tenant_id=actor.tenant_id,
@@ -82,6 +109,9 @@ def policy(request, *, actor):
                         resolutions=data["resolutions"],
                         non_returnable_skus=_lines(data["non_returnable_skus"]),
                         reasons=_lines(data["reasons"]),
+                        label_account=account,
+                        label_service=service,
+                        exchange_before_receipt=data["exchange_before_receipt"],
                     ),
                     actor=actor.label,
                 )

@@ -308,6 +308,17 @@ def capabilities(carrier_name: str) -> set[str]:
     return found
 
 
+@lru_cache(maxsize=64)
+def _has_return_call(carrier_name: str) -> bool:
+    """Whether the karrio connector has a return shipment call of its own (create_return_shipment)."""
+    provider = karrio.gateway.providers.get(carrier_name)
+    if provider is None:
+        return False
+    from karrio.api.proxy import Proxy as BaseProxy
+
+    return getattr(provider.Proxy, "create_return_shipment", None) is not BaseProxy.create_return_shipment
+
+
 def _service_level(service: Service, conn: Connection) -> dict:
     return {
         "service_name": service.service_name,
@@ -457,6 +468,7 @@ def _call(conn: Connection, what: str, thunk):
 _STEPS = {
     "get_rates": ("create_rate_request", "parse_rate_response"),
     "create_shipment": ("create_shipment_request", "parse_shipment_response"),
+    "create_return_shipment": ("create_return_shipment_request", "parse_return_shipment_response"),
     "cancel_shipment": ("create_cancel_shipment_request", "parse_cancel_shipment_response"),
     "get_tracking": ("create_tracking_request", "parse_tracking_response"),
     "create_manifest": ("create_manifest_request", "parse_manifest_response"),
@@ -599,9 +611,18 @@ def buy(
     purchase_key: str,
     reference: str = "",
     label_type: str = "PDF",
+    is_return: bool = False,
 ) -> Label:
-    """Buy the label of ``service_code`` for all parcels (multi-piece where the carrier can)."""
+    """Buy the label of ``service_code`` for all parcels (multi-piece where the carrier can).
+
+    ``is_return``: a prepaid return label, ``shipper`` the one who sends the parcel back (the
+    shopper), ``recipient`` where it goes (the warehouse), billed to the account. karrio's
+    ShipmentRequest carries ``is_return``; a connector with a return call of its own (FedEx, UPS,
+    DHL Express, Canada Post: ``create_return_shipment``) gets the request as karrio's SDK hands it
+    one after its address swap (shipper the shopper, return address the warehouse); the others
+    (the rate sheet) draw an ordinary label from the shopper to the warehouse."""
     own_numbers = tracking_numbers_for(purchase_key, len(parcels)) if conn.carrier_name == "generic" else []
+    operation = "create_return_shipment" if is_return and _has_return_call(conn.carrier_name) else ""
     request = km.ShipmentRequest(
         service=service_code,
         shipper=shipper.karrio(),
@@ -611,9 +632,11 @@ def buy(
         reference=reference or None,
         payment=km.Payment(paid_by="sender"),  # billed to the account (FedEx's connector requires it)
         options={},
+        is_return=is_return,
+        return_address=recipient.karrio() if operation else None,
     )
     (details, messages), response = _perform(
-        conn, "label purchase", "create_shipment", request, origin_country=shipper.country or None
+        conn, "label purchase", operation or "create_shipment", request, origin_country=shipper.country or None
     )
     if details is None or not details.tracking_number:
         raise CarrierError(

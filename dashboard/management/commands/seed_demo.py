@@ -26,6 +26,8 @@ from returns import services as returns
 from shipping import services as shipping
 
 PASSWORD = "demo-pass-123"
+# A delivered acme order a shopper can return in the returns portal (with a prepaid label).
+RETURNS_DEMO_ORDER = "DEMO-ACME-2"
 
 CATALOG = {
     "acme": (
@@ -296,6 +298,13 @@ class Command(BaseCommand):
                     shipment_id=shipment.pk, code=code, occurred_at=timezone.now(), location="Toronto ON"
                 )
         self._on_the_way(travelling[2], travelling[3])
+        # Acme buys prepaid return labels on the rate-sheet account, so that a shopper can return the
+        # delivered DEMO-ACME-2 in the returns portal end to end (printed by _print_logins).
+        returns.return_policy_update(
+            tenant_id=acme.pk,
+            changes=returns.PolicyInput(label_account="demo-post", label_service="standard"),
+            actor="seed_demo",
+        )
         returns_order = travelling[0]
         rma = returns.return_create(
             tenant_id=acme.pk,
@@ -412,4 +421,8 @@ class Command(BaseCommand):
         manager = get_user_model().objects.get(username="manager")
         _, token = tenancy.staff_token_create(user=manager, name="seed_demo")
         lines.append(f"Staff token (manager): {token}")
+        demo = Order.objects.filter(tenant__slug="acme", external_id=RETURNS_DEMO_ORDER).first()
+        if demo is not None:
+            lines.append(f"Shopper returns portal: {base_url}/returns/acme/")
+            lines.append(f"  try order {demo.external_id} with {(demo.ship_to or {}).get('email', '')} ({demo.status})")
         self.stdout.write("\n".join(lines))

@@ -238,6 +238,8 @@ SPECTACULAR_SETTINGS = {
         "InboundStatusEnum": "inventory.models.InboundStatus",
         "ReturnStatusEnum": "returns.models.ReturnStatus",
         "ResolutionEnum": "returns.models.Resolution",
+        "ReturnSourceEnum": "returns.models.ReturnSource",
+        "ScanSourceEnum": [("push", "push"), ("manual", "manual")],
         # Adjustments' reasons kept their name when materials' reasons came (packing.models.MaterialReason).
         "ReasonEnum": "inventory.models.AdjustmentReason",
         "MaterialKindEnum": "packing.models.MaterialKind",

@@ -10,6 +10,14 @@ from fulfillment.api.documents import FirstRendererNegotiation, document_respons
 from returns import services
 from returns.api import serializers as s
 from returns.models import Return, ReturnStatus
+from shipping.api.labels import TrackingEventInputSerializer
+
+
+class ReturnTrackingEventInputSerializer(TrackingEventInputSerializer):
+    """A scan of a return label: the fields of a shipment's tracking event, without the reason."""
+
+    reason = None
+
 
 NOT_FOUND = OpenApiResponse(description="Problem document: no such return (another merchant's reads the same)")
 
@@ -165,6 +173,39 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             actor=self.actor.label,
         )
         return self._answer(rma.pk)
+
+    @extend_schema(
+        operation_id="v1_returns_tracking_events_create",
+        request=ReturnTrackingEventInputSerializer,
+        responses={
+            201: s.ReturnSerializer,
+            200: s.ReturnSerializer,
+            404: OpenApiResponse(description="no such return, or it has no return label"),
+            422: OpenApiResponse(
+                description="a code no connector reads (field code, code unknown_status), a time without "
+                "zone or in the future (field occurred_at)"
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsStaff], url_path="tracking-events")
+    def tracking_events(self, request, pk=None):
+        """A carrier's pushed scan of the return label (or one typed in), read as shipment scans are:
+        the first scan that says the carrier has the parcel makes the return `in_transit`. 201 when the
+        scan is new, 200 for one already known."""
+        rma = self.get_object()
+        payload = ReturnTrackingEventInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        added = services.return_label_scan_add(
+            return_id=rma.pk,
+            code=data["code"],
+            status=data["status"],
+            occurred_at=data["occurred_at"],
+            description=data["description"],
+            location=data["location"],
+            source=data["source"],
+        )
+        return self._answer(rma.pk, status.HTTP_201_CREATED if added else status.HTTP_200_OK)
 
 
 class ReturnLabelViewSet(ScopedViewSet):

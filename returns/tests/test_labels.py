@@ -12,6 +12,7 @@ from unittest.mock import patch
 import pytest
 import time_machine
 
+from fulfillment.tenancy.tests.factories import staff_with_token
 from inventory.models import Warehouse
 from orders.models import OrderEvent
 from returns import services
@@ -400,3 +401,38 @@ def test_a_label_bought_for_an_rma_that_moved_on_during_the_call_is_voided(fedex
 
     assert refused.value.status == 409 and not ReturnLabel.objects.exists()
     assert carrier_request.call_args.kwargs["url"].endswith("/ship/v1/shipments/cancel")
+
+
+# -- pushed scans through the API -----------------------------------------------------------------
+
+
+def test_staff_push_a_return_label_scan_and_the_return_is_in_transit(rate_sheet, api_as):
+    rma = _rma(rate_sheet)
+    services.return_label_issue(return_id=rma.pk)
+    _, token = staff_with_token(username="ops", role="manager", warehouse=rate_sheet.wh)
+    client = api_as(token)
+    scan = {"code": "picked_up", "occurred_at": NOW.isoformat(), "location": "Toronto ON"}
+
+    first = client.post(f"/api/v1/returns/{rma.pk}/tracking-events/", scan, format="json")
+    again = client.post(f"/api/v1/returns/{rma.pk}/tracking-events/", scan, format="json")
+
+    assert (first.status_code, again.status_code) == (201, 200), first.content
+    assert first.json()["status"] == ReturnStatus.IN_TRANSIT
+    assert len(ReturnLabel.objects.get(rma=rma).events) == 1
+
+
+def test_a_pushed_scan_with_an_unknown_code_or_of_a_merchant_is_refused_with_nothing_changed(rate_sheet, api_as):
+    rma = _rma(rate_sheet)
+    services.return_label_issue(return_id=rma.pk)
+    _, token = staff_with_token(username="ops", role="manager", warehouse=rate_sheet.wh)
+    scan = {"code": "teleported", "occurred_at": NOW.isoformat()}
+
+    unknown = api_as(token).post(f"/api/v1/returns/{rma.pk}/tracking-events/", scan, format="json")
+    merchant = api_as(rate_sheet.key).post(
+        f"/api/v1/returns/{rma.pk}/tracking-events/", scan | {"code": "picked_up"}, format="json"
+    )
+
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "code"
+    assert merchant.status_code == 403
+    assert ReturnLabel.objects.get(rma=rma).events == []
+    assert Return.objects.get(pk=rma.pk).status == ReturnStatus.LABEL_ISSUED

@@ -1,4 +1,5 @@
-"""One order through all seven stages over the HTTP API, from product to restocked return."""
+"""One order through all seven stages over the HTTP API, from product to a refunded return and an
+exchange that ships."""
 
 import io
 
@@ -19,7 +20,7 @@ def _ok(response, status=200):
     return response.json()
 
 
-def test_order_journey_from_product_to_restocked_return(api_as, settings):
+def test_order_journey_from_product_to_refunded_return_and_shipped_exchange(api_as, settings):
     out = io.StringIO()
     call_command(
         "create_warehouse", "MAIN", "--name", "Main", "--aisles", "3", "--bays", "8", "--levels", "2", stdout=out
@@ -126,7 +127,7 @@ def test_order_journey_from_product_to_restocked_return(api_as, settings):
     rma = _ok(
         merchant.post(
             "/api/v1/returns/",
-            {"order": created["id"], "lines": [{"sku": "TEE-RED-M", "quantity": 1, "reason": "too small"}]},
+            {"order": created["id"], "lines": [{"sku": "TEE-RED-M", "quantity": 1, "reason": "Too small"}]},
             format="json",
         ),
         201,
@@ -141,6 +142,58 @@ def test_order_journey_from_product_to_restocked_return(api_as, settings):
     level = _ok(merchant.get("/api/v1/inventory/?sku=TEE-RED-M"))["results"][0]
     assert (level["on_hand"], level["allocated"], level["available"]) == (9, 0, 9)
     assert product["id"] == level["product"]
+    # the merchant confirms the refund the policy computed; a second confirmation pays nothing
+    refunded = _ok(merchant.post(f"/api/v1/returns/{rma['id']}/refund/", {}, format="json"))
+    assert (refunded["status"], refunded["refund"]["status"]) == ("refunded", "refunded")
+    assert refunded["refund"]["amount"] == refunded["refund"]["amount_due"]
+    assert merchant.post(f"/api/v1/returns/{rma['id']}/refund/", {}, format="json").status_code == 409
+
+    # 8. an exchange: the other unit for another one, a new order held until the return is in, then shipped
+    exchange = _ok(
+        merchant.post(
+            "/api/v1/returns/",
+            {
+                "order": created["id"],
+                "lines": [{"sku": "TEE-RED-M", "quantity": 1, "reason": "Too large"}],
+                "resolution": "exchange",
+                "exchange_lines": [{"sku": "TEE-RED-M", "quantity": 1}],
+            },
+            format="json",
+        ),
+        201,
+    )
+    new_order = exchange["exchange_order"]
+    assert _ok(merchant.get(f"/api/v1/orders/{new_order['id']}/"))["status"] == "on_hold"
+    _ok(
+        staff.post(
+            f"/api/v1/returns/{exchange['id']}/receive/",
+            {"lines": [{"sku": "TEE-RED-M", "quantity": 1, "condition": "new", "disposition": "restock"}]},
+            format="json",
+        )
+    )
+    assert _ok(merchant.get(f"/api/v1/returns/{exchange['id']}/"))["status"] == "exchanged"
+    assert _ok(merchant.get(f"/api/v1/orders/{created['id']}/"))["status"] == "returned"
+    assert _ok(merchant.get(f"/api/v1/orders/{new_order['id']}/"))["status"] == "allocated"
+    wave = _ok(
+        staff.post("/api/v1/waves/", {"warehouse": "MAIN", "strategy": "batch", "max_orders": 10}, format="json"), 201
+    )
+    pick_list = _ok(staff.get(f"/api/v1/pick-lists/{wave['pick_lists'][0]['id']}/"))
+    (task,) = pick_list["tasks"]
+    _ok(
+        staff.post(
+            f"/api/v1/pick-lists/{pick_list['id']}/picks/",
+            {
+                "task": task["id"],
+                "location_barcode": task["location"],
+                "product_barcode": "0012345678905",
+                "quantity": task["quantity"],
+            },
+            format="json",
+        ),
+        201,
+    )
+    _ok(staff.post(f"/api/v1/orders/{new_order['id']}/pack/", {}, format="json"), 201)
+    assert _ok(merchant.get(f"/api/v1/orders/{new_order['id']}/"))["status"] == "shipped"
 
     types = set(OutboxEvent.objects.filter(tenant=tenant).values_list("type", flat=True))
     assert {
@@ -150,6 +203,8 @@ def test_order_journey_from_product_to_restocked_return(api_as, settings):
         "order.delivered",
         "return.created",
         "return.received",
+        "return.refunded",
+        "return.exchanged",
     } <= types
 
     out = io.StringIO()

@@ -299,17 +299,23 @@ class Command(BaseCommand):
                 )
         self._on_the_way(travelling[2], travelling[3])
         # Acme buys prepaid return labels on the rate-sheet account, so that a shopper can return the
-        # delivered DEMO-ACME-2 in the returns portal end to end (printed by _print_logins).
+        # delivered DEMO-ACME-2 in the returns portal end to end (printed by _print_logins); an opened
+        # unit costs the shopper a 10 % restocking fee and a return 5.00 of shipping (exchanges free).
         returns.return_policy_update(
             tenant_id=acme.pk,
-            changes=returns.PolicyInput(label_account="demo-post", label_service="standard"),
+            changes=returns.PolicyInput(
+                label_account="demo-post",
+                label_service="standard",
+                restocking_fee_percent="10",
+                return_shipping_fee="5.00",
+            ),
             actor="seed_demo",
         )
         returns_order = travelling[0]
         rma = returns.return_create(
             tenant_id=acme.pk,
             order_id=returns_order.pk,
-            lines=[{"sku": "TEE-RED-M", "quantity": 1, "reason": "too small"}],
+            lines=[{"sku": "TEE-RED-M", "quantity": 1, "reason": "Too small"}],
             actor="seed_demo",
         )
         returns.return_receive(

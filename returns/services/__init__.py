@@ -20,11 +20,12 @@ from returns.services.labels import (
 from returns.services.parcel import return_receive_parcel
 from returns.services.policy import PolicyInput, return_policy_update
 from returns.services.refunds import refund_quote, return_refund
-from returns.services.rmas import RETURNABLE, return_close, return_create, return_receive
+from returns.services.rmas import CLOSABLE, RETURNABLE, return_close, return_create, return_receive
 from returns.services.shopper import ShopperPhoto, ShopperReturn, photo_type, return_request_by_shopper
 from returns.services.unexpected import unexpected_return_record, unexpected_return_resolve
 
 __all__ = [
+    "CLOSABLE",
     "RETURNABLE",
     "PolicyInput",
     "ReturnError",

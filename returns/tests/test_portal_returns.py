@@ -667,3 +667,36 @@ def test_a_merchant_confirms_a_lowered_refund_on_a_desktop_and_a_phone(page, liv
     _fits(page, width)
     refund = ReturnRefund.objects.get(rma_id=rma.pk)
     assert (refund.status, refund.amount) == ("refunded", Decimal("20.00"))
+
+
+# -- closing ------------------------------------------------------------------------------------
+
+
+def test_the_merchant_closes_a_return_that_will_never_come_in_the_portal(portal, shop, clock):
+    rma = _return(shop, [{"sku": "TEE-RED-M", "quantity": 1, "reason": "Too small"}])
+
+    shown = portal.get(f"/portal/returns/{rma.pk}/").content.decode()
+    answer = portal.post(f"/portal/returns/{rma.pk}/close/", {"note": "the shopper kept it"})
+
+    assert 'id="close-form"' in shown
+    assert answer.status_code == 302 and answer["Location"] == f"/portal/returns/{rma.pk}/"
+    rma.refresh_from_db()
+    assert (rma.status, rma.closed_at) == (ReturnStatus.CLOSED, NOW)
+    assert 'id="close-form"' not in portal.get(f"/portal/returns/{rma.pk}/").content.decode()
+
+
+def test_closing_a_refunded_return_is_refused_and_changes_nothing(portal, shop, clock):
+    rma = _return(shop, [{"sku": "TEE-RED-M", "quantity": 1, "reason": "Too small"}])
+    Return.objects.filter(pk=rma.pk).update(status=ReturnStatus.REFUNDED)
+
+    answer = portal.post(f"/portal/returns/{rma.pk}/close/", {"note": ""})
+
+    assert answer.status_code == 409
+    assert "already refunded" in answer.content.decode()
+    rma.refresh_from_db()
+    assert (rma.status, rma.closed_at) == (ReturnStatus.REFUNDED, None)
+
+
+def test_another_merchants_return_cannot_be_closed(portal, rival, clock):
+    assert portal.post(f"/portal/returns/{rival.pk}/close/", {}).status_code == 404
+    assert Return.objects.get(pk=rival.pk).status == ReturnStatus.REQUESTED

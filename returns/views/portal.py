@@ -230,6 +230,10 @@ def return_list(request, *, actor):
 # -- one return ------------------------------------------------------------------------------
 
 
+class CloseForm(forms.Form):
+    note = forms.CharField(label="Why (kept with the return)", required=False, max_length=300)
+
+
 class RefundForm(forms.Form):
     amount = forms.DecimalField(
         label="Amount to refund",
@@ -300,7 +304,7 @@ def _breakdown(breakdown) -> dict:
     return {"rows": rows, "tables": tables}
 
 
-def _detail(request, *, rma, refund_form=None, status: int = 200):
+def _detail(request, *, rma, refund_form=None, close_form=None, status: int = 200):
     refund = getattr(rma, "refund", None)
     label = getattr(rma, "label", None)
     # The form only where the service would take it: a pending refund of an inspected return.
@@ -319,6 +323,11 @@ def _detail(request, *, rma, refund_form=None, status: int = 200):
         "refund_form": (refund_form or RefundForm()) if can_refund else None,
         # A refused confirmation's reason, shown on the card also when the form no longer is.
         "refund_errors": list(refund_form.non_field_errors()) if refund_form is not None and not can_refund else [],
+        # Closing: where return_close takes it (nothing refunded, exchanged or closed yet).
+        "close_form": (close_form or CloseForm()) if rma.status in services.CLOSABLE else None,
+        "close_errors": list(close_form.non_field_errors())
+        if close_form is not None and rma.status not in services.CLOSABLE
+        else [],
     }
     return render(request, "returns/portal/detail.html", context, status=status)
 
@@ -552,12 +561,32 @@ def return_new(request, *, actor):
     return render(request, "returns/portal/new.html", context, status=status)
 
 
+@require_POST
+@merchant_required
+def return_close(request, return_id, *, actor):
+    """Close a return that will not be resolved: the service decides what that undoes."""
+    rma = _return_or_404(actor, return_id)
+    form = CloseForm(request.POST)
+    status = 422
+    if form.is_valid():
+        with refusal_shown(form=form) as refused:
+            services.return_close(
+                return_id=rma.pk, tenant_id=actor.tenant_id, note=form.cleaned_data["note"], actor=actor.label
+            )
+        if not refused:
+            messages.success(request, f"Return {rma.number} closed.")
+            return redirect("returns:portal-return", return_id=rma.pk)
+        status = refused.refusal.status
+    return _detail(request, rma=_return_or_404(actor, return_id), close_form=form, status=status)
+
+
 urlpatterns = [
     path("portal/returns/policy/", policy, name="portal-policy"),
     path("portal/returns/", return_list, name="portal-returns"),
     path("portal/returns/new/", return_new, name="portal-return-new"),
     path("portal/returns/<uuid:return_id>/", return_detail, name="portal-return"),
     path("portal/returns/<uuid:return_id>/refund/", return_refund, name="portal-return-refund"),
+    path("portal/returns/<uuid:return_id>/close/", return_close, name="portal-return-close"),
     path("portal/returns/<uuid:return_id>/label.pdf", return_label_pdf, name="portal-return-label"),
     path("portal/returns/<uuid:return_id>/photos/<int:photo_id>/", return_photo, name="portal-return-photo"),
 ]

@@ -15,16 +15,13 @@ numbers, e-mails and tokens cannot be tried at speed.
 
 from __future__ import annotations
 
-import math
-import time
-
 from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from fulfillment import public_pages
 from fulfillment.tenancy import rls
 from returns import selectors_shopper as selectors
 from returns import services
@@ -32,7 +29,6 @@ from returns.models import Resolution, ReturnStatus
 
 DEFAULT_BRAND_COLOR = "#000000"
 NOT_FOUND = "We could not find a shipped order with that order number and e-mail or postal code."
-_PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
     # The RMA's token is in the URL: no request to another site may carry it. Not "no-referrer": a
@@ -59,34 +55,7 @@ MAX_EXCHANGE_QUANTITY = 20
 
 
 def _retry_after(request) -> int | None:
-    """Seconds until this client may ask again once over RETURNS_PORTAL_RATE, else None."""
-    rate = settings.RETURNS_PORTAL_RATE
-    if not rate:
-        return None
-    count, unit = rate.split("/")
-    limit, period = int(count), _PERIOD_SECONDS[unit]
-    now = time.time()
-    window = int(now // period)
-    key = f"returns-portal:{period}:{window}:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, timeout=period)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # the entry expired between add and incr
-        cache.set(key, 1, timeout=period)
-        used = 1
-    if used <= limit:
-        return None
-    return max(1, math.ceil((window + 1) * period - now))
-
-
-def _text_color(background: str) -> str:
-    red, green, blue = (int(background[i : i + 2], 16) / 255 for i in (1, 3, 5))
-
-    def linear(c: float) -> float:
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    luminance = 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
-    return "#000000" if luminance > 0.179 else "#FFFFFF"
+    return public_pages.retry_after(request, rate=settings.RETURNS_PORTAL_RATE, scope="returns-portal")
 
 
 def _page(request, template: str, brand, context: dict | None = None, status: int = 200) -> HttpResponse:
@@ -94,7 +63,7 @@ def _page(request, template: str, brand, context: dict | None = None, status: in
     response = render(
         request,
         template,
-        {"brand": brand, "brand_color": color, "brand_text": _text_color(color), **(context or {})},
+        {"brand": brand, "brand_color": color, "brand_text": public_pages.text_color(color), **(context or {})},
         status=status,
     )
     for name, value in _HEADERS.items():

@@ -7,7 +7,7 @@ A purchase runs in three steps, none holding a transaction open during the carri
    the RMA (a second caller at the same moment is told a label is being bought);
 2. call the carrier (no transaction; the purchase key is the RMA's id, so a rate-sheet carrier
    prints the same numbers if it is asked again);
-3. lock the order, then the return, re-check that the RMA is still ``requested`` with no label,
+3. lock the orders, then the return (common.lock_return), re-check that the RMA is still ``requested`` with no label,
    and record the label, the RMA ``label_issued`` and the order timeline entry in one transaction.
 
 A refusal by the carrier leaves the RMA ``requested`` with nothing written. A merchant whose policy
@@ -26,21 +26,19 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from orders import locks as order_locks
+from fulfillment.errors import FieldRefusal
 from orders.services import order_note
 from packing import selectors as packing_selectors
 from packing.cartonization import ItemSpec, cartonize
-from returns import locks
 from returns.models import LabelStatus, Return, ReturnLabel, ReturnStatus
 from returns.selectors import return_policy
-from returns.services.rmas import ReturnError
+from returns.services.common import ReturnError, field_error, lock_return
 from shipping import selectors as shipping_selectors
 from shipping.carriers import gateway
 from shipping.models import CarrierAccount, TrackingStatus
@@ -67,7 +65,6 @@ MOVING = {
     TrackingStatus.RETURN_TO_SENDER,
     TrackingStatus.DELIVERED,
 }
-FINAL = {TrackingStatus.DELIVERED, TrackingStatus.CANCELLED}
 
 
 def _carrier_refusal(error: gateway.CarrierError) -> ReturnError:
@@ -78,6 +75,17 @@ def _carrier_refusal(error: gateway.CarrierError) -> ReturnError:
     if error.retryable:
         refusal.status = 502  # the carrier could not be reached: asking again later may work
     return refusal
+
+
+@contextmanager
+def _as_return_error():
+    """Shipping's refusal of a pushed scan (its time, its code) as the returns' own, naming the field."""
+    try:
+        yield
+    except FieldRefusal as refusal:
+        raise ReturnError(
+            refusal.message, errors=[field_error(refusal.field, refusal.code, refusal.message)]
+        ) from refusal
 
 
 @contextmanager
@@ -222,10 +230,8 @@ def _void_orphan(account: CarrierAccount, label: gateway.Label, *, service_code:
 def _record(return_id, *, account: CarrierAccount, service_code: str, label: gateway.Label, actor: str,
             now: datetime) -> ReturnLabel:  # fmt: skip
     with transaction.atomic():
-        head = Return.objects.filter(pk=return_id).values_list("order_id", flat=True).first()
-        order_locks.order_lock(head)
-        rma = locks.return_lock(return_id)
-        if rma is None or rma.status != ReturnStatus.REQUESTED or ReturnLabel.objects.filter(rma_id=return_id).exists():
+        rma = lock_return(return_id)
+        if rma.status != ReturnStatus.REQUESTED or ReturnLabel.objects.filter(rma_id=return_id).exists():
             raise ReturnError("The RMA changed while its label was being bought.", code="invalid_state")
         tracks = "tracking" in gateway.capabilities(account.carrier_name)
         service_name = next(
@@ -289,55 +295,28 @@ def return_shopper_email_queue(*, return_id) -> None:
 # -- tracking ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Scan:
-    status: str
-    code: str
-    description: str
-    occurred_at: datetime
-    location: str = ""
-    source: str = "poll"
-
-    def as_json(self) -> dict:
-        return {
-            "status": self.status,
-            "code": self.code,
-            "description": self.description,
-            "occurred_at": self.occurred_at.isoformat(),
-            "location": self.location,
-            "source": self.source,
-        }
-
-
 def _key(event: dict) -> tuple:
     return (event.get("occurred_at"), event.get("status"), (event.get("code") or "")[:60], event.get("location") or "")
 
 
-def _newer(a: tuple[datetime | None, str], b: tuple[datetime | None, str]) -> bool:
-    if b[0] is None:
-        return True
-    if a[0] != b[0]:
-        return a[0] > b[0]
-    return shipping_tracking.RANK.get(a[1], 0) > shipping_tracking.RANK.get(b[1], 0)
+def _event_data(scan: shipping_tracking.Scan) -> dict:
+    """A scan as the label's ``events`` keep it: shipping's scan data and where it came from."""
+    return {**shipping_tracking.scan_data(scan), "source": scan.source}
 
 
-def _store_scans(return_id, scans: list[_Scan], *, now: datetime, polled: bool = False) -> int:
+def _store_scans(return_id, scans: list[shipping_tracking.Scan], *, now: datetime, polled: bool = False) -> int:
     """Keep the new scans of one label (a scan told twice is kept once) and move the label and the
-    RMA along; the number of new scans. Locks: the order, the return, then the label."""
+    RMA along; the number of new scans. Locks: the orders, the return (common.lock_return), then the label."""
     with transaction.atomic():
-        head = Return.objects.filter(pk=return_id).values_list("order_id", flat=True).first()
-        if head is None:
-            return 0
-        order_locks.order_lock(head)
-        rma = locks.return_lock(return_id)
+        rma = lock_return(return_id)
         label = ReturnLabel.objects.select_for_update(no_key=True).filter(rma_id=return_id).first()
-        if rma is None or label is None:
+        if label is None:
             return 0
         was_delivered = label.status == LabelStatus.DELIVERED
         known = {_key(event) for event in label.events or []}
         fresh = []
         for scan in scans:
-            data = scan.as_json()
+            data = _event_data(scan)
             if _key(data) not in known:
                 known.add(_key(data))
                 fresh.append((scan, data))
@@ -346,7 +325,7 @@ def _store_scans(return_id, scans: list[_Scan], *, now: datetime, polled: bool =
         for scan, _data in fresh:
             if scan.status in shipping_tracking.SILENT and label.tracking_status not in shipping_tracking.SILENT:
                 continue
-            if _newer((scan.occurred_at, scan.status), newest):
+            if shipping_tracking.is_later((scan.occurred_at, scan.status), newest):
                 newest, status_scan = (scan.occurred_at, scan.status), scan
         fields = ["updated_at"]
         if fresh:
@@ -365,7 +344,10 @@ def _store_scans(return_id, scans: list[_Scan], *, now: datetime, polled: bool =
             label.status = LabelStatus.DELIVERED
             fields.append("status")
         if polled or fresh:
-            if label.status in {LabelStatus.DELIVERED, LabelStatus.VOIDED} or label.tracking_status in FINAL:
+            if (
+                label.status in {LabelStatus.DELIVERED, LabelStatus.VOIDED}
+                or label.tracking_status in shipping_tracking.FINAL
+            ):
                 label.next_poll_at = None
             elif polled or label.next_poll_at is not None:
                 label.next_poll_at = now + shipping_tracking.poll_interval(label.tracking_status)
@@ -410,50 +392,22 @@ def return_label_scan_add(
     scans (karrio's status, or the carrier's own code through its connector); 1 when new, 0 for a
     duplicate. ReturnError: no such RMA or no label (404), a naive or future time, an unknown code (422)."""
     now = now or timezone.now()
-    if occurred_at.tzinfo is None:
-        raise ReturnError("no time zone", errors=[{"field": "occurred_at", "code": "naive_datetime",
-                                                   "message": "occurred_at needs a time zone."}])  # fmt: skip
-    if occurred_at > now + timedelta(minutes=5):
-        raise ReturnError("in the future", errors=[{"field": "occurred_at", "code": "in_the_future",
-                                                    "message": "occurred_at is in the future."}])  # fmt: skip
+    with _as_return_error():
+        shipping_tracking.pushed_time_check(occurred_at, now=now)
     label = ReturnLabel.objects.select_related("account").filter(rma_id=return_id).first()
     if label is None:
         raise ReturnError("return label not found", code="not_found")
-    normalised = shipping_tracking.normalise(code, status, carrier_name=label.account.carrier_name)
-    if normalised is None:
-        raise ReturnError(
-            "unknown status",
-            errors=[
-                {
-                    "field": "code",
-                    "code": "unknown_status",
-                    "message": f"Unknown tracking status {code!r}: give one of {', '.join(TrackingStatus.values)}.",
-                }
-            ],
+    with _as_return_error():
+        scan = shipping_tracking.pushed_scan(
+            code=code,
+            status=status,
+            description=description,
+            occurred_at=occurred_at,
+            location=location,
+            source=source,
+            carrier_name=label.account.carrier_name,
         )
-    found = normalised[0]
-    scan = _Scan(
-        status=found,
-        code=(code or found).strip()[:60],
-        description=(description or found.replace("_", " ").capitalize())[:200],
-        occurred_at=occurred_at,
-        location=(location or "")[:100],
-        source=source,
-    )
     return _store_scans(return_id, [scan], now=now)
-
-
-def _scans(tracked: gateway.Tracked, *, carrier_name: str, now: datetime) -> list[_Scan]:
-    return [
-        _Scan(
-            status=s.status,
-            code=s.code,
-            description=s.description,
-            occurred_at=s.occurred_at,
-            location=s.location,
-        )
-        for s in shipping_tracking.scans_of(tracked, carrier_name=carrier_name, now=now)
-    ]
 
 
 def return_labels_poll(*, now: datetime | None = None, limit: int = 5000) -> int:
@@ -496,9 +450,8 @@ def return_labels_poll(*, now: datetime | None = None, limit: int = 5000) -> int
                 if rma_id is None:
                     continue
                 answered.add(rma_id)
-                added += _store_scans(
-                    rma_id, _scans(tracked, carrier_name=account.carrier_name, now=now), now=now, polled=True
-                )
+                scans = shipping_tracking.scans_of(tracked, carrier_name=account.carrier_name, now=now)
+                added += _store_scans(rma_id, scans, now=now, polled=True)
             silent = [rma_id for rma_id in by_number.values() if rma_id not in answered]
             if silent:
                 ReturnLabel.objects.filter(rma_id__in=silent).update(

@@ -128,7 +128,7 @@ class Scan:
         return (self.occurred_at, self.status, self.code[:60], self.location[:100])
 
 
-def _later(a: tuple[datetime | None, str], b: tuple[datetime | None, str]) -> bool:
+def is_later(a: tuple[datetime | None, str], b: tuple[datetime | None, str]) -> bool:
     """Whether the (occurred_at, status) ``a`` is newer than ``b`` (a tie goes to the further along)."""
     if b[0] is None:
         return True
@@ -253,7 +253,7 @@ def _fresh(news: dict, existing: dict) -> dict:
     return fresh
 
 
-def _scan_data(scan: Scan) -> dict:
+def scan_data(scan: Scan) -> dict:
     return {
         "status": scan.status,
         "code": scan.code,
@@ -272,8 +272,8 @@ def _payload(shipment: Shipment, order, state: TrackingState, scans: list[Scan])
         "tracking_status": state.status,
         "delayed": state.delayed_at is not None,
         "reason": state.reason,
-        "event": _scan_data(scans[-1]) if scans else None,
-        "events": [_scan_data(s) for s in scans],
+        "event": scan_data(scans[-1]) if scans else None,
+        "events": [scan_data(s) for s in scans],
     }
 
 
@@ -386,7 +386,7 @@ def _store(news: dict, *, estimates: dict | None = None, now: datetime, polled: 
                 # A silent status (the label, an unreadable scan) gives way to any scan that says
                 # where the parcel is; between those, the newest wins.
                 current_at = None if state.status in SILENT and scan.status not in SILENT else state.status_at
-                if _later((scan.occurred_at, scan.status), (current_at, state.status)):
+                if is_later((scan.occurred_at, scan.status), (current_at, state.status)):
                     newest = scan
                     state.status, state.status_at = scan.status, scan.occurred_at
             if scans:
@@ -622,6 +622,46 @@ def shipments_flag_delays(*, now: datetime | None = None, limit: int = 5000) -> 
     return len(flagged) + len(held)
 
 
+def pushed_time_check(occurred_at: datetime, *, now: datetime) -> None:
+    """FieldRefusal (field occurred_at) for a pushed scan's time without a zone or in the future."""
+    if occurred_at.tzinfo is None:
+        raise FieldRefusal("occurred_at needs a time zone", field="occurred_at", code="naive_datetime")
+    if occurred_at > now + timedelta(minutes=5):
+        raise FieldRefusal("occurred_at is in the future", field="occurred_at", code="in_the_future")
+
+
+def pushed_scan(
+    *,
+    code: str,
+    status: str = "",
+    reason: str = "",
+    description: str = "",
+    occurred_at: datetime,
+    location: str = "",
+    source: str = "push",
+    carrier_name: str = "",
+) -> Scan:
+    """A pushed (or typed-in) scan read as polled ones are: karrio's status, or the carrier's own code
+    through its connector. FieldRefusal (field code, unknown_status) when nothing can read it."""
+    normalised = normalise(code, status, carrier_name=carrier_name)
+    if normalised is None:
+        raise FieldRefusal(
+            f"unknown tracking status {code!r}: give one of {', '.join(KARRIO_STATUSES)}, or the carrier's own code",
+            field="code",
+            code="unknown_status",
+        )
+    found_status, found_reason = normalised
+    return Scan(
+        status=found_status,
+        code=(code or found_status).strip()[:60],
+        description=(description or found_status.replace("_", " ").capitalize())[:200],
+        occurred_at=occurred_at,
+        location=(location or "")[:100],
+        reason=(reason or found_reason)[:60],
+        source=source,
+    )
+
+
 def shipment_tracking_event_add(
     *,
     shipment_id,
@@ -639,11 +679,8 @@ def shipment_tracking_event_add(
 
     FieldRefusal for a code nothing can read, a naive timestamp, one in the future, or a shipment
     without a label or already delivered."""
-    if occurred_at.tzinfo is None:
-        raise FieldRefusal("occurred_at needs a time zone", field="occurred_at", code="naive_datetime")
     now = now or timezone.now()
-    if occurred_at > now + timedelta(minutes=5):
-        raise FieldRefusal("occurred_at is in the future", field="occurred_at", code="in_the_future")
+    pushed_time_check(occurred_at, now=now)
     shipment = (
         Shipment.objects.filter(pk=shipment_id, label_purchased_at__isnull=False)
         .only("pk", "status", "carrier_code")
@@ -656,21 +693,14 @@ def shipment_tracking_event_add(
     )
     if shipment is None or shipment.status not in [*selectors.TRACKABLE, ShipmentStatus.DELIVERED]:
         raise FieldRefusal("Only a shipment with a label takes tracking events.", code="not_trackable", status=409)
-    normalised = normalise(code, status, carrier_name=carrier_name or "")
-    if normalised is None:
-        raise FieldRefusal(
-            f"unknown tracking status {code!r}: give one of {', '.join(KARRIO_STATUSES)}, or the carrier's own code",
-            field="code",
-            code="unknown_status",
-        )
-    found_status, found_reason = normalised
-    scan = Scan(
-        status=found_status,
-        code=(code or found_status).strip()[:60],
-        description=(description or found_status.replace("_", " ").capitalize())[:200],
+    scan = pushed_scan(
+        code=code,
+        status=status,
+        reason=reason,
+        description=description,
         occurred_at=occurred_at,
-        location=(location or "")[:100],
-        reason=(reason or found_reason)[:60],
+        location=location,
         source=source,
+        carrier_name=carrier_name or "",
     )
     return _store({shipment.pk: [scan]}, now=now)

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from fulfillment.tenancy.scoping import TenantScoped, scoped_queryset
+from orders.models import Status as OrderStatus
 
 
 def new_public_token() -> str:
@@ -29,6 +30,15 @@ class ReturnStatus(models.TextChoices):
     REFUNDED = "refunded"
     EXCHANGED = "exchanged"
     CLOSED = "closed"
+
+
+# Orders a return may be opened for: they left the warehouse.
+RETURNABLE = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED})
+# Returns whose parcel is awaited (announced, with a label, on its way), those a parcel may still
+# come in for (also received in part), and those a merchant may still close (not resolved yet).
+AWAITED = frozenset({ReturnStatus.REQUESTED, ReturnStatus.LABEL_ISSUED, ReturnStatus.IN_TRANSIT})
+RECEIVABLE = AWAITED | {ReturnStatus.RECEIVED}
+CLOSABLE = RECEIVABLE | {ReturnStatus.INSPECTED}
 
 
 class ReturnSource(models.TextChoices):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from returns.models import DEFAULT_REASONS, Resolution, ReturnPolicy
+from django.db.models import Sum
+
+from returns.models import DEFAULT_REASONS, Resolution, ReturnLine, ReturnPolicy
 
 
 def return_policy(*, tenant_id) -> ReturnPolicy:
@@ -12,3 +14,14 @@ def return_policy(*, tenant_id) -> ReturnPolicy:
     if found is not None:
         return found
     return ReturnPolicy(tenant_id=tenant_id, resolutions=list(Resolution.values), reasons=list(DEFAULT_REASONS))
+
+
+def requested_by_line(*, order_id) -> dict:
+    """{order line id: units its returns already ask back}, every return of the order counted (one
+    query): what may still be returned is a line's shipped units less this."""
+    return dict(
+        ReturnLine.objects.filter(order_line__order_id=order_id)
+        .values("order_line_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("order_line_id", "total")
+    )

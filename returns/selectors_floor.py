@@ -15,10 +15,11 @@ from django.utils import timezone
 
 from fulfillment.tenancy.models import Tenant
 from inventory import services as inventory
-from inventory.models import Location, StockBalance, Warehouse
+from inventory.models import StockBalance, Warehouse
 from orders.models import Order
 from picking.selectors_performance import local_today, period_bounds
 from returns.models import (
+    AWAITED,
     Grade,
     Return,
     ReturnLabel,
@@ -29,9 +30,6 @@ from returns.models import (
     UnexpectedReturn,
 )
 
-# A parcel of the return may still arrive: announced (with or without a label, on its way), or
-# received in part (``received`` with units outstanding: see ``_outstanding``).
-EXPECTED = (ReturnStatus.REQUESTED, ReturnStatus.LABEL_ISSUED, ReturnStatus.IN_TRANSIT)
 # A tracking number is matched at the end of a longer barcode too (USPS prints 420 + ZIP first).
 MIN_TRACKING_SUFFIX = 8
 
@@ -45,7 +43,7 @@ def receivable_returns(*, actor):
     return (
         Return.objects.visible_to(actor)
         .alias(pending=_outstanding())
-        .filter(Q(status__in=EXPECTED) | Q(status=ReturnStatus.RECEIVED, pending=True))
+        .filter(Q(status__in=AWAITED) | Q(status=ReturnStatus.RECEIVED, pending=True))
     )
 
 
@@ -158,10 +156,6 @@ def warehouse_tenants(*, warehouses: list[Warehouse]):
     ).order_by("name")
 
 
-def quarantine_location(*, warehouse_id) -> Location | None:
-    return Location.objects.filter(warehouse_id=warehouse_id, code="QUARANTINE").first()
-
-
 # -- the manager's page --------------------------------------------------------------------
 
 
@@ -227,7 +221,7 @@ def returns_floor(*, actor, warehouse: Warehouse, now: datetime | None = None) -
     returns = Return.objects.visible_to(actor).filter(warehouse=warehouse).select_related("order", "tenant")
     floor = ReturnsFloor(warehouse=warehouse, today=today)
 
-    expected = list(returns.filter(status__in=EXPECTED).annotate(units=Sum("lines__quantity")).order_by("created_at"))
+    expected = list(returns.filter(status__in=AWAITED).annotate(units=Sum("lines__quantity")).order_by("created_at"))
     labels = {
         label.rma_id: label for label in ReturnLabel.objects.filter(rma_id__in=[r.pk for r in expected[:LIST_SIZE]])
     }

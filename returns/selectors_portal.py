@@ -16,10 +16,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from orders.models import Order, OrderEvent, OrderLine
-from returns.models import Return, ReturnLine, ReturnPhoto, ReturnReceipt, ReturnRefund, ReturnStatus
+from returns.models import RETURNABLE, Return, ReturnLine, ReturnPhoto, ReturnReceipt, ReturnRefund, ReturnStatus
+from returns.selectors import requested_by_line
 
-# The returns RETURNABLE set, as plain values (selectors sit below services: no import from there).
-RETURNABLE_ORDER_STATUSES = ("shipped", "delivered")
 CHART_DAYS = 90
 CHART_TOP_SKUS = 8
 
@@ -140,18 +139,12 @@ def returnable_order(*, actor, order_id) -> Order | None:
 
 
 def returnable_lines(*, order: Order) -> list[ReturnableLine]:
-    """The order's lines with units shipped and already asked back by returns (one query)."""
-    requested = ReturnLine.objects.filter(order_line=OuterRef("pk")).order_by().values("order_line")
-    lines = (
-        OrderLine.objects.filter(order=order)
-        .annotate(
-            requested=Coalesce(
-                Subquery(requested.annotate(n=Sum("quantity")).values("n")[:1]), 0, output_field=IntegerField()
-            )
-        )
-        .order_by("pk")
-    )
-    return [ReturnableLine(line=line, shipped=line.shipped_quantity, requested=line.requested) for line in lines]
+    """The order's lines with units shipped and already asked back by returns (two queries)."""
+    requested = requested_by_line(order_id=order.pk)
+    lines = OrderLine.objects.filter(order=order).order_by("pk")
+    return [
+        ReturnableLine(line=line, shipped=line.shipped_quantity, requested=requested.get(line.pk, 0)) for line in lines
+    ]
 
 
 def returnable_orders(*, actor, q: str, limit: int = 20) -> list[Order]:
@@ -161,7 +154,7 @@ def returnable_orders(*, actor, q: str, limit: int = 20) -> list[Order]:
         return []
     return list(
         Order.objects.visible_to(actor)
-        .filter(status__in=RETURNABLE_ORDER_STATUSES)
+        .filter(status__in=RETURNABLE)
         .filter(Q(number__icontains=term) | Q(external_id__icontains=term))
         .only("id", "number", "external_id", "status", "created_at")
         .order_by("-created_at", "-id")[:limit]

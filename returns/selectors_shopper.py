@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q, Sum
+from django.db.models import Q
 
 from fulfillment.tenancy import rls
 from fulfillment.tenancy import selectors as tenancy_selectors
@@ -20,9 +20,8 @@ from fulfillment.tenancy.models import Tenant
 from inventory import selectors as inventory_selectors
 from inventory.models import Product
 from orders.models import Order, OrderLine
-from returns.models import Return, ReturnLabel, ReturnLine
-from returns.selectors import return_policy
-from returns.services.rmas import RETURNABLE
+from returns.models import RETURNABLE, Return, ReturnLabel, ReturnLine
+from returns.selectors import requested_by_line, return_policy
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
@@ -114,12 +113,7 @@ def shopper_order(*, tenant_id, order_id) -> ShopperOrder | None:
             return None
         policy = return_policy(tenant_id=tenant_id)
         never = {sku.casefold() for sku in policy.non_returnable_skus or []}
-        requested = dict(
-            ReturnLine.objects.filter(order_line__order=order)
-            .values("order_line_id")
-            .annotate(total=Sum("quantity"))
-            .values_list("order_line_id", "total")
-        )
+        requested = requested_by_line(order_id=order.pk)
         per_sku: dict[str, dict] = {}
         for line in OrderLine.objects.filter(order=order).select_related("product").order_by("pk"):
             row = per_sku.setdefault(line.sku, {"name": line.product.name, "shipped": 0, "requested": 0, "best": 0})

@@ -30,8 +30,19 @@ class ReturnError(Refusal):
         super().__init__(message, errors=errors, code=code, status=status)
 
 
-def _error(field: str | None, code: str, message: str) -> dict:
+def field_error(field: str | None, code: str, message: str) -> dict:
+    """One row of a refusal's ``errors``."""
     return {"field": field, "code": code, "message": message}
+
+
+def is_positive_int(value) -> bool:
+    """An int above 0 (not a bool), as input lines must give their quantities."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def stripped(value) -> str:
+    """The text without its surrounding blanks; "" for anything that is not text."""
+    return value.strip() if isinstance(value, str) else ""
 
 
 def refund_data(refund: ReturnRefund | None) -> dict | None:

@@ -29,7 +29,7 @@ from orders.models import HoldReason, Order, OrderEvent, PaymentStatus
 from orders.models import Status as OrderStatus
 from orders.transitions import CANCELLABLE
 from returns.models import Return, ReturnPolicy
-from returns.services.common import ReturnError, _error, return_payload
+from returns.services.common import ReturnError, field_error, return_payload
 
 EXTERNAL_ID_MAX = Order._meta.get_field("external_id").max_length
 
@@ -65,7 +65,9 @@ def exchange_open(*, rma: Return, order: Order, policy: ReturnPolicy, actor: str
         new = orders.order_create(tenant=Tenant.objects.get(pk=order.tenant_id), data=data, actor=actor)
     except orders.OrderError as exc:
         message = f"The exchange order could not be created: {exc}"
-        raise ReturnError(message, errors=[_error("exchange_lines", exc.code, message)], code="invalid_state") from exc
+        raise ReturnError(
+            message, errors=[field_error("exchange_lines", exc.code, message)], code="invalid_state"
+        ) from exc
     Return.objects.filter(pk=rma.pk).update(exchange_order=new)
     rma.exchange_order = new
     if not policy.exchange_before_receipt:

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from returns.models import Resolution, ReturnPolicy
 from returns.selectors import return_policy
-from returns.services.rmas import ReturnError, _error
+from returns.services.common import ReturnError, field_error
 from shipping.models import CarrierAccount
 
 MAX_REASONS = 30
@@ -37,33 +37,33 @@ def _decimal(value, *, field: str, low: Decimal, high: Decimal, errors: list) ->
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        errors.append(_error(field, "invalid", "A number is required."))
+        errors.append(field_error(field, "invalid", "A number is required."))
         return None
     if not amount.is_finite() or amount < low or amount > high:
-        errors.append(_error(field, "out_of_range", f"Between {low} and {high}."))
+        errors.append(field_error(field, "out_of_range", f"Between {low} and {high}."))
         return None
     if amount != amount.quantize(Decimal("0.01")):
-        errors.append(_error(field, "too_precise", "At most two decimal places."))
+        errors.append(field_error(field, "too_precise", "At most two decimal places."))
         return None
     return amount
 
 
 def _strings(values, *, field: str, limit: int, max_length: int, errors: list) -> list[str] | None:
     if not isinstance(values, list) or any(not isinstance(v, str) for v in values):
-        errors.append(_error(field, "invalid", "A list of texts is required."))
+        errors.append(field_error(field, "invalid", "A list of texts is required."))
         return None
     cleaned, seen = [], set()
     for value in (v.strip() for v in values):
         if not value:
             continue
         if len(value) > max_length:
-            errors.append(_error(field, "max_length", f"Each at most {max_length} characters: {value[:20]}..."))
+            errors.append(field_error(field, "max_length", f"Each at most {max_length} characters: {value[:20]}..."))
             return None
         if value.casefold() not in seen:
             seen.add(value.casefold())
             cleaned.append(value)
     if len(cleaned) > limit:
-        errors.append(_error(field, "too_many", f"At most {limit}."))
+        errors.append(field_error(field, "too_many", f"At most {limit}."))
         return None
     return cleaned
 
@@ -80,12 +80,14 @@ def _label_choice(policy: ReturnPolicy, changes: PolicyInput, errors: list) -> N
             return
         account = CarrierAccount.objects.filter(carrier_id=handle, active=True).first()
         if account is None:
-            errors.append(_error("label_account", "unknown_carrier_account", f"No active carrier account {handle}."))
+            errors.append(
+                field_error("label_account", "unknown_carrier_account", f"No active carrier account {handle}.")
+            )
             return
     else:
         account = policy.label_account
         if account is None:
-            errors.append(_error("label_service", "carrier_required", "Choose the carrier account first."))
+            errors.append(field_error("label_service", "carrier_required", "Choose the carrier account first."))
             return
     services = list(account.services.filter(active=True).order_by("transit_days", "service_code"))
     wanted = (changes.label_service or "").strip()
@@ -93,11 +95,13 @@ def _label_choice(policy: ReturnPolicy, changes: PolicyInput, errors: list) -> N
         wanted = policy.label_service_code  # the same account again: its service stays
     service = next((s for s in services if s.service_code == wanted), None) if wanted else None
     if wanted and service is None:
-        errors.append(_error("label_service", "unknown_service", f"{account.carrier_id} offers no service {wanted}."))
+        errors.append(
+            field_error("label_service", "unknown_service", f"{account.carrier_id} offers no service {wanted}.")
+        )
         return
     if service is None:
         if not services:
-            errors.append(_error("label_account", "no_service", f"{account.carrier_id} has no active service."))
+            errors.append(field_error("label_account", "no_service", f"{account.carrier_id} has no active service."))
             return
         service = services[0]
     policy.label_account, policy.label_service_code = account, service.service_code
@@ -112,7 +116,7 @@ def return_policy_update(*, tenant_id, changes: PolicyInput, actor: str = "") ->
     if changes.window_days is not None:
         window = changes.window_days
         if isinstance(window, bool) or not isinstance(window, int) or not 0 <= window <= 3650:
-            errors.append(_error("window_days", "out_of_range", "Whole days between 0 and 3650."))
+            errors.append(field_error("window_days", "out_of_range", "Whole days between 0 and 3650."))
         else:
             policy.window_days = window
     if changes.non_returnable_skus is not None:
@@ -136,15 +140,15 @@ def return_policy_update(*, tenant_id, changes: PolicyInput, actor: str = "") ->
         resolutions = changes.resolutions
         unknown = [r for r in resolutions if r not in Resolution.values] if isinstance(resolutions, list) else None
         if unknown is None or unknown:
-            errors.append(_error("resolutions", "invalid", f"Choose from {', '.join(Resolution.values)}."))
+            errors.append(field_error("resolutions", "invalid", f"Choose from {', '.join(Resolution.values)}."))
         elif not resolutions:
-            errors.append(_error("resolutions", "required", "At least one resolution must be offered."))
+            errors.append(field_error("resolutions", "required", "At least one resolution must be offered."))
         else:
             policy.resolutions = [r for r in Resolution.values if r in resolutions]
     if changes.reasons is not None:
         reasons = _strings(changes.reasons, field="reasons", limit=MAX_REASONS, max_length=100, errors=errors)
         if reasons is not None and not reasons:
-            errors.append(_error("reasons", "required", "At least one reason must be offered."))
+            errors.append(field_error("reasons", "required", "At least one reason must be offered."))
         elif reasons is not None:
             policy.reasons = reasons
     if changes.exchange_before_receipt is not None:

@@ -36,7 +36,7 @@ from returns.models import (
     ReturnStatus,
 )
 from returns.selectors import return_policy
-from returns.services.common import ReturnError, _error, lock_return, return_payload
+from returns.services.common import ReturnError, field_error, lock_return, return_payload
 
 CENT = Decimal("0.01")
 # Grades that pay the restocking fee: the shopper opened or harmed the unit.
@@ -141,13 +141,13 @@ def _amount(value, *, due: Decimal) -> tuple[Decimal | None, dict | None]:
     except (InvalidOperation, ValueError):
         amount = None
     if amount is None or not amount.is_finite():
-        return None, _error("amount", "invalid", "Give the amount as a decimal number.")
+        return None, field_error("amount", "invalid", "Give the amount as a decimal number.")
     if amount != amount.quantize(CENT):
-        return None, _error("amount", "max_decimal_places", "At most 2 decimal places (cents).")
+        return None, field_error("amount", "max_decimal_places", "At most 2 decimal places (cents).")
     if amount < 0:
-        return None, _error("amount", "negative", "The amount cannot be negative.")
+        return None, field_error("amount", "negative", "The amount cannot be negative.")
     if amount > due:
-        return None, _error(
+        return None, field_error(
             "amount", "exceeds_due", f"At most the amount due, {due}: a refund may be lowered, not raised."
         )
     return amount.quantize(CENT), None
@@ -179,29 +179,31 @@ def return_refund(
     if rma.status == ReturnStatus.REFUNDED or (refund is not None and refund.status == RefundStatus.REFUNDED):
         raise ReturnError(
             f"Return {rma.number} is already refunded.",
-            errors=[_error(None, "already_refunded", f"Return {rma.number} is already refunded.")],
+            errors=[field_error(None, "already_refunded", f"Return {rma.number} is already refunded.")],
             code="already_refunded",
         )
     if rma.resolution not in REFUNDED_RESOLUTIONS:
         message = f"Return {rma.number} is an exchange: its new order is the resolution, there is nothing to refund."
-        raise ReturnError(message, errors=[_error(None, "exchange", message)], code="invalid_state")
+        raise ReturnError(message, errors=[field_error(None, "exchange", message)], code="invalid_state")
     if rma.status != ReturnStatus.INSPECTED or refund is None:
         if rma.status == ReturnStatus.CLOSED:
             message = f"Return {rma.number} is closed."
         else:
             message = f"Return {rma.number} is {rma.status}: it is refunded once every unit is in and inspected."
-        raise ReturnError(message, errors=[_error(None, "not_inspected", message)], code="invalid_state")
+        raise ReturnError(message, errors=[field_error(None, "not_inspected", message)], code="invalid_state")
     errors = []
     chosen_method = _default_method(rma) if method is None else method
     if chosen_method not in RefundMethod.values:
-        errors.append(_error("method", "invalid_choice", f"Must be one of {', '.join(RefundMethod.values)}."))
+        errors.append(field_error("method", "invalid_choice", f"Must be one of {', '.join(RefundMethod.values)}."))
     elif chosen_method == RefundMethod.STORE_CREDIT and rma.resolution != Resolution.STORE_CREDIT:
         errors.append(
-            _error("method", "not_allowed", "Store credit is only given for a return whose resolution is store credit.")
+            field_error(
+                "method", "not_allowed", "Store credit is only given for a return whose resolution is store credit."
+            )
         )
     note = (note or "").strip()
     if len(note) > 300:
-        errors.append(_error("note", "max_length", "At most 300 characters."))
+        errors.append(field_error("note", "max_length", "At most 300 characters."))
     paid, amount_error = (refund.amount_due, None) if amount is None else _amount(amount, due=refund.amount_due)
     if amount_error:
         errors.insert(0, amount_error)

@@ -29,6 +29,10 @@ from orders.models import Status as OrderStatus
 from orders.services import order_mark_returned, order_note
 from returns import locks
 from returns.models import (
+    AWAITED,
+    CLOSABLE,
+    RECEIVABLE,
+    RETURNABLE,
     Disposition,
     Grade,
     Resolution,
@@ -38,11 +42,16 @@ from returns.models import (
     ReturnSource,
     ReturnStatus,
 )
-from returns.selectors import return_policy
+from returns.selectors import requested_by_line, return_policy
 from returns.services import exchanges, refunds
-from returns.services.common import ReturnError, _error, lock_return, return_payload
-
-RETURNABLE = {OrderStatus.SHIPPED, OrderStatus.DELIVERED}
+from returns.services.common import (
+    ReturnError,
+    field_error,
+    is_positive_int,
+    lock_return,
+    return_payload,
+    stripped,
+)
 
 # Disposition -> (target location code or None for a sellable location, ledger reason).
 _ROUTES = {
@@ -50,14 +59,6 @@ _ROUTES = {
     Disposition.QUARANTINE: ("QUARANTINE", MovementReason.QUARANTINE),
     Disposition.DISPOSE: ("V-SCRAP", MovementReason.DISPOSAL),
 }
-
-
-def _positive_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-def _text(value) -> str:
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _new_number() -> str:
@@ -72,29 +73,33 @@ def _exchange_plan(*, tenant_id, resolution: str, exchange_lines: Sequence[Mappi
     required for an exchange, refused for any other resolution."""
     if resolution != Resolution.EXCHANGE:
         if exchange_lines:
-            errors.append(_error("exchange_lines", "not_allowed", "Exchange lines are only given for an exchange."))
+            errors.append(
+                field_error("exchange_lines", "not_allowed", "Exchange lines are only given for an exchange.")
+            )
         return []
     if not exchange_lines:
-        errors.append(_error("exchange_lines", "required", "Say what the shopper wants instead."))
+        errors.append(field_error("exchange_lines", "required", "Say what the shopper wants instead."))
         return []
     wanted: dict[str, int] = {}
     for index, line in enumerate(exchange_lines):
         field = f"exchange_lines[{index}]"
-        sku, quantity = _text(line.get("sku")), line.get("quantity")
+        sku, quantity = stripped(line.get("sku")), line.get("quantity")
         if not sku:
-            errors.append(_error(f"{field}.sku", "required", "A SKU is required."))
+            errors.append(field_error(f"{field}.sku", "required", "A SKU is required."))
         elif sku in wanted:
-            errors.append(_error(f"{field}.sku", "duplicate", f"{sku} appears twice; list it once with the total."))
-        if not _positive_int(quantity):
-            errors.append(_error(f"{field}.quantity", "invalid", "Quantity must be a positive integer."))
+            errors.append(
+                field_error(f"{field}.sku", "duplicate", f"{sku} appears twice; list it once with the total.")
+            )
+        if not is_positive_int(quantity):
+            errors.append(field_error(f"{field}.quantity", "invalid", "Quantity must be a positive integer."))
         elif sku and sku not in wanted:
             wanted[sku] = quantity
     known = set(Product.objects.filter(tenant_id=tenant_id, sku__in=list(wanted)).values_list("sku", flat=True))
     for index, line in enumerate(exchange_lines):
-        sku = _text(line.get("sku"))
+        sku = stripped(line.get("sku"))
         if sku and sku in wanted and sku not in known:
             errors.append(
-                _error(f"exchange_lines[{index}].sku", "unknown_sku", f"{sku} is not one of the shop's products.")
+                field_error(f"exchange_lines[{index}].sku", "unknown_sku", f"{sku} is not one of the shop's products.")
             )
     return [{"sku": sku, "quantity": quantity} for sku, quantity in wanted.items()]
 
@@ -126,14 +131,16 @@ def return_create(
     if order is None:
         # Another tenant's order reads exactly like a missing one.
         raise ReturnError(
-            "order not found", errors=[_error("order", "not_found", "Order not found.")], code="not_found"
+            "order not found", errors=[field_error("order", "not_found", "Order not found.")], code="not_found"
         )
     if order.status not in RETURNABLE:
         raise ReturnError(
             f"An order in {order.status} cannot be returned; it must be shipped first.", code="invalid_state"
         )
     if not lines:
-        raise ReturnError("nothing to return", errors=[_error("lines", "required", "At least one line is required.")])
+        raise ReturnError(
+            "nothing to return", errors=[field_error("lines", "required", "At least one line is required.")]
+        )
     policy = return_policy(tenant_id=order.tenant_id)
     delivered_at = max(
         (at for at in order.shipments.values_list("delivered_at", flat=True) if at is not None), default=None
@@ -143,7 +150,7 @@ def return_create(
         raise ReturnError(
             "outside the return window",
             errors=[
-                _error(
+                field_error(
                     "order",
                     "outside_window",
                     f"Returns are accepted for {policy.window_days} days after delivery; "
@@ -155,16 +162,11 @@ def return_create(
     order_lines: dict[str, list[OrderLine]] = defaultdict(list)
     for order_line in order.lines.order_by("pk"):
         order_lines[order_line.sku].append(order_line)
-    requested = dict(
-        ReturnLine.objects.filter(order_line__order=order)
-        .values("order_line_id")
-        .annotate(total=Sum("quantity"))
-        .values_list("order_line_id", "total")
-    )
+    requested = requested_by_line(order_id=order.pk)
     errors: list[dict] = []
     if resolution not in (policy.resolutions or []):
         offered = ", ".join(policy.resolutions or []) or "none"
-        errors.append(_error("resolution", "not_offered", f"The shop offers: {offered}."))
+        errors.append(field_error("resolution", "not_offered", f"The shop offers: {offered}."))
     wanted = _exchange_plan(
         tenant_id=order.tenant_id, resolution=resolution, exchange_lines=exchange_lines, errors=errors
     )
@@ -172,23 +174,29 @@ def return_create(
     seen: set[str] = set()
     for index, line in enumerate(lines):
         field = f"lines[{index}]"
-        sku, quantity, reason = _text(line.get("sku")), line.get("quantity"), _text(line.get("reason"))
+        sku, quantity, reason = stripped(line.get("sku")), line.get("quantity"), stripped(line.get("reason"))
         if not reason:
-            errors.append(_error(f"{field}.reason", "required", "A reason is required."))
+            errors.append(field_error(f"{field}.reason", "required", "A reason is required."))
         elif len(reason) > 200:
-            errors.append(_error(f"{field}.reason", "max_length", "At most 200 characters."))
+            errors.append(field_error(f"{field}.reason", "max_length", "At most 200 characters."))
         if sku not in order_lines:
-            errors.append(_error(f"{field}.sku", "not_in_order", f"{sku or 'This SKU'} is not a line of this order."))
+            errors.append(
+                field_error(f"{field}.sku", "not_in_order", f"{sku or 'This SKU'} is not a line of this order.")
+            )
             continue
         if sku.casefold() in not_returnable:
-            errors.append(_error(f"{field}.sku", "non_returnable", f"{sku} cannot be returned (the shop's policy)."))
+            errors.append(
+                field_error(f"{field}.sku", "non_returnable", f"{sku} cannot be returned (the shop's policy).")
+            )
             continue
         if sku in seen:
-            errors.append(_error(f"{field}.sku", "duplicate", f"{sku} appears twice; list it once with the total."))
+            errors.append(
+                field_error(f"{field}.sku", "duplicate", f"{sku} appears twice; list it once with the total.")
+            )
             continue
         seen.add(sku)
-        if not _positive_int(quantity):
-            errors.append(_error(f"{field}.quantity", "invalid", "Quantity must be a positive integer."))
+        if not is_positive_int(quantity):
+            errors.append(field_error(f"{field}.quantity", "invalid", "Quantity must be a positive integer."))
             continue
         # The first line of this SKU that still has enough shipped units not already asked for.
         returnable = {ol.pk: ol.shipped_quantity - requested.get(ol.pk, 0) for ol in order_lines[sku]}
@@ -196,7 +204,7 @@ def return_create(
         if order_line is None:
             most = max(returnable.values())
             errors.append(
-                _error(
+                field_error(
                     f"{field}.quantity",
                     "exceeds_returnable",
                     f"At most {max(most, 0)} x {sku} can be returned (shipped minus already requested).",
@@ -288,24 +296,17 @@ def _restock_target(*, rma: Return, product_id, code: str, field: str, errors: l
     if code:
         location = Location.objects.filter(warehouse_id=rma.warehouse_id, code=code.upper()).first()
         if location is None:
-            errors.append(_error(field, "unknown_location", f"unknown location {code} in this warehouse"))
+            errors.append(field_error(field, "unknown_location", f"unknown location {code} in this warehouse"))
         elif location.is_virtual or not location.is_sellable:
-            errors.append(_error(field, "not_sellable", f"{location.code} is not a sellable location"))
+            errors.append(field_error(field, "not_sellable", f"{location.code} is not a sellable location"))
         else:
             return location
         return None
     try:
         return inventory.restock_location(tenant_id=rma.tenant_id, product_id=product_id, warehouse_id=rma.warehouse_id)
     except inventory.InventoryError as exc:
-        errors.append(_error(field, exc.code, str(exc)))
+        errors.append(field_error(field, exc.code, str(exc)))
         return None
-
-
-# Statuses of a return none of whose units is in yet; and those a parcel may still arrive in.
-AWAITED = {ReturnStatus.REQUESTED, ReturnStatus.LABEL_ISSUED, ReturnStatus.IN_TRANSIT}
-RECEIVABLE = AWAITED | {ReturnStatus.RECEIVED}
-# Statuses a merchant may close a return from: it is not resolved yet.
-CLOSABLE = RECEIVABLE | {ReturnStatus.INSPECTED}
 
 
 def _mark_order_returned(rma: Return, *, actor: str) -> None:
@@ -352,7 +353,9 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
         already = "received in full" if rma.status in RECEIVABLE else rma.status
         raise ReturnError(f"Return {rma.number} is already {already}.", code="invalid_state")
     if not lines:
-        raise ReturnError("nothing to receive", errors=[_error("lines", "required", "At least one line is required.")])
+        raise ReturnError(
+            "nothing to receive", errors=[field_error("lines", "required", "At least one line is required.")]
+        )
     errors: list[dict] = []
     plan: list[tuple[ReturnLine, int, str, str, Location | None, str]] = []
     # Units of a SKU taken by the rows above: a line's units may come in several grades (two tees
@@ -360,20 +363,22 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
     taken: dict[str, int] = defaultdict(int)
     for index, line in enumerate(lines):
         field = f"lines[{index}]"
-        sku, quantity = _text(line.get("sku")), line.get("quantity")
-        grade, disposition = _text(line.get("condition")).lower(), _text(line.get("disposition"))
-        code, note = _text(line.get("location")), _text(line.get("note"))
+        sku, quantity = stripped(line.get("sku")), line.get("quantity")
+        grade, disposition = stripped(line.get("condition")).lower(), stripped(line.get("disposition"))
+        code, note = stripped(line.get("location")), stripped(line.get("note"))
         return_line = return_lines.get(sku)
         if return_line is None:
-            errors.append(_error(f"{field}.sku", "not_in_return", f"{sku or 'This SKU'} is not a line of this return."))
+            errors.append(
+                field_error(f"{field}.sku", "not_in_return", f"{sku or 'This SKU'} is not a line of this return.")
+            )
             continue
         expected = return_line.quantity - return_line.received_quantity - taken[sku]
-        if not _positive_int(quantity):
-            errors.append(_error(f"{field}.quantity", "invalid", "Quantity must be a positive integer."))
+        if not is_positive_int(quantity):
+            errors.append(field_error(f"{field}.quantity", "invalid", "Quantity must be a positive integer."))
         elif quantity > expected:
             above = f", {taken[sku]} in the rows above" if taken[sku] else ""
             errors.append(
-                _error(
+                field_error(
                     f"{field}.quantity",
                     "exceeds_returned",
                     f"Only {max(expected, 0)} x {sku} are still expected on this return "
@@ -383,12 +388,16 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
         else:
             taken[sku] += quantity
         if grade not in Grade.values:
-            errors.append(_error(f"{field}.condition", "invalid_choice", f"Must be one of {', '.join(Grade.values)}."))
+            errors.append(
+                field_error(f"{field}.condition", "invalid_choice", f"Must be one of {', '.join(Grade.values)}.")
+            )
         if len(note) > 200:
-            errors.append(_error(f"{field}.note", "max_length", "At most 200 characters."))
+            errors.append(field_error(f"{field}.note", "max_length", "At most 200 characters."))
         if disposition not in Disposition.values:
             errors.append(
-                _error(f"{field}.disposition", "invalid_choice", f"Must be one of {', '.join(Disposition.values)}.")
+                field_error(
+                    f"{field}.disposition", "invalid_choice", f"Must be one of {', '.join(Disposition.values)}."
+                )
             )
             continue
         target = None
@@ -397,7 +406,7 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
                 rma=rma, product_id=return_line.product_id, code=code, field=f"{field}.location", errors=errors
             )
         elif code:
-            errors.append(_error(f"{field}.location", "not_allowed", "A location is only given for restock."))
+            errors.append(field_error(f"{field}.location", "not_allowed", "A location is only given for restock."))
         plan.append((return_line, quantity, grade, disposition, target, note))
     if errors:
         raise ReturnError("The receipt has invalid lines.", errors=errors)
@@ -503,7 +512,7 @@ def return_close(*, return_id, tenant_id, actor: str, note: str = "") -> Return:
     """
     note = (note or "").strip()
     if len(note) > 300:
-        raise ReturnError("note too long", errors=[_error("note", "max_length", "At most 300 characters.")])
+        raise ReturnError("note too long", errors=[field_error("note", "max_length", "At most 300 characters.")])
     rma = lock_return(return_id, tenant_id=tenant_id)
     if rma.status not in CLOSABLE:
         raise ReturnError(f"Return {rma.number} is already {rma.status}.", code="invalid_state")

@@ -11,8 +11,9 @@ from django.conf import settings
 from django.db import transaction
 
 from returns.models import Resolution, Return, ReturnLabel, ReturnPhoto, ReturnSource
+from returns.services.common import ReturnError, field_error
 from returns.services.labels import return_label_issue, return_shopper_email_queue
-from returns.services.rmas import ReturnError, _error, return_create
+from returns.services.rmas import return_create
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +56,17 @@ def _photos_checked(photos: Sequence[ShopperPhoto], lines: Sequence[Mapping]) ->
         field = f"photos[{photo.sku}]"
         kind = photo_type(photo.content)
         if photo.sku not in skus:
-            errors.append(_error(field, "not_in_return", f"The photo of {photo.sku} is for no line being returned."))
+            errors.append(
+                field_error(field, "not_in_return", f"The photo of {photo.sku} is for no line being returned.")
+            )
         elif kind is None:
-            errors.append(_error(field, "invalid_type", f"The photo of {photo.sku} must be a JPEG, PNG or WebP image."))
+            errors.append(
+                field_error(field, "invalid_type", f"The photo of {photo.sku} must be a JPEG, PNG or WebP image.")
+            )
         elif len(photo.content) > limit:
-            errors.append(_error(field, "too_large", f"The photo of {photo.sku} is over {limit // (1024 * 1024)} MB."))
+            errors.append(
+                field_error(field, "too_large", f"The photo of {photo.sku} is over {limit // (1024 * 1024)} MB.")
+            )
         else:
             checked.append((photo, kind))
     if errors:

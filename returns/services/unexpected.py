@@ -4,7 +4,8 @@ catalogue enters the ledger into QUARANTINE (V-CUSTOMER -> RETURNS -> QUARANTINE
 return line does), until a manager decides and marks the record resolved. A SKU the merchant does
 not have is kept as a record only: there is no product to hold stock of.
 
-Locks: the order row, then the return row (return_receive's order), then stock balances.
+Locks: the order rows, then the return row (common.lock_return, return_receive's order), then stock
+balances.
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ from fulfillment.tenancy.models import Tenant
 from inventory import scanning
 from inventory import services as inventory
 from inventory.models import Lot, MovementReason, Product, Warehouse
-from orders import locks as order_locks
 from orders.models import OrderAllocation
 from orders.services import order_note
-from returns import locks
 from returns.models import Grade, Return, UnexpectedReturn
-from returns.services.rmas import ReturnError, _error, _positive_int, _text
+from returns.services.common import ReturnError, field_error, is_positive_int, lock_return, stripped
 
 
 def _lot(*, product: Product, rma: Return | None) -> Lot:
@@ -72,35 +71,33 @@ def unexpected_return_record(
         raise ReturnError("warehouse not found", code="not_found")
     rma = None
     if rma_id is not None:
-        head = Return.objects.filter(pk=rma_id, warehouse_id=warehouse.pk).values_list("order_id", flat=True).first()
-        if head is None:
+        if not Return.objects.filter(pk=rma_id, warehouse_id=warehouse.pk).exists():
             raise ReturnError("return not found", code="not_found")
-        order_locks.order_lock(head)
-        rma = locks.return_lock(rma_id)
+        rma = lock_return(rma_id)
         if tenant_id is not None and str(tenant_id) != str(rma.tenant_id):
             raise ReturnError(
                 "another merchant's return",
-                errors=[_error("tenant", "mismatch", "The parcel's return belongs to another merchant.")],
+                errors=[field_error("tenant", "mismatch", "The parcel's return belongs to another merchant.")],
             )
         tenant_id = rma.tenant_id
     errors: list[dict] = []
     if tenant_id is None:
-        errors.append(_error("tenant", "required", "Choose the merchant the parcel belongs to."))
+        errors.append(field_error("tenant", "required", "Choose the merchant the parcel belongs to."))
     elif not Tenant.objects.filter(pk=tenant_id).exists():
-        errors.append(_error("tenant", "not_found", "No such merchant."))
-    sku, scanned, note, grade = _text(sku), _text(scanned), _text(note), _text(grade).lower()
+        errors.append(field_error("tenant", "not_found", "No such merchant."))
+    sku, scanned, note, grade = stripped(sku), stripped(scanned), stripped(note), stripped(grade).lower()
     if not sku:
-        errors.append(_error("sku", "required", "Scan or type the SKU."))
+        errors.append(field_error("sku", "required", "Scan or type the SKU."))
     elif len(sku) > 64:
-        errors.append(_error("sku", "max_length", "At most 64 characters."))
-    if not _positive_int(quantity):
-        errors.append(_error("quantity", "invalid", "Quantity must be a positive integer."))
+        errors.append(field_error("sku", "max_length", "At most 64 characters."))
+    if not is_positive_int(quantity):
+        errors.append(field_error("quantity", "invalid", "Quantity must be a positive integer."))
     if grade not in Grade.values:
-        errors.append(_error("grade", "invalid_choice", f"Must be one of {', '.join(Grade.values)}."))
+        errors.append(field_error("grade", "invalid_choice", f"Must be one of {', '.join(Grade.values)}."))
     if len(note) > 200:
-        errors.append(_error("note", "max_length", "At most 200 characters."))
+        errors.append(field_error("note", "max_length", "At most 200 characters."))
     if len(scanned) > 100:
-        errors.append(_error("scanned", "max_length", "At most 100 characters."))
+        errors.append(field_error("scanned", "max_length", "At most 100 characters."))
     if errors:
         raise ReturnError("The unexpected units cannot be recorded.", errors=errors)
 
@@ -117,7 +114,7 @@ def unexpected_return_record(
             raise ReturnError(
                 f"{product.sku} is on return {rma.number}",
                 errors=[
-                    _error(
+                    field_error(
                         "sku",
                         "on_return",
                         f"{product.sku} is a line of {rma.number} with {left} still expected: receive it there.",

@@ -16,7 +16,7 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.cache import never_cache
@@ -28,6 +28,7 @@ from inventory.selectors import warehouses_for
 from returns import selectors_floor as floor
 from returns import services
 from returns.models import Disposition, Grade, ReturnPhoto
+from returns.views.documents import photo_response
 
 SLOTS = ("", "2")  # a line's first grade row, and the optional second one
 _FIELD = re.compile(r"^lines\[(\d+)\]\.?(\w*)$")
@@ -261,10 +262,6 @@ def unexpected(request, return_id=None):
     return redirect("returns:handheld_scan")
 
 
-# What a shopper's picture may be served as; anything else is downloaded, never rendered.
-IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
-
-
 @login_required
 @require_GET
 def photo(request, return_id, photo_id):
@@ -273,13 +270,7 @@ def photo(request, return_id, photo_id):
     found = ReturnPhoto.objects.visible_to(actor).filter(pk=photo_id, rma_id=return_id).first()
     if found is None:
         raise Http404("No such photo.")
-    kind = found.content_type if found.content_type in IMAGE_TYPES else "application/octet-stream"
-    response = HttpResponse(bytes(found.content), content_type=kind)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    if kind == "application/octet-stream":
-        response["Content-Disposition"] = f'attachment; filename="return-photo-{found.pk}"'
-    return response
+    return photo_response(found.content, found.content_type, photo_id=found.pk)
 
 
 urlpatterns = [

@@ -31,8 +31,17 @@ from fulfillment.errors import refusal_shown
 from fulfillment.tenancy.portal import merchant_required
 from returns import selectors_portal as selectors
 from returns import services
-from returns.models import LabelStatus, RefundStatus, Resolution, ReturnLabel, ReturnPhoto, ReturnStatus
+from returns.models import (
+    CLOSABLE,
+    RETURNABLE,
+    LabelStatus,
+    RefundStatus,
+    Resolution,
+    ReturnPhoto,
+    ReturnStatus,
+)
 from returns.selectors import return_policy
+from returns.views.documents import photo_response
 from shipping.models import CarrierAccount
 
 
@@ -324,9 +333,9 @@ def _detail(request, *, rma, refund_form=None, close_form=None, status: int = 20
         # A refused confirmation's reason, shown on the card also when the form no longer is.
         "refund_errors": list(refund_form.non_field_errors()) if refund_form is not None and not can_refund else [],
         # Closing: where return_close takes it (nothing refunded, exchanged or closed yet).
-        "close_form": (close_form or CloseForm()) if rma.status in services.CLOSABLE else None,
+        "close_form": (close_form or CloseForm()) if rma.status in CLOSABLE else None,
         "close_errors": list(close_form.non_field_errors())
-        if close_form is not None and rma.status not in services.CLOSABLE
+        if close_form is not None and rma.status not in CLOSABLE
         else [],
     }
     return render(request, "returns/portal/detail.html", context, status=status)
@@ -369,10 +378,6 @@ def return_refund(request, return_id, *, actor):
     return _detail(request, rma=_return_or_404(actor, return_id), refund_form=form, status=status)
 
 
-# Shopper photos: image types are shown as what they are; anything else is only downloaded.
-IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif"}
-
-
 @require_GET
 @merchant_required
 def return_photo(request, return_id, photo_id, *, actor):
@@ -385,31 +390,18 @@ def return_photo(request, return_id, photo_id, *, actor):
     if photo is None:
         raise Http404("No such photo.")
     content, content_type = photo
-    content_type = (content_type or "").lower()
-    image = content_type in IMAGE_TYPES
-    response = HttpResponse(bytes(content), content_type=content_type if image else "application/octet-stream")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, max-age=3600"
-    if not image:
-        response["Content-Disposition"] = f'attachment; filename="photo-{photo_id}"'
-    return response
+    return photo_response(content, content_type, photo_id=photo_id)
 
 
 @require_GET
 @merchant_required
 def return_label_pdf(request, return_id, *, actor):
-    found = (
-        ReturnLabel.objects.visible_to(actor)
-        .filter(rma_id=return_id)
-        .values_list("label", "label_type", "rma__number")
-        .first()
-    )
-    if found is None or not found[0] or (found[1] or "PDF").upper() != "PDF":
+    rma = _return_or_404(actor, return_id)
+    content = services.return_label_document(rma=rma)  # none, voided or not a PDF: no label
+    if content is None:
         raise Http404("No PDF label for this return.")
-    content, _, number = found
-    response = HttpResponse(bytes(content), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{number}-label.pdf"'
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{rma.number}-label.pdf"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -525,7 +517,7 @@ def return_new(request, *, actor):
         order = None
     if order is None:
         raise Http404("No such order.")
-    context = {"order": order, "returnable": order.status in selectors.RETURNABLE_ORDER_STATUSES}
+    context = {"order": order, "returnable": order.status in RETURNABLE}
     if not context["returnable"]:
         return render(request, "returns/portal/new.html", context, status=409)
     policy_ = return_policy(tenant_id=actor.tenant_id)

@@ -16,6 +16,11 @@ def return_policy(*, tenant_id) -> ReturnPolicy:
     return ReturnPolicy(tenant_id=tenant_id, resolutions=list(Resolution.values), reasons=list(DEFAULT_REASONS))
 
 
+def buys_labels(policy: ReturnPolicy) -> bool:
+    """Whether the policy buys prepaid return labels: it names an account that is active."""
+    return policy.label_account_id is not None and policy.label_account.active
+
+
 def requested_by_line(*, order_id) -> dict:
     """{order line id: units its returns already ask back}, every return of the order counted (one
     query): what may still be returned is a line's shipped units less this."""

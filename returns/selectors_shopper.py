@@ -21,7 +21,7 @@ from inventory import selectors as inventory_selectors
 from inventory.models import Product
 from orders.models import Order, OrderLine
 from returns.models import RETURNABLE, Return, ReturnLabel, ReturnLine
-from returns.selectors import requested_by_line, return_policy
+from returns.selectors import buys_labels, requested_by_line, return_policy
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
@@ -180,5 +180,4 @@ def public_return(*, tenant_id, token: str) -> PublicReturn | None:
 def shopper_label_possible(*, tenant_id) -> bool:
     """Whether the tenant's policy buys prepaid labels (an active account is chosen)."""
     with rls.tenants(tenant_id):
-        policy = return_policy(tenant_id=tenant_id)
-        return policy.label_account_id is not None and policy.label_account.active
+        return buys_labels(return_policy(tenant_id=tenant_id))

@@ -177,6 +177,16 @@ class ReturnCreateSerializer(serializers.Serializer):
         max_length=500,
         help_text="exchange only (and then required): what the shopper wants instead; it becomes a new order",
     )
+    label = serializers.BooleanField(
+        default=True,
+        help_text="Buy the prepaid return label on your policy's label account and service (when it names "
+        "them). A carrier that refuses leaves the return `requested` without one: ask again with "
+        "POST /returns/{id}/label/",
+    )
+    notify_shopper = serializers.BooleanField(
+        default=False,
+        help_text="E-mail the shopper the RMA number, what to do and the label (when you send shopper e-mails)",
+    )
 
 
 class ReturnRefundInputSerializer(serializers.Serializer):

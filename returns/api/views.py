@@ -85,7 +85,32 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             resolution=data["resolution"],
             exchange_lines=[dict(line) for line in data["exchange_lines"]],
         )
+        if data["label"]:
+            services.return_label_offer(return_id=rma.pk, actor=self.actor.label)
+        if data["notify_shopper"]:
+            services.return_shopper_email_queue(return_id=rma.pk)
         return self._answer(rma.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.ReturnSerializer,
+            404: NOT_FOUND,
+            409: OpenApiResponse(
+                description="the return is past `requested`, or your policy names no label account and service"
+            ),
+            422: OpenApiResponse(description="the carrier refused the label (code carrier_refused)"),
+            502: OpenApiResponse(description="the carrier could not be reached (code carrier_unavailable): try again"),
+        },
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsMerchant], url_path="label")
+    def label(self, request, pk=None):
+        """Buy the return's prepaid label on your policy's label account and service: the return becomes
+        `label_issued` and its answer carries `label_url` and `tracking_number`. A label already bought is
+        answered again; nothing is bought twice."""
+        rma = self.get_object()
+        services.return_label_buy(return_id=rma.pk, actor=self.actor.label)
+        return self._answer(rma.pk)
 
     @extend_schema(
         request=s.ReturnReceiveSerializer,
@@ -220,9 +245,7 @@ class ReturnLabelViewSet(ScopedViewSet):
     )
     def label_pdf(self, request, pk=None):
         rma = self.get_object()
-        label = s.return_label(rma)
-        if label is None or not label.label:
+        content = services.return_label_document(rma=rma)  # none, voided or not a PDF: no label
+        if content is None:
             raise exceptions.NotFound("This return has no label.")
-        return document_response(
-            bytes(label.label), content_type="application/pdf", filename=f"return-{rma.number}.pdf"
-        )
+        return document_response(content, content_type="application/pdf", filename=f"return-{rma.number}.pdf")

@@ -10,8 +10,10 @@ shopper's own return from the public portal), ``policy`` (each merchant's return
 from returns.services.common import ReturnError, return_payload
 from returns.services.exchanges import exchange_external_id
 from returns.services.labels import (
+    return_label_buy,
     return_label_document,
     return_label_issue,
+    return_label_offer,
     return_label_scan_add,
     return_labels_poll,
     return_parcels,
@@ -36,8 +38,10 @@ __all__ = [
     "refund_quote",
     "return_close",
     "return_create",
+    "return_label_buy",
     "return_label_document",
     "return_label_issue",
+    "return_label_offer",
     "return_label_scan_add",
     "return_labels_poll",
     "return_parcels",

@@ -68,10 +68,9 @@ MOVING = {
 
 
 def _carrier_refusal(error: gateway.CarrierError) -> ReturnError:
-    refusal = ReturnError(
-        f"The return label could not be bought: {error.message}",
-        code="carrier_unavailable" if error.retryable else "carrier_refused",
-    )
+    message = f"The return label could not be bought: {error.message}"
+    code = "carrier_unavailable" if error.retryable else "carrier_refused"
+    refusal = ReturnError(message, code=code, errors=[field_error(None, code, message)])  # the code, for API callers
     if error.retryable:
         refusal.status = 502  # the carrier could not be reached: asking again later may work
     return refusal
@@ -212,6 +211,33 @@ def return_label_issue(*, return_id, actor: str = "", now: datetime | None = Non
         except ReturnError:
             _void_orphan(account, label, service_code=service_code, number=rma.number)
             raise
+
+
+def return_label_offer(*, return_id, actor: str = "") -> tuple[ReturnLabel | None, str]:
+    """A new RMA's prepaid label where the policy buys them, as a courtesy rather than a condition:
+    (the label or None, why not). A carrier that refuses or cannot be reached leaves the RMA
+    ``requested`` without a label, its message kept for the caller to show; it may be asked again
+    (``return_label_buy``)."""
+    try:
+        return return_label_issue(return_id=return_id, actor=actor), ""
+    except ReturnError as error:
+        if error.code == "not_found":
+            raise
+        return None, error.message
+
+
+def return_label_buy(*, return_id, actor: str = "") -> ReturnLabel:
+    """The merchant asks for the RMA's prepaid label (again, after a carrier refused it): as
+    ``return_label_issue``, and a policy that names no active label account or service is a refusal
+    (invalid_state, 409) rather than no label."""
+    label = return_label_issue(return_id=return_id, actor=actor)
+    if label is None:
+        raise ReturnError(
+            "Your return policy names no active carrier account and service for return labels: choose them"
+            " in the return policy first.",
+            code="invalid_state",
+        )
+    return label
 
 
 def _void_orphan(account: CarrierAccount, label: gateway.Label, *, service_code: str, number: str) -> None:

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from returns.models import Resolution, Return, ReturnLabel, ReturnPhoto, ReturnSource
 from returns.services.common import ReturnError, field_error
-from returns.services.labels import return_label_issue, return_shopper_email_queue
+from returns.services.labels import return_label_offer, return_shopper_email_queue
 from returns.services.rmas import return_create
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def return_request_by_shopper(
 ) -> ShopperReturn:
     """The shopper's return (``returns.services.return_create`` with source ``shopper``), its
     photos (JPEG, PNG or WebP up to RETURNS_PHOTO_MAX_BYTES each) kept with it in one transaction;
-    then its prepaid label (``return_label_issue``) and the shopper's e-mail. A refused return or
+    then its prepaid label (``return_label_offer``) and the shopper's e-mail. A refused return or
     photo raises ReturnError with nothing written; a carrier that refuses the label leaves the RMA
     ``requested`` without one (``label_error``), which the shopper may ask again for."""
     checked = _photos_checked(photos, lines)
@@ -113,11 +113,7 @@ def return_request_by_shopper(
                 for photo, kind in checked
             ]
         )
-    label, label_error = None, ""
-    try:
-        label = return_label_issue(return_id=rma.pk, actor=ACTOR)
-    except ReturnError as error:
-        label_error = error.message
+    label, label_error = return_label_offer(return_id=rma.pk, actor=ACTOR)
     return_shopper_email_queue(return_id=rma.pk)
     rma.refresh_from_db()
     return ShopperReturn(rma=rma, label=label, label_error=label_error)

@@ -11,8 +11,10 @@ from unittest.mock import patch
 
 import pytest
 import time_machine
+from django.core import mail
 
-from fulfillment.tenancy.tests.factories import staff_with_token
+from fulfillment.tenancy.models import Tenant
+from fulfillment.tenancy.tests.factories import staff_with_token, tenant_with_key
 from inventory.models import Warehouse
 from orders.models import OrderEvent
 from returns import services
@@ -436,3 +438,90 @@ def test_a_pushed_scan_with_an_unknown_code_or_of_a_merchant_is_refused_with_not
     assert merchant.status_code == 403
     assert ReturnLabel.objects.get(rma=rma).events == []
     assert Return.objects.get(pk=rma.pk).status == ReturnStatus.LABEL_ISSUED
+
+
+# -- merchant-opened returns get their label too ----------------------------------------------------
+
+
+def _open(client, shop, **extra):
+    body = {"order": str(shop.order.pk), "lines": [{"sku": "TEE-RED-M", "quantity": 1, "reason": "Too small"}]}
+    return client.post("/api/v1/returns/", {**body, **extra}, format="json")
+
+
+def test_a_return_the_merchant_opens_by_api_comes_with_its_prepaid_label(rate_sheet, api_as):
+    client = api_as(rate_sheet.key)
+
+    answer = _open(client, rate_sheet)
+
+    assert answer.status_code == 201, answer.content
+    body = answer.json()
+    label = ReturnLabel.objects.get(rma_id=body["id"])
+    assert (body["status"], body["tracking_number"]) == (ReturnStatus.LABEL_ISSUED, label.tracking_number)
+    pdf = client.get(body["label_url"])
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_label_false_opens_the_return_without_one_and_the_label_endpoint_buys_it_once(rate_sheet, api_as):
+    client = api_as(rate_sheet.key)
+
+    opened = _open(client, rate_sheet, label=False).json()
+    bought = client.post(f"/api/v1/returns/{opened['id']}/label/")
+    again = client.post(f"/api/v1/returns/{opened['id']}/label/")
+
+    assert (opened["status"], opened["label_url"]) == (ReturnStatus.REQUESTED, None)
+    assert (bought.status_code, bought.json()["status"]) == (200, ReturnStatus.LABEL_ISSUED)
+    assert again.status_code == 200 and again.json()["tracking_number"] == bought.json()["tracking_number"]
+    assert ReturnLabel.objects.count() == 1
+
+
+def test_a_carrier_refusing_the_label_still_opens_the_return_and_the_label_endpoint_says_why(fedex, api_as):
+    shop, carrier_request = fedex
+    carrier_request.return_value = recorded("fedex", "error_ship_400.json")
+    client = api_as(shop.key)
+
+    opened = _open(client, shop)
+    asked = client.post(f"/api/v1/returns/{opened.json()['id']}/label/")
+
+    assert opened.status_code == 201 and opened.json()["status"] == ReturnStatus.REQUESTED
+    assert opened.json()["label_url"] is None
+    assert asked.status_code == 422 and asked.json()["errors"][0]["code"] == "carrier_refused"
+    assert "postal code" in asked.json()["detail"]
+    assert not ReturnLabel.objects.exists() and Return.objects.get().status == ReturnStatus.REQUESTED
+
+
+def test_asking_a_label_without_a_label_account_is_409_with_nothing_changed(addressed, api_as):
+    client = api_as(addressed.key)
+    opened = _open(client, addressed).json()
+    events = OrderEvent.objects.count()
+
+    asked = client.post(f"/api/v1/returns/{opened['id']}/label/")
+
+    assert asked.status_code == 409 and "carrier account" in asked.json()["detail"]
+    assert Return.objects.get().status == ReturnStatus.REQUESTED
+    assert not ReturnLabel.objects.exists() and OrderEvent.objects.count() == events
+
+
+def test_a_label_for_another_merchants_return_is_404(rate_sheet, api_as):
+    rma = _rma(rate_sheet)
+    _, rival_key = tenant_with_key(slug="globex")
+
+    asked = api_as(rival_key).post(f"/api/v1/returns/{rma.pk}/label/")
+
+    assert asked.status_code == 404
+    assert not ReturnLabel.objects.exists() and Return.objects.get().status == ReturnStatus.REQUESTED
+
+
+def test_notify_shopper_emails_the_rma_and_its_label(rate_sheet, api_as, django_capture_on_commit_callbacks):
+    Tenant.objects.filter(pk=rate_sheet.tenant.pk).update(shopper_emails=True)
+    client = api_as(rate_sheet.key)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        quiet = _open(client, rate_sheet, lines=[{"sku": "MUG-BLUE", "quantity": 1, "reason": "Too small"}])
+    assert quiet.status_code == 201 and mail.outbox == []  # notify_shopper is off unless asked
+    with django_capture_on_commit_callbacks(execute=True):
+        told = _open(client, rate_sheet, notify_shopper=True)
+
+    [email] = mail.outbox
+    assert told.json()["number"] in email.subject
+    [(name, content, kind)] = email.attachments
+    assert kind == "application/pdf" and content.startswith(b"%PDF")

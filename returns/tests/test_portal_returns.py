@@ -10,12 +10,15 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from fulfillment.tenancy import services as tenancy_services
 from fulfillment.tenancy.actor import Actor
+from fulfillment.tenancy.models import Tenant
 from fulfillment.tenancy.tests.factories import TenantFactory, staff_client
+from inventory.models import Warehouse
 from inventory.tests import factories as inv
 from orders.models import Order
 from orders.tests.factories import order as new_order
@@ -24,6 +27,7 @@ from returns.models import Return, ReturnLabel, ReturnLine, ReturnPhoto, ReturnP
 from returns.tests.factories import shipped_order
 from returns.views import portal as views
 from shipping.models import CarrierAccount
+from shipping.tests.factories import ensure_default_carrier
 from tests.browser import CHROMIUM, login
 
 pytestmark = pytest.mark.django_db
@@ -685,6 +689,19 @@ def test_the_merchant_closes_a_return_that_will_never_come_in_the_portal(portal,
     assert 'id="close-form"' not in portal.get(f"/portal/returns/{rma.pk}/").content.decode()
 
 
+def test_a_return_closed_before_its_parcel_came_shows_the_steps_it_never_reached_as_skipped(portal, shop, clock):
+    rma = _return(shop, [{"sku": "TEE-RED-M", "quantity": 1, "reason": "Too small"}])
+    portal.post(f"/portal/returns/{rma.pk}/close/", {"note": "the shopper kept it"})
+
+    html = portal.get(f"/portal/returns/{rma.pk}/").content.decode()
+
+    assert 'data-step="requested" data-state="done"' in html
+    for status in ("received", "inspected"):
+        assert f'data-step="{status}" data-state="skipped"' in html
+    assert 'data-step="closed" data-state="current"' in html
+    assert 'data-step="refunded"' not in html  # closing and refunding are two endings, not one path
+
+
 def test_closing_a_refunded_return_is_refused_and_changes_nothing(portal, shop, clock):
     rma = _return(shop, [{"sku": "TEE-RED-M", "quantity": 1, "reason": "Too small"}])
     Return.objects.filter(pk=rma.pk).update(status=ReturnStatus.REFUNDED)
@@ -700,3 +717,73 @@ def test_closing_a_refunded_return_is_refused_and_changes_nothing(portal, shop, 
 def test_another_merchants_return_cannot_be_closed(portal, rival, clock):
     assert portal.post(f"/portal/returns/{rival.pk}/close/", {}).status_code == 404
     assert Return.objects.get(pk=rival.pk).status == ReturnStatus.REQUESTED
+
+
+# -- the prepaid label of a return the merchant opens -----------------------------------------------
+
+
+@pytest.fixture
+def buys_labels(shop):
+    """acme's policy buys labels on the rate sheet, to its addressed warehouse; shopper e-mails on."""
+    ensure_default_carrier()
+    Warehouse.objects.filter(pk=shop.wh.pk).update(
+        company_name="Acme Fulfilment", address_line1="100 Logistics Dr", city="Mississauga", region="ON",
+        postal_code="L5T 2Z5", phone="9055550100",
+    )  # fmt: skip
+    services.return_policy_update(
+        tenant_id=shop.tenant.pk, changes=services.PolicyInput(label_account="demo-post", label_service="standard")
+    )
+    Tenant.objects.filter(pk=shop.tenant.pk).update(shopper_emails=True)
+    return shop
+
+
+def test_a_return_opened_in_the_portal_gets_its_label_and_the_shopper_the_email(
+    portal, buys_labels, clock, django_capture_on_commit_callbacks
+):
+    form = portal.get(NEW, {"order": buys_labels.order.pk}).content.decode()
+    data = {**_form({"TEE-RED-M": (1, "Too small")}), "label": "on", "notify_shopper": "on"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = portal.post(f"{NEW}?order={buys_labels.order.pk}", data, follow=True)
+
+    assert 'name="label"' in form and "Demo Post" in form
+    rma = Return.objects.get()
+    label = ReturnLabel.objects.get(rma=rma)
+    assert rma.status == ReturnStatus.LABEL_ISSUED
+    assert f"Return label bought: {label.tracking_number}" in answer.content.decode()
+    [email] = mail.outbox
+    assert rma.number in email.subject and email.attachments[0][2] == "application/pdf"
+
+
+def test_unticked_the_return_opens_without_label_or_email_and_its_page_buys_the_label(
+    portal, buys_labels, clock, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        portal.post(f"{NEW}?order={buys_labels.order.pk}", _form({"TEE-RED-M": (1, "Too small")}))
+    rma = Return.objects.get()
+    page = portal.get(f"/portal/returns/{rma.pk}/").content.decode()
+
+    bought = portal.post(f"/portal/returns/{rma.pk}/label/", follow=True)
+
+    assert rma.status == ReturnStatus.REQUESTED and mail.outbox == []
+    assert 'id="label-buy-form"' in page
+    label = ReturnLabel.objects.get(rma=rma)
+    html = bought.content.decode()
+    assert f"Return label bought: {label.tracking_number}" in html and 'id="label-buy-form"' not in html
+    assert Return.objects.get().status == ReturnStatus.LABEL_ISSUED
+
+
+def test_asking_a_label_without_a_label_account_says_why_and_buys_nothing(portal, shop, clock):
+    rma = _return(shop, [{"sku": "TEE-RED-M", "quantity": 1, "reason": "Too small"}])
+    page = portal.get(f"/portal/returns/{rma.pk}/").content.decode()
+
+    answer = portal.post(f"/portal/returns/{rma.pk}/label/", follow=True)
+
+    assert 'id="label-buy-form"' not in page and "No prepaid return label" in page
+    assert "names no active carrier account" in answer.content.decode()
+    assert not ReturnLabel.objects.exists() and Return.objects.get().status == ReturnStatus.REQUESTED
+
+
+def test_another_merchants_return_gets_no_label(portal, rival, buys_labels, clock):
+    assert portal.post(f"/portal/returns/{rival.pk}/label/").status_code == 404
+    assert not ReturnLabel.objects.exists()

@@ -40,7 +40,7 @@ from returns.models import (
     ReturnPhoto,
     ReturnStatus,
 )
-from returns.selectors import return_policy
+from returns.selectors import buys_labels, return_policy
 from returns.views.documents import photo_response
 from shipping.models import CarrierAccount
 
@@ -256,8 +256,10 @@ class RefundForm(forms.Form):
 
 
 def _steps(rma) -> list[dict]:
-    """The RMA's statuses along its path (refund or exchange), each done, current or to come, with
-    when it happened where a timestamp tells; the label's two steps are skipped without a label."""
+    """The RMA's statuses along its path, each done, current, skipped or to come, with when it
+    happened. The path ends in its outcome (refunded or exchanged) or, for a closed return, in
+    closed: the two are alternatives. A step passed by without happening (no label, no pickup
+    scan, closed before the parcel came) is skipped, not done."""
     # A missing reverse one-to-one raises RelatedObjectDoesNotExist, an AttributeError.
     label = getattr(rma, "label", None)
     refund = getattr(rma, "refund", None)
@@ -268,27 +270,28 @@ def _steps(rma) -> list[dict]:
         (ReturnStatus.IN_TRANSIT, label.tracking_at if label and label.status != LabelStatus.ISSUED else None),
         (ReturnStatus.RECEIVED, rma.received_at),
         (ReturnStatus.INSPECTED, rma.inspected_at),
-        (
+        (ReturnStatus.CLOSED, rma.closed_at)
+        if rma.status == ReturnStatus.CLOSED
+        else (
             outcome,
             (refund.refunded_at if refund else None)
             if outcome == ReturnStatus.REFUNDED
             else (rma.exchange_order.created_at if rma.exchange_order_id else None),
         ),
-        (ReturnStatus.CLOSED, rma.closed_at),
     ]
     statuses = [status for status, _ in path_]
     current = statuses.index(rma.status) if rma.status in statuses else None
     labels = dict(ReturnStatus.choices)
     steps = []
     for index, (status, at) in enumerate(path_):
-        skipped = status in {ReturnStatus.LABEL_ISSUED, ReturnStatus.IN_TRANSIT} and label is None
         if current is not None and index == current:
             state = "current"
         elif current is not None and index < current:
-            state = "skipped" if skipped else "done"
+            state = "done" if at is not None else "skipped"
         else:
             state = "todo"
-        steps.append({"status": status, "label": labels[status], "at": at, "state": state})
+        why = "no label" if label is None and status in {ReturnStatus.LABEL_ISSUED, ReturnStatus.IN_TRANSIT} else ""
+        steps.append({"status": status, "label": labels[status], "at": at, "state": state, "why": why})
     return steps
 
 
@@ -327,6 +330,10 @@ def _detail(request, *, rma, refund_form=None, close_form=None, status: int = 20
         "steps": _steps(rma),
         "history": selectors.return_history(rma=rma),
         "label": label,
+        # Buying: a new RMA without a label, on a policy that buys them.
+        "can_buy_label": label is None
+        and rma.status == ReturnStatus.REQUESTED
+        and buys_labels(return_policy(tenant_id=rma.tenant_id)),
         "refund": refund,
         "breakdown": _breakdown(refund.breakdown) if refund else None,
         "refund_form": (refund_form or RefundForm()) if can_refund else None,
@@ -451,6 +458,15 @@ class NewReturnForm(forms.Form):
             widget=forms.RadioSelect,
             initial=(policy.resolutions or [None])[0],
         )
+        if buys_labels(policy):
+            self.fields["label"] = forms.BooleanField(
+                label=f"Buy the prepaid return label ({policy.label_account.display_name})",
+                required=False,
+                initial=True,
+            )
+        self.fields["notify_shopper"] = forms.BooleanField(
+            label="E-mail the shopper the RMA and what to do", required=False, initial=True
+        )
         for n in range(EXCHANGE_ROWS):
             self.fields[f"exchange_sku_{n}"] = forms.CharField(label="SKU wanted", required=False, max_length=64)
             self.fields[f"exchange_qty_{n}"] = forms.IntegerField(
@@ -539,6 +555,14 @@ def return_new(request, *, actor):
                 )
             if not refused:
                 messages.success(request, f"Return {rma.number} opened.")
+                if form.cleaned_data.get("label"):
+                    label, why_not = services.return_label_offer(return_id=rma.pk, actor=actor.label)
+                    if label is not None:
+                        messages.success(request, f"Return label bought: {label.tracking_number}.")
+                    elif why_not:
+                        messages.error(request, f"{why_not} You can ask again from the return's page.")
+                if form.cleaned_data["notify_shopper"]:
+                    services.return_shopper_email_queue(return_id=rma.pk)
                 return redirect("returns:portal-return", return_id=rma.pk)
             form.show(refused.refusal, line_ids=line_ids, exchange_rows=exchange_rows)
         status = 422
@@ -551,6 +575,18 @@ def return_new(request, *, actor):
         }
     )
     return render(request, "returns/portal/new.html", context, status=status)
+
+
+@require_POST
+@merchant_required
+def return_label_buy(request, return_id, *, actor):
+    """Buy the return's prepaid label (again, after the carrier refused it)."""
+    rma = _return_or_404(actor, return_id)
+    with refusal_shown(request) as refused:
+        label = services.return_label_buy(return_id=rma.pk, actor=actor.label)
+    if not refused:
+        messages.success(request, f"Return label bought: {label.tracking_number}.")
+    return redirect("returns:portal-return", return_id=rma.pk)
 
 
 @require_POST
@@ -579,6 +615,7 @@ urlpatterns = [
     path("portal/returns/<uuid:return_id>/", return_detail, name="portal-return"),
     path("portal/returns/<uuid:return_id>/refund/", return_refund, name="portal-return-refund"),
     path("portal/returns/<uuid:return_id>/close/", return_close, name="portal-return-close"),
+    path("portal/returns/<uuid:return_id>/label/", return_label_buy, name="portal-return-label-buy"),
     path("portal/returns/<uuid:return_id>/label.pdf", return_label_pdf, name="portal-return-label"),
     path("portal/returns/<uuid:return_id>/photos/<int:photo_id>/", return_photo, name="portal-return-photo"),
 ]

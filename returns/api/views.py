@@ -77,19 +77,17 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         payload = s.ReturnCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        rma = services.return_create(
+        opened = services.return_open(
             tenant_id=self.actor.tenant_id,
             order_id=data["order"],
             lines=[dict(line) for line in data["lines"]],
             actor=self.actor.label,
             resolution=data["resolution"],
             exchange_lines=[dict(line) for line in data["exchange_lines"]],
+            label=data["label"],
+            notify_shopper=data["notify_shopper"],
         )
-        if data["label"]:
-            services.return_label_offer(return_id=rma.pk, actor=self.actor.label)
-        if data["notify_shopper"]:
-            services.return_shopper_email_queue(return_id=rma.pk)
-        return self._answer(rma.pk, status.HTTP_201_CREATED)
+        return self._answer(opened.rma.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
         request=None,

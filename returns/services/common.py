@@ -103,15 +103,17 @@ def return_payload(rma: Return) -> dict:
     }
 
 
-def lock_return(return_id, *, tenant_id=None) -> Return:
+def lock_return(return_id, *, tenant_id=None, warehouse_id=None) -> Return:
     """The return row, locked after its order rows: the order it returns and, for an exchange, the
     new order, in primary-key order (the house lock order: orders, then the return; two returns'
     writers queue on the order instead of deadlocking). ReturnError not_found (404) when there is
-    no such return (or, given ``tenant_id``, not that tenant's)."""
+    no such return (or, given ``tenant_id`` or ``warehouse_id``, not that tenant's or warehouse's)."""
     try:
         query = Return.objects.filter(pk=return_id)
         if tenant_id is not None:
             query = query.filter(tenant_id=tenant_id)
+        if warehouse_id is not None:
+            query = query.filter(warehouse_id=warehouse_id)
         head = query.values_list("order_id", "exchange_order_id").first()
     except (ValueError, DjangoValidationError):  # not a UUID: no such return either
         head = None

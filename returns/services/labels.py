@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -36,9 +38,10 @@ from fulfillment.errors import FieldRefusal
 from orders.services import order_note
 from packing import selectors as packing_selectors
 from packing.cartonization import ItemSpec, cartonize
-from returns.models import LabelStatus, Return, ReturnLabel, ReturnStatus
+from returns.models import LabelStatus, Resolution, Return, ReturnLabel, ReturnSource, ReturnStatus
 from returns.selectors import return_policy
 from returns.services.common import ReturnError, field_error, lock_return
+from returns.services.rmas import return_create
 from shipping import selectors as shipping_selectors
 from shipping.carriers import gateway
 from shipping.models import CarrierAccount, TrackingStatus
@@ -224,6 +227,45 @@ def return_label_offer(*, return_id, actor: str = "") -> tuple[ReturnLabel | Non
         if error.code == "not_found":
             raise
         return None, error.message
+
+
+@dataclass(frozen=True)
+class OpenedReturn:
+    """The RMA, its label (None: none configured, or the carrier refused: ``label_error`` says why)."""
+
+    rma: Return
+    label: ReturnLabel | None
+    label_error: str = ""
+
+
+def return_open(
+    *,
+    tenant_id,
+    order_id,
+    lines: Sequence[Mapping],
+    actor: str,
+    resolution: str = Resolution.REFUND,
+    exchange_lines: Sequence[Mapping] = (),
+    source: str = ReturnSource.API,
+    label: bool = True,
+    notify_shopper: bool = False,
+) -> OpenedReturn:
+    """A return the merchant opens (API, portal): ``return_create``, then, after its commit, the
+    prepaid label where the policy buys them (``return_label_offer``; ``label=False``: none) and, when
+    asked, the shopper's e-mail. A refused return raises ReturnError with nothing written."""
+    rma = return_create(
+        tenant_id=tenant_id,
+        order_id=order_id,
+        lines=lines,
+        actor=actor,
+        resolution=resolution,
+        exchange_lines=exchange_lines,
+        source=source,
+    )
+    bought, label_error = return_label_offer(return_id=rma.pk, actor=actor) if label else (None, "")
+    if notify_shopper:
+        return_shopper_email_queue(return_id=rma.pk)
+    return OpenedReturn(rma=rma, label=bought, label_error=label_error)
 
 
 def return_label_buy(*, return_id, actor: str = "") -> ReturnLabel:

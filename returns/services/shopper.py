@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
-from returns.models import Resolution, Return, ReturnLabel, ReturnPhoto, ReturnSource
+from returns.models import Resolution, ReturnPhoto, ReturnSource
 from returns.services.common import ReturnError, field_error
-from returns.services.labels import return_label_offer, return_shopper_email_queue
+from returns.services.labels import OpenedReturn, return_label_offer, return_shopper_email_queue
 from returns.services.rmas import return_create
 
 logger = logging.getLogger(__name__)
@@ -32,15 +32,6 @@ class ShopperPhoto:
 
     sku: str
     content: bytes
-
-
-@dataclass(frozen=True)
-class ShopperReturn:
-    """The RMA, its label (None: none configured, or the carrier refused: ``label_error`` says why)."""
-
-    rma: Return
-    label: ReturnLabel | None
-    label_error: str = ""
 
 
 def photo_type(content: bytes) -> str | None:
@@ -82,7 +73,7 @@ def return_request_by_shopper(
     resolution: str = Resolution.REFUND,
     exchange_lines: Sequence[Mapping] = (),
     photos: Sequence[ShopperPhoto] = (),
-) -> ShopperReturn:
+) -> OpenedReturn:
     """The shopper's return (``returns.services.return_create`` with source ``shopper``), its
     photos (JPEG, PNG or WebP up to RETURNS_PHOTO_MAX_BYTES each) kept with it in one transaction;
     then its prepaid label (``return_label_offer``) and the shopper's e-mail. A refused return or
@@ -116,4 +107,4 @@ def return_request_by_shopper(
     label, label_error = return_label_offer(return_id=rma.pk, actor=ACTOR)
     return_shopper_email_queue(return_id=rma.pk)
     rma.refresh_from_db()
-    return ShopperReturn(rma=rma, label=label, label_error=label_error)
+    return OpenedReturn(rma=rma, label=label, label_error=label_error)

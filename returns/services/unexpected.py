@@ -71,9 +71,7 @@ def unexpected_return_record(
         raise ReturnError("warehouse not found", code="not_found")
     rma = None
     if rma_id is not None:
-        if not Return.objects.filter(pk=rma_id, warehouse_id=warehouse.pk).exists():
-            raise ReturnError("return not found", code="not_found")
-        rma = lock_return(rma_id)
+        rma = lock_return(rma_id, warehouse_id=warehouse.pk)
         if tenant_id is not None and str(tenant_id) != str(rma.tenant_id):
             raise ReturnError(
                 "another merchant's return",

@@ -544,7 +544,7 @@ def return_new(request, *, actor):
         if form.is_valid():
             wanted, line_ids, exchange, exchange_rows = form.request()
             with refusal_shown() as refused:
-                rma = services.return_create(
+                opened = services.return_open(
                     tenant_id=actor.tenant_id,
                     order_id=order.pk,
                     lines=wanted,
@@ -552,17 +552,16 @@ def return_new(request, *, actor):
                     resolution=form.cleaned_data["resolution"],
                     exchange_lines=exchange,
                     source="portal",
+                    label=bool(form.cleaned_data.get("label")),
+                    notify_shopper=form.cleaned_data["notify_shopper"],
                 )
             if not refused:
+                rma = opened.rma
                 messages.success(request, f"Return {rma.number} opened.")
-                if form.cleaned_data.get("label"):
-                    label, why_not = services.return_label_offer(return_id=rma.pk, actor=actor.label)
-                    if label is not None:
-                        messages.success(request, f"Return label bought: {label.tracking_number}.")
-                    elif why_not:
-                        messages.error(request, f"{why_not} You can ask again from the return's page.")
-                if form.cleaned_data["notify_shopper"]:
-                    services.return_shopper_email_queue(return_id=rma.pk)
+                if opened.label is not None:
+                    messages.success(request, f"Return label bought: {opened.label.tracking_number}.")
+                elif opened.label_error:
+                    messages.error(request, f"{opened.label_error} You can ask again from the return's page.")
                 return redirect("returns:portal-return", return_id=rma.pk)
             form.show(refused.refusal, line_ids=line_ids, exchange_rows=exchange_rows)
         status = 422

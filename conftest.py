@@ -72,11 +72,13 @@ def _reference_data(request):
     if marker is None or not (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
         return
     request.getfixturevalue("transactional_db")
+    from billing.tests.factories import ensure_default_rate_card
     from packing.tests.factories import ensure_default_boxes
     from shipping.tests.factories import ensure_default_carrier
 
     ensure_default_boxes()
     ensure_default_carrier()
+    ensure_default_rate_card()
 
 
 @pytest.fixture(autouse=True)

@@ -53,12 +53,14 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "fulfillment.tenancy",
     "fulfillment.webhooks",
+    "fulfillment.fees",
     "inventory",
     "orders",
     "picking",
     "packing",
     "shipping",
     "returns",
+    "billing",
     "dashboard",
 ]
 
@@ -238,6 +240,7 @@ SPECTACULAR_SETTINGS = {
         "InboundStatusEnum": "inventory.models.InboundStatus",
         "ReturnStatusEnum": "returns.models.ReturnStatus",
         "ResolutionEnum": "returns.models.Resolution",
+        "FeeKindEnum": "fulfillment.fees.models.FeeKind",
         "ReturnSourceEnum": "returns.models.ReturnSource",
         "ScanSourceEnum": [("push", "push"), ("manual", "manual")],
         # Adjustments' reasons kept their name when materials' reasons came (packing.models.MaterialReason).
@@ -271,6 +274,7 @@ CELERY_TASK_ROUTES = {
     "packing.tasks.*": {"queue": "shipping"},
     "shipping.tasks.*": {"queue": "shipping"},
     "returns.tasks.*": {"queue": "default"},
+    "billing.tasks.*": {"queue": "default"},
     "inventory.tasks.*": {"queue": "default"},
     "fulfillment.webhooks.tasks.*": {"queue": "webhooks"},
 }
@@ -320,7 +324,20 @@ CELERY_BEAT_SCHEDULE = {
     # Wave schedules (picking.WaveSchedule) are checked every minute; their times are warehouse-local.
     "wave-schedules": {"task": "picking.tasks.release_scheduled_waves", "schedule": 60.0},
     "void-dead-pick-tasks": {"task": "picking.tasks.void_dead_tasks", "schedule": 300.0},
+    # Nightly storage: yesterday's stock per merchant and warehouse, and its storage fee.
+    "storage-snapshot": {
+        "task": "billing.tasks.snapshot_storage",
+        "schedule": crontab(hour=NIGHTLY_HOUR_UTC, minute=5),
+    },
 }
+# The operator as printed on invoices (billing); blank: the merchant's warehouse company and address.
+BILLING_ISSUER = {
+    "name": env_str("BILLING_ISSUER_NAME", ""),
+    "address": [line for line in env_str("BILLING_ISSUER_ADDRESS", "").split("|") if line.strip()],
+    "email": env_str("BILLING_ISSUER_EMAIL", ""),
+    "tax_id": env_str("BILLING_ISSUER_TAX_ID", ""),
+}
+
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 LOGGING = {

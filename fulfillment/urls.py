@@ -26,6 +26,7 @@ api_v1 = [
     path("", include("packing.api.urls")),
     path("", include("shipping.api.urls")),
     path("", include("returns.api.urls")),
+    path("", include("billing.api.urls")),
     path("", include("fulfillment.webhooks.api.urls")),
     path("", include("fulfillment.tenancy.api.urls")),
 ]
@@ -54,6 +55,7 @@ urlpatterns = [
     path("", include(returns_public)),  # /returns/<tenant_slug>/: the shopper's returns portal
     path("", include("orders.urls")),
     path("", include("returns.urls")),
+    path("", include("billing.urls")),
     path("", include("fulfillment.tenancy.views")),  # merchant portal: API keys
     path("", include("fulfillment.webhooks.views")),  # merchant portal: webhooks and deliveries
     path("", include("dashboard.urls")),

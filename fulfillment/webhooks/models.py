@@ -25,6 +25,7 @@ EVENT_TYPES = [
     "return.refunded",
     "return.exchanged",
     "inventory.low_stock",
+    "invoice.issued",
 ]
 
 

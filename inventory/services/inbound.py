@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from fulfillment.fees import services as fees
 from fulfillment.jobs import enqueue
 from inventory import locks
 from inventory.models import (
@@ -351,6 +352,14 @@ def inbound_receive(*, shipment_id, tenant_id=None, lines: list[ReceiptLineInput
             )
             asn_lines.append(asn_line)
         _account(shipment=shipment, line=asn_line, good=line.quantity, damaged=line.damaged_quantity)
+    fees.fees_for_receipt(
+        tenant_id=shipment.tenant_id,
+        shipment_id=shipment.pk,
+        reference=reference,
+        units=sum(line.quantity + line.damaged_quantity for line in lines),
+        warehouse_code=shipment.warehouse.code,
+        actor=actor,
+    )
     complete = all(a.received_quantity + a.damaged_quantity >= a.quantity for a in asn_lines)
     shipment.status = InboundStatus.RECEIVED if complete else InboundStatus.PARTIALLY_RECEIVED
     shipment.save(update_fields=["status", "updated_at"])

@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from fulfillment.bulk import copy_rows
+from fulfillment.fees import services as fees
 from fulfillment.jobs import enqueue
 from fulfillment.webhooks.services import events_publish_many
 from inventory import services as inventory
@@ -223,6 +224,18 @@ def allocation_short(*, allocation_id, actor: str = "") -> ShortOutcome:
     )
 
 
+def _pick_fees(order: Order, *, units: int, actor: str) -> None:
+    """The merchant's pick fees for the order, once (in the transaction that marks it picked)."""
+    fees.fees_for_pick(
+        tenant_id=order.tenant_id,
+        order_id=order.pk,
+        order_number=order.number,
+        units=units,
+        warehouse_code=order.warehouse.code,
+        actor=actor,
+    )
+
+
 @transaction.atomic
 def order_mark_picked(*, order_id, actor: str = "") -> Order:
     """All pick tasks of the order are done: picked if complete; else what a short pick left waiting.
@@ -239,13 +252,16 @@ def order_mark_picked(*, order_id, actor: str = "") -> Order:
         OrderLine.objects.filter(order_id=order.pk).values_list("pk", "picked_quantity", "backordered_quantity")
     )
     rests = {line_id: waiting for line_id, _picked, waiting in lines if waiting > 0}
+    picked_units = sum(picked for _line_id, picked, _waiting in lines)
     if not rests:
         _transition(order, Status.PICKED, actor=actor, message="All lines picked")
-    elif _partial_allowed(order.tenant_id) and any(picked for _line_id, picked, _waiting in lines):
+        _pick_fees(order, units=picked_units, actor=actor)
+    elif _partial_allowed(order.tenant_id) and picked_units:
         split = _split_off(order, rests, why="short pick, partial shipment")
         _transition(
             order, Status.PICKED, actor=actor, message=f"Picked what was there; the rest ships later as {split.number}"
         )
+        _pick_fees(order, units=picked_units, actor=actor)
         enqueue("orders.tasks.allocate_order", order_id=str(split.pk))
     else:
         _transition(order, Status.BACKORDERED, actor=actor, message="Short picked; waiting for stock")

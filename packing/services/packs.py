@@ -17,6 +17,7 @@ from django.db.models import Case, DateField, DateTimeField, Value, When
 from django.utils import timezone
 
 from fulfillment.errors import Refusal
+from fulfillment.fees import services as fees
 from fulfillment.jobs import enqueue
 from orders import locks as order_locks
 from orders import services as orders_services
@@ -229,6 +230,15 @@ def order_pack(
         reference=f"order {order.number}",
         actor=actor,
         user_id=actor_obj.user_id if actor_obj is not None and actor_obj.is_staff else None,
+    )
+    fees.fees_for_packages(
+        tenant_id=order.tenant_id,
+        shipment_id=shipment.pk,
+        reference=f"order {order.number}",
+        packages=len(rows),
+        boxes=[(row.box.code, row.box.cost) for row in rows if row.box is not None],
+        warehouse_code=order.warehouse.code,
+        actor=actor,
     )
     enqueue(PURCHASE_LABEL_TASK, shipment_id=str(shipment.pk))
     return shipment

@@ -35,6 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from fulfillment.errors import FieldRefusal
+from fulfillment.fees import services as fees
 from orders.services import order_note
 from packing import selectors as packing_selectors
 from packing.cartonization import ItemSpec, cartonize
@@ -328,6 +329,18 @@ def _record(return_id, *, account: CarrierAccount, service_code: str, label: gat
         Return.objects.filter(pk=rma.pk, status=ReturnStatus.REQUESTED).update(
             status=ReturnStatus.LABEL_ISSUED, updated_at=now
         )
+        if label.total_charge is not None:
+            fees.fee_for_label(
+                tenant_id=rma.tenant_id,
+                source_type=fees.SourceType.RETURN,
+                source_id=rma.pk,
+                reference=f"return {rma.number} {created.tracking_number}".strip(),
+                label_key=f"return-label:{created.pk}",
+                charge=label.total_charge,
+                currency=label.currency or "",
+                warehouse_code=rma.warehouse.code,
+                actor=actor,
+            )
         order_note(
             order_id=rma.order_id,
             type="return_label_issued",

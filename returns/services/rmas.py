@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from fulfillment.fees import services as fees
 from fulfillment.jobs import enqueue
 from fulfillment.webhooks.services import event_publish
 from inventory import services as inventory
@@ -463,6 +464,15 @@ def return_receive(*, return_id, lines: Sequence[Mapping], actor: str = "") -> R
         if disposition == Disposition.RESTOCK:
             restocked.add(str(return_line.product_id))
     ReturnReceipt.objects.bulk_create(receipts)
+    fees.fees_for_return_receipt(
+        tenant_id=rma.tenant_id,
+        return_id=rma.pk,
+        rma_number=rma.number,
+        units=sum(receipt.quantity for receipt in receipts),
+        receipt_key=str(receipts[0].pk),
+        warehouse_code=rma.warehouse.code,
+        actor=actor,
+    )
 
     outstanding = sum(rl.quantity - rl.received_quantity for rl in return_lines.values())
     first = rma.status in AWAITED

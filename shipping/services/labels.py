@@ -30,6 +30,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from fulfillment.errors import FieldRefusal
+from fulfillment.fees import services as fees
 from fulfillment.jobs import enqueue
 from fulfillment.webhooks.services import event_publish
 from orders import services as orders_services
@@ -308,6 +309,18 @@ def _record(purchase_id, *, now: datetime) -> PurchaseOutcome:
             },
         )
         _resolve_exceptions(shipment_id, resolution="label bought", now=now)
+        if purchase.total_charge is not None:
+            fees.fee_for_label(
+                tenant_id=shipment.tenant_id,
+                source_type=fees.SourceType.SHIPMENT,
+                source_id=shipment.pk,
+                reference=f"order {order.number} {numbers[0] if numbers else ''}".strip(),
+                label_key=str(purchase.pk),
+                charge=purchase.total_charge,
+                currency=purchase.currency or "",
+                warehouse_code=shipment.warehouse.code,
+                actor=purchase.actor or ACTOR,
+            )
         shipment.refresh_from_db()
         payload = shipment_payload(shipment, event)
         payload["tracking_numbers"] = numbers
@@ -553,6 +566,7 @@ def shipment_void_label(*, shipment_id, actor: str, now: datetime | None = None)
         ) != 1 or not packing_services.shipment_clear_label(shipment_id=shipment_id):
             raise LabelError("The shipment changed while its label was being voided.", code="conflict", status=409)
         tracking.tracking_forget(shipment_id=shipment_id)
+        fees.fee_for_label_void(tenant_id=order.tenant_id, label_key=str(purchase.pk), actor=actor)
         if order.status == OrderStatus.SHIPPED:
             orders_services.order_mark_unshipped(
                 order_id=order.pk,

@@ -1,0 +1,151 @@
+"""Billing's reads: month to date per merchant, an invoice's fees, rate cards as shown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Sum
+from django.utils import timezone
+
+from billing.models import Invoice, InvoiceFee, InvoiceLine
+from fulfillment.fees import services as fees
+from fulfillment.fees.models import Fee, FeeKind, RateCard
+from fulfillment.tenancy import rls
+from fulfillment.tenancy.models import Tenant
+
+KIND_LABELS = dict(FeeKind.choices)
+
+
+def month_start(today: date) -> date:
+    return today.replace(day=1)
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@dataclass
+class MonthToDate:
+    tenant: Tenant
+    currency: str
+    by_kind: dict[str, Decimal] = field(default_factory=dict)
+    total: Decimal = Decimal(0)
+    fees: int = 0
+    monthly_minimum: Decimal = Decimal(0)
+    card_label: str = ""
+
+    @property
+    def rows(self) -> list[tuple[str, str, Decimal]]:
+        return [(kind, KIND_LABELS[kind], self.by_kind[kind]) for kind in FeeKind.values if kind in self.by_kind]
+
+
+def month_to_date(*, tenants, today: date | None = None) -> list[MonthToDate]:
+    """Per merchant (the ``tenants`` queryset, already scoped), the fees that occurred this month
+    so far, by kind: one GROUP BY over the month's fees (by the (tenant, occurred_at) index)."""
+    today = today or timezone.localdate()
+    start = _start_of(month_start(today))
+    tenants = list(tenants.order_by("name"))
+    sums = (
+        Fee.objects.filter(tenant_id__in=[t.pk for t in tenants], occurred_at__gte=start)
+        .values("tenant_id", "kind", "currency")
+        .annotate(amount=Sum("amount"), fees=Count("id"))
+    )
+    result = {}
+    for tenant in tenants:
+        card = fees.card_for(tenant_id=tenant.pk, on=today)
+        result[tenant.pk] = MonthToDate(
+            tenant=tenant, currency=card.currency, monthly_minimum=card.prices["monthly_minimum"], card_label=card.label
+        )
+    for row in sums:
+        mtd = result[row["tenant_id"]]
+        mtd.by_kind[row["kind"]] = mtd.by_kind.get(row["kind"], Decimal(0)) + row["amount"]
+        mtd.total += row["amount"]
+        mtd.fees += row["fees"]
+    return [result[t.pk] for t in tenants]
+
+
+def rate_cards_of(*, tenant_id) -> list[RateCard]:
+    return list(RateCard.objects.filter(tenant_id=tenant_id).order_by("-effective_from"))
+
+
+def invoice_lines(invoice: Invoice) -> list[InvoiceLine]:
+    return list(InvoiceLine.objects.filter(invoice=invoice).order_by("id"))
+
+
+def invoice_fees(invoice: Invoice):
+    """The fee rows frozen to the invoice, oldest first (a queryset: iterate with .iterator())."""
+    return Fee.objects.filter(
+        tenant_id=invoice.tenant_id, pk__in=InvoiceFee.objects.filter(invoice_id=invoice.pk).values("fee_id")
+    ).order_by("occurred_at", "id")
+
+
+def fees_with_invoice(qs):
+    """Annotate ``invoiced``: whether the fee is on an invoice."""
+    return qs.annotate(invoiced=Exists(InvoiceFee.objects.filter(fee_id=OuterRef("pk"))))
+
+
+def invoice_of_fees(fee_ids: list[int]) -> dict[int, Invoice]:
+    links = InvoiceFee.objects.filter(fee_id__in=fee_ids).values_list("fee_id", "invoice_id")
+    invoices = {i.pk: i for i in Invoice.objects.filter(pk__in={invoice_id for _f, invoice_id in links})}
+    return {fee_id: invoices[invoice_id] for fee_id, invoice_id in links if invoice_id in invoices}
+
+
+FEE_CSV_HEADER = [
+    "fee_id",
+    "occurred_at",
+    "kind",
+    "quantity",
+    "unit_price",
+    "amount",
+    "currency",
+    "cost",
+    "source_type",
+    "source_id",
+    "reference",
+    "warehouse",
+    "rate_card",
+    "corrects",
+    "reason",
+]
+
+
+def fee_csv_rows(qs) -> Iterator[list]:
+    """Every row of ``qs`` for the CSV, streamed from a server-side cursor (no list in memory)."""
+    columns = (
+        "id",
+        "occurred_at",
+        "kind",
+        "quantity",
+        "unit_price",
+        "amount",
+        "currency",
+        "cost",
+        "source_type",
+        "source_id",
+        "source_ref",
+        "warehouse_code",
+        "rate_card",
+        "corrects_id",
+        "reason",
+    )
+    for row in qs.values_list(*columns).iterator(chunk_size=5000):
+        yield list(row)
+
+
+def tenants_visible_to(actor):
+    """The merchants an actor may see billing of: a merchant itself; staff, the tenants of their
+    scope (operator admins: all)."""
+
+    if actor is None:
+        return Tenant.objects.none()
+    if actor.is_merchant:
+        return Tenant.objects.filter(pk=actor.tenant_id)
+    if actor.is_staff:
+        scope = rls.current()
+        if scope.operator or actor.sees_all_warehouses:
+            return Tenant.objects.all()
+        return Tenant.objects.filter(pk__in=list(scope.tenants))
+    return Tenant.objects.none()

@@ -1,0 +1,200 @@
+"""Issuing an invoice: the merchant's unbilled fees up to the end of a period, frozen to it.
+
+Set-based, whatever the number of fees: one INSERT ... SELECT freezes the fees (``InvoiceFee``:
+unique per fee, so no fee is ever billed twice), one GROUP BY over them makes the lines; nothing
+loops over fee rows in Python. An invoice takes every fee of the tenant that occurred before the
+period ends and is not on an earlier invoice: fees recorded late for a period already invoiced
+(a correction, a storage night run late) are billed on the next one, never lost.
+
+Lock order: the tenant's invoicing lock (a transaction advisory lock), then the fee rows' keys.
+"""
+
+from __future__ import annotations
+
+import calendar
+import uuid
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from billing.models import Invoice, InvoiceLine
+from fulfillment.errors import FieldRefusal, Refusal
+from fulfillment.fees import services as fees
+from fulfillment.fees.models import FeeKind
+from fulfillment.tenancy.models import Tenant
+from fulfillment.webhooks.services import event_publish
+from inventory.models import Warehouse
+
+
+class InvoiceError(FieldRefusal):
+    code = "invalid"
+
+
+def _bounds(period_start: date, period_end: date) -> tuple[datetime, datetime]:
+    """[start of the first day, start of the day after the last) in operator time."""
+    start = timezone.make_aware(datetime.combine(period_start, time.min))
+    end = timezone.make_aware(datetime.combine(period_end + timedelta(days=1), time.min))
+    return start, end
+
+
+def minimum_for_period(monthly_minimum: Decimal, period_start: date, period_end: date) -> Decimal:
+    """The monthly minimum over the period: whole for a whole calendar month, else per day of each
+    month the period covers (15 days of a 30-day month: half), rounded half-up to the cent."""
+    total = Decimal(0)
+    day = period_start
+    while day <= period_end:
+        days_in_month = calendar.monthrange(day.year, day.month)[1]
+        month_end = date(day.year, day.month, days_in_month)
+        last = min(month_end, period_end)
+        covered = (last - day).days + 1
+        total += Decimal(monthly_minimum) * covered / days_in_month
+        day = last + timedelta(days=1)
+    return fees.money(total)
+
+
+def _issuer(tenant: Tenant) -> dict:
+    """The operator as printed on the invoice: BILLING_ISSUER_* settings, else the merchant's
+    default warehouse's company and address."""
+    warehouse = (
+        Warehouse.objects.filter(code=tenant.default_warehouse_code).first()
+        or Warehouse.objects.order_by("created_at").first()
+    )
+    address = []
+    if warehouse is not None:
+        address = [
+            warehouse.address_line1,
+            warehouse.address_line2,
+            " ".join(part for part in (warehouse.city, warehouse.region, warehouse.postal_code) if part),
+            warehouse.country,
+        ]
+    configured = settings.BILLING_ISSUER
+    return {
+        "name": configured.get("name") or (warehouse.company_name or warehouse.name if warehouse else ""),
+        "address": configured.get("address") or [line for line in address if line],
+        "email": configured.get("email", ""),
+        "tax_id": configured.get("tax_id", ""),
+    }
+
+
+_FREEZE = """
+INSERT INTO billing_invoicefee (tenant_id, invoice_id, fee_id)
+SELECT f.tenant_id, %(invoice)s, f.id
+FROM fees_fee f
+WHERE f.tenant_id = %(tenant)s AND f.occurred_at < %(end)s
+  AND NOT EXISTS (SELECT 1 FROM billing_invoicefee i WHERE i.fee_id = f.id)
+"""
+
+_LINES = """
+SELECT f.kind, f.currency, sum(f.quantity), sum(f.amount), count(*)
+FROM billing_invoicefee i JOIN fees_fee f ON f.id = i.fee_id
+WHERE i.invoice_id = %(invoice)s
+GROUP BY f.kind, f.currency
+"""
+
+KIND_ORDER = {kind: index for index, kind in enumerate(FeeKind.values)}
+
+
+@transaction.atomic
+def invoice_issue(*, tenant_id, period_start: date, period_end: date, actor: str = "") -> Invoice:
+    """Invoice a merchant for a period (days, inclusive, operator time): lines per fee kind, the
+    subtotal, the top-up to the card's monthly minimum (prorated), the total; ``invoice.issued``.
+
+    Refused: a period that ends before it starts or has not begun (422), one that overlaps an
+    invoice of the tenant (409, ``already_invoiced`` with that invoice's id), fees in a currency
+    other than the card's (422: a correction must move them first).
+    """
+    today = timezone.localdate()
+    if period_end < period_start:
+        raise InvoiceError("the period ends before it starts", field="period_end", code="invalid")
+    if period_start > today:
+        raise InvoiceError("the period has not begun", field="period_start", code="in_the_future")
+    if period_end > today:
+        raise InvoiceError(
+            "the period ends in the future: invoice up to today at most", field="period_end", code="in_the_future"
+        )
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        raise Refusal("no such merchant", code="not_found", status=404)
+    with connection.cursor() as cursor:
+        # One invoicing of a tenant at a time: the overlap check below and the freeze are then exact.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"invoice:{tenant.pk}"])
+    overlapping = (
+        Invoice.objects.filter(tenant_id=tenant.pk, period_start__lte=period_end, period_end__gte=period_start)
+        .order_by("period_start")
+        .first()
+    )
+    if overlapping is not None:
+        raise Refusal(
+            f"{overlapping.period_start} to {overlapping.period_end} is already invoiced ({overlapping.number})",
+            code="already_invoiced",
+            status=409,
+            extra={"existing_invoice_id": str(overlapping.pk)},
+        )
+    card = fees.card_for(tenant_id=tenant.pk, on=period_end)
+    _start, end = _bounds(period_start, period_end)
+    invoice_id = uuid.uuid4()
+    params = {"invoice": invoice_id, "tenant": tenant.pk, "end": end}
+    with connection.cursor() as cursor:
+        # Invoice rows are inserted below, in this transaction: the foreign key is checked at commit.
+        cursor.execute(_FREEZE, params)
+        cursor.execute(_LINES, params)
+        rows = cursor.fetchall()
+    foreign = sorted({currency for _kind, currency, *_ in rows if currency != card.currency})
+    if foreign:
+        raise InvoiceError(
+            f"fees in {', '.join(foreign)} cannot be invoiced in {card.currency}, the rate card's currency; "
+            "correct them into it first",
+            field="tenant",
+            code="mixed_currency",
+        )
+    rows.sort(key=lambda row: KIND_ORDER.get(row[0], len(KIND_ORDER)))
+    subtotal = sum((amount for _k, _c, _q, amount, _n in rows), Decimal(0))
+    minimum = minimum_for_period(card.prices["monthly_minimum"], period_start, period_end)
+    top_up = max(minimum - subtotal, Decimal(0))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('billing_invoice_number_seq')")
+        (sequence,) = cursor.fetchone()
+    invoice = Invoice.objects.create(
+        id=invoice_id,
+        tenant=tenant,
+        number=f"INV-{period_end:%Y%m}-{sequence:05d}",
+        period_start=period_start,
+        period_end=period_end,
+        currency=card.currency,
+        subtotal=subtotal,
+        monthly_minimum=minimum,
+        minimum_top_up=top_up,
+        total=subtotal + top_up,
+        fee_count=sum(count for *_rest, count in rows),
+        issuer=_issuer(tenant),
+        bill_to={"name": tenant.name, "account": tenant.slug, "email": tenant.email_from},
+        issued_at=timezone.now(),
+        issued_by=actor[:100],
+    )
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(tenant_id=tenant.pk, invoice=invoice, kind=kind, quantity=quantity, amount=amount, fee_count=count)
+        for kind, _currency, quantity, amount, count in rows
+    )
+    event_publish(tenant_id=tenant.pk, type="invoice.issued", data=invoice_payload(invoice))
+    return invoice
+
+
+def invoice_payload(invoice: Invoice) -> dict:
+    """The webhook's data (and the API's summary) of an invoice."""
+    return {
+        "id": str(invoice.pk),
+        "number": invoice.number,
+        "period_start": invoice.period_start.isoformat(),
+        "period_end": invoice.period_end.isoformat(),
+        "currency": invoice.currency,
+        "subtotal": str(invoice.subtotal),
+        "minimum_top_up": str(invoice.minimum_top_up),
+        "total": str(invoice.total),
+        "lines": [
+            {"kind": line.kind, "quantity": str(line.quantity), "amount": str(line.amount), "fees": line.fee_count}
+            for line in InvoiceLine.objects.filter(invoice=invoice).order_by("id")
+        ],
+    }

@@ -2,6 +2,7 @@
 exchange that ships."""
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -206,6 +207,29 @@ def test_order_journey_from_product_to_refunded_return_and_shipped_exchange(api_
         "return.refunded",
         "return.exchanged",
     } <= types
+
+    # 9. billing: the journey earned its fees as it ran; a manager invoices them, both download them
+    today = timezone.localdate()
+    invoice = _ok(
+        staff.post(
+            "/api/v1/invoices/",
+            {"tenant": "acme", "period_start": str(today.replace(day=1)), "period_end": str(today)},
+            format="json",
+        ),
+        201,
+    )
+    kinds = {line["kind"] for line in invoice["lines"]}
+    assert {"receiving", "pick", "pack", "shipping", "return", "return_unit"} <= kinds, kinds
+    fee_rows, url = [], f"/api/v1/fees/?invoice={invoice['id']}&limit=500"
+    while url:
+        page = _ok(merchant.get(url))
+        fee_rows += page["results"]
+        url = page["next"]
+    assert len(fee_rows) == invoice["fees"]
+    assert sum(Decimal(row["amount"]) for row in fee_rows) == Decimal(invoice["subtotal"])
+    assert Decimal(invoice["total"]) == Decimal(invoice["subtotal"]) + Decimal(invoice["minimum_top_up"])
+    assert merchant.get(invoice["pdf_url"])["Content-Type"] == "application/pdf"
+    assert "invoice.issued" in set(OutboxEvent.objects.filter(tenant=tenant).values_list("type", flat=True))
 
     out = io.StringIO()
     call_command("check_ledger", stdout=out)

@@ -250,7 +250,6 @@ class InvoiceDocumentViewSet(BillingReader, ScopedViewSet):
     model = Invoice
     content_negotiation_class = FirstRendererNegotiation
 
-
     @extend_schema(
         operation_id="v1_invoices_pdf",
         responses={(200, "application/pdf"): OpenApiTypes.BINARY, 403: FORBIDDEN, 404: NOT_FOUND},

@@ -9,7 +9,9 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from billing import services as billing
 from fulfillment.celery import app as celery_app
+from fulfillment.fees import services as fees
 from fulfillment.tenancy import services as tenancy
 from fulfillment.tenancy.models import Tenant
 from fulfillment.tenancy.rls import in_operator_scope
@@ -133,6 +135,24 @@ def _address(name: str, **overrides) -> dict:
     }
 
 
+# The demo's 3PL prices for one merchant (the other is billed at the operator's default card).
+RATE_CARDS = {
+    "acme": {
+        "storage_per_m3_day": Decimal("0.75"),
+        "receiving_per_unit": Decimal("0.20"),
+        "pick_per_order": Decimal("2.25"),
+        "pick_per_extra_unit": Decimal("0.45"),
+        "pack_per_package": Decimal("0.95"),
+        "materials_markup_percent": Decimal("15"),
+        "shipping_markup_percent": Decimal("12"),
+        "return_per_rma": Decimal("3.50"),
+        "return_per_unit": Decimal("0.80"),
+        "monthly_minimum": Decimal("150.00"),
+        "currency": "CAD",
+    },
+}
+
+
 class Command(BaseCommand):
     help = "Create demo data (safe to re-run: existing data is kept, new keys are printed)."
 
@@ -184,6 +204,8 @@ class Command(BaseCommand):
                 tenant_id=tenant.pk, brand_color=color, slip_message=slip_message, logo=demo_logo(name, color)
             )
             tenants[slug] = tenant
+            if slug in RATE_CARDS:  # its own prices from today; the other merchant is on the default card
+                fees.rate_card_set(tenant_id=tenant.pk, prices=RATE_CARDS[slug], actor="seed_demo")
             lines = []
             for sku, title, barcode, weight, (length, width, height), quantity, location in products:
                 inventory.product_create(
@@ -224,6 +246,9 @@ class Command(BaseCommand):
         picking.wave_schedule_save(
             warehouse=warehouse, name="Day shift", strategy="wave", release_times=["09:00", "13:00"], max_orders=200
         )
+        # Tonight's storage, taken now: the merchants' month to date shows every kind of fee at once
+        # (the nightly run then finds today done and adds nothing).
+        billing.storage_snapshot_take(day=timezone.localdate())
 
     def _materials(self, warehouse) -> None:
         """The materials of the demo boxes, their opening stock received through the ledger."""

@@ -79,12 +79,20 @@ def _issuer(tenant: Tenant) -> dict:
     }
 
 
-_FREEZE = """
-INSERT INTO billing_invoicefee (tenant_id, invoice_id, fee_id)
-SELECT f.tenant_id, %(invoice)s, f.id
+# The fees to freeze are chosen first, into a temporary table, then inserted: an INSERT whose own
+# SELECT probes the table it writes (the NOT EXISTS below) rescans its new rows for every fee
+# while the planner still takes the table for empty, which is quadratic (2 s for 20,000 fees).
+_CANDIDATES = """
+CREATE TEMPORARY TABLE billing_invoice_candidates ON COMMIT DROP AS
+SELECT f.id, f.tenant_id
 FROM fees_fee f
 WHERE f.tenant_id = %(tenant)s AND f.occurred_at < %(end)s
   AND NOT EXISTS (SELECT 1 FROM billing_invoicefee i WHERE i.fee_id = f.id)
+"""
+
+_FREEZE = """
+INSERT INTO billing_invoicefee (tenant_id, invoice_id, fee_id)
+SELECT c.tenant_id, %(invoice)s, c.id FROM billing_invoice_candidates c
 """
 
 _LINES = """
@@ -139,7 +147,9 @@ def invoice_issue(*, tenant_id, period_start: date, period_end: date, actor: str
     params = {"invoice": invoice_id, "tenant": tenant.pk, "end": end}
     with connection.cursor() as cursor:
         # Invoice rows are inserted below, in this transaction: the foreign key is checked at commit.
+        cursor.execute(_CANDIDATES, params)
         cursor.execute(_FREEZE, params)
+        cursor.execute("DROP TABLE billing_invoice_candidates")
         cursor.execute(_LINES, params)
         rows = cursor.fetchall()
     foreign = sorted({currency for _kind, currency, *_ in rows if currency != card.currency})

@@ -90,7 +90,8 @@ $(BIN)/.installed-bench: $(BIN)/.installed
 # DATABASE_URL names the server, each benchmark uses its own database); then pick routes and
 # order batching (pure Python), wave planning of 5,000 orders (PostgreSQL), cartonization
 # against py3dbp (pure Python) and label purchase for 1,000 packed orders through a Celery
-# worker (PostgreSQL + Redis); one tracking poll over 10,000 shipments (PostgreSQL). See bench/README.md.
+# worker (PostgreSQL + Redis); one tracking poll over 10,000 shipments (PostgreSQL); an invoice over
+# 1,000,000 fees and the storage snapshot of 100,000 balances (PostgreSQL). See bench/README.md.
 bench: venv $(BIN)/.installed-bench
 	$(BIN)/python bench/allocation.py
 	$(BIN)/python bench/intake.py
@@ -100,6 +101,7 @@ bench: venv $(BIN)/.installed-bench
 	$(BIN)/python bench/cartonization.py
 	$(BIN)/python bench/labels.py
 	$(BIN)/python bench/tracking.py
+	$(BIN)/python bench/billing.py
 
 lock: venv
 	@{ echo "# Pinned versions for repeatable installs: pip install -c constraints.txt -e '.[dev]'"; \

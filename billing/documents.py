@@ -3,19 +3,19 @@
 The PDF: the operator's details (``Invoice.issuer``) and the merchant's (``bill_to``), the invoice
 number, issue date and period; one line per fee kind with its quantity, fee count and amount; the
 subtotal, the top-up to the monthly minimum and the total. The CSV: one row per fee frozen to the
-invoice, written to a spooled temporary file while the request (and its tenant scope) is open, so
-that a million fees never sit in memory as one string.
+invoice, written by PostgreSQL's COPY into a spooled temporary file while the request (and its
+tenant scope) is open, so that a million fees never sit in memory as one string.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import tempfile
 from collections.abc import Iterable
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
+from django.db import connection
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -24,7 +24,6 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from billing import selectors
 from billing.models import Invoice
-from fulfillment.api.csv import csv_safe
 from fulfillment.fees.models import FeeKind
 
 KIND_LABELS = dict(FeeKind.choices)
@@ -159,25 +158,44 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     return buffer.getvalue()
 
 
-def _cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, Decimal | int) and not isinstance(value, bool):
-        return str(value)  # numbers as they are: a negative correction is not a formula
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return csv_safe(value)
+def _safe(column: str) -> str:
+    """SQL for a text cell a spreadsheet will not run as a formula (fulfillment.api.csv.csv_safe's rule)."""
+    return f"CASE WHEN {column} ~ '^[=+@\\t\\r-]' THEN '''' || {column} ELSE {column} END"
 
 
-def fees_csv_file(qs):
-    """The fee rows of ``qs`` as a CSV in a temporary file (rewound), header first."""
+# Columns in FEE_CSV_HEADER's order; numbers as they are (a negative correction is not a formula).
+_CSV_COLUMNS = ", ".join(
+    [
+        "f.id",
+        "to_char(f.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+        "f.kind",
+        "f.quantity",
+        "f.unit_price",
+        "f.amount",
+        "f.currency",
+        "f.cost",
+        "f.source_type",
+        _safe("f.source_id"),
+        _safe("f.source_ref"),
+        _safe("f.warehouse_code"),
+        "f.rate_card",
+        "f.corrects_id",
+        _safe("f.reason"),
+    ]
+)
+
+
+def fees_csv_file(invoice: Invoice):
+    """The fee rows frozen to ``invoice`` as a CSV in a temporary file (rewound), header first, oldest
+    first: written by PostgreSQL's COPY (a million rows in seconds, none held in memory)."""
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, mode="w+b")  # noqa: SIM115 - returned open
-    text = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
-    writer = csv.writer(text)
-    writer.writerow(selectors.FEE_CSV_HEADER)
-    for row in selectors.fee_csv_rows(qs):
-        writer.writerow([_cell(value) for value in row])
-    text.flush()
-    text.detach()
+    spool.write((",".join(selectors.FEE_CSV_HEADER) + "\r\n").encode())
+    query = (
+        f"COPY (SELECT {_CSV_COLUMNS} FROM billing_invoicefee i JOIN fees_fee f ON f.id = i.fee_id "  # noqa: S608
+        "WHERE i.invoice_id = %s ORDER BY f.occurred_at, f.id) TO STDOUT WITH (FORMAT csv)"
+    )
+    with connection.cursor() as cursor, cursor.cursor.copy(query, [invoice.pk]) as copy:
+        for chunk in copy:
+            spool.write(chunk)
     spool.seek(0)
     return spool

@@ -56,15 +56,20 @@ class InvoiceLine(TenantScoped):
 
 
 class InvoiceFee(TenantScoped):
-    """A fee frozen to the invoice that billed it; a fee is billed once (unique ``fee``)."""
+    """A fee frozen to the invoice that billed it; a fee is billed once (it is the primary key)."""
 
-    id = models.BigAutoField(primary_key=True)
-    # No foreign-key constraints: neither an invoice nor a fee can ever be deleted (triggers), and
-    # checking a million keys at commit would double the cost of a large invoice.
+    # No foreign-key constraints and no index but the two below: neither an invoice nor a fee can
+    # ever be deleted (triggers), and a million key checks and index entries at commit would double
+    # the cost of a large invoice. ``tenant`` is here for row-level security.
+    tenant = models.ForeignKey(
+        "tenancy.Tenant", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+    fee = models.OneToOneField(
+        "fees.Fee", on_delete=models.PROTECT, related_name="+", primary_key=True, db_constraint=False
+    )
     invoice = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
-    fee = models.OneToOneField("fees.Fee", on_delete=models.PROTECT, related_name="+", db_constraint=False)
 
     class Meta:
         indexes = [models.Index(fields=["invoice", "fee"], name="invoice_fee_by_invoice")]

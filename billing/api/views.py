@@ -271,7 +271,7 @@ class InvoiceDocumentViewSet(BillingReader, ScopedViewSet):
     def invoice_csv(self, request, pk=None):
         """Every fee row frozen to the invoice, oldest first: its amounts add up to the subtotal."""
         invoice = self.get_object()
-        spool = documents.fees_csv_file(selectors.invoice_fees(invoice))
+        spool = documents.fees_csv_file(invoice)
         return FileResponse(
             spool, as_attachment=True, filename=f"{invoice.number}-fees.csv", content_type="text/csv; charset=utf-8"
         )

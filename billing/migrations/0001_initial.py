@@ -77,10 +77,9 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='InvoiceFee',
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('fee', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='fees.fee')),
+                ('fee', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.PROTECT, primary_key=True, related_name='+', serialize=False, to='fees.fee')),
                 ('invoice', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.invoice')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.tenant')),
+                ('tenant', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.tenant')),
             ],
         ),
         migrations.CreateModel(

@@ -1,8 +1,8 @@
 """Issuing an invoice: the merchant's unbilled fees up to the end of a period, frozen to it.
 
-Set-based, whatever the number of fees: one INSERT ... SELECT freezes the fees (``InvoiceFee``:
-unique per fee, so no fee is ever billed twice), one GROUP BY over them makes the lines; nothing
-loops over fee rows in Python. An invoice takes every fee of the tenant that occurred before the
+Set-based, whatever the number of fees: the unbilled fees are chosen into a temporary table, one
+GROUP BY over it makes the lines, one INSERT ... SELECT freezes them (``InvoiceFee``, keyed by the
+fee, so no fee is ever billed twice); nothing loops over fee rows in Python. An invoice takes every fee of the tenant that occurred before the
 period ends and is not on an earlier invoice: fees recorded late for a period already invoiced
 (a correction, a storage night run late) are billed on the next one, never lost.
 
@@ -84,7 +84,7 @@ def _issuer(tenant: Tenant) -> dict:
 # while the planner still takes the table for empty, which is quadratic (2 s for 20,000 fees).
 _CANDIDATES = """
 CREATE TEMPORARY TABLE billing_invoice_candidates ON COMMIT DROP AS
-SELECT f.id, f.tenant_id
+SELECT f.id, f.tenant_id, f.kind, f.currency, f.quantity, f.amount
 FROM fees_fee f
 WHERE f.tenant_id = %(tenant)s AND f.occurred_at < %(end)s
   AND NOT EXISTS (SELECT 1 FROM billing_invoicefee i WHERE i.fee_id = f.id)
@@ -96,10 +96,9 @@ SELECT c.tenant_id, %(invoice)s, c.id FROM billing_invoice_candidates c
 """
 
 _LINES = """
-SELECT f.kind, f.currency, sum(f.quantity), sum(f.amount), count(*)
-FROM billing_invoicefee i JOIN fees_fee f ON f.id = i.fee_id
-WHERE i.invoice_id = %(invoice)s
-GROUP BY f.kind, f.currency
+SELECT c.kind, c.currency, sum(c.quantity), sum(c.amount), count(*)
+FROM billing_invoice_candidates c
+GROUP BY c.kind, c.currency
 """
 
 KIND_ORDER = {kind: index for index, kind in enumerate(FeeKind.values)}
@@ -148,18 +147,18 @@ def invoice_issue(*, tenant_id, period_start: date, period_end: date, actor: str
     with connection.cursor() as cursor:
         # Invoice rows are inserted below, in this transaction: the foreign key is checked at commit.
         cursor.execute(_CANDIDATES, params)
-        cursor.execute(_FREEZE, params)
-        cursor.execute("DROP TABLE billing_invoice_candidates")
         cursor.execute(_LINES, params)
         rows = cursor.fetchall()
-    foreign = sorted({currency for _kind, currency, *_ in rows if currency != card.currency})
-    if foreign:
-        raise InvoiceError(
-            f"fees in {', '.join(foreign)} cannot be invoiced in {card.currency}, the rate card's currency; "
-            "correct them into it first",
-            field="tenant",
-            code="mixed_currency",
-        )
+        foreign = sorted({currency for _kind, currency, *_ in rows if currency != card.currency})
+        if foreign:
+            raise InvoiceError(
+                f"fees in {', '.join(foreign)} cannot be invoiced in {card.currency}, the rate card's currency; "
+                "correct them into it first",
+                field="tenant",
+                code="mixed_currency",
+            )
+        cursor.execute(_FREEZE, params)
+        cursor.execute("DROP TABLE billing_invoice_candidates")
     rows.sort(key=lambda row: KIND_ORDER.get(row[0], len(KIND_ORDER)))
     subtotal = sum((amount for _k, _c, _q, amount, _n in rows), Decimal(0))
     minimum = minimum_for_period(card.prices["monthly_minimum"], period_start, period_end)

@@ -207,3 +207,33 @@ def test_default_card_is_for_managers(world):
         assert answer.json()["receiving_per_unit"] == "0.3500" and answer.json()["effective_from"] == "2026-12-03"
         assert world["merchant"].get("/api/v1/default-rate-card/").status_code == 403
         assert fees.card_for(tenant_id=world["acme"].pk, on=date(2026, 12, 3)).price("receiving") == Decimal("0.35")
+
+
+def test_the_csv_keeps_negative_amounts_as_numbers_and_defuses_formulas(world):
+    receiving = Fee.objects.get(tenant=world["acme"], kind="receiving")
+    with time_machine.travel(datetime(2026, 11, 25, 9, 0, tzinfo=UTC), tick=False):
+        fees.fee_correct(
+            tenant_id=world["acme"].pk,
+            corrects_id=receiving.pk,
+            amount=Decimal("-2.50"),
+            reason='=HYPERLINK("http://evil")',
+            actor="mgr",
+        )
+    with time_machine.travel(DEC_3, tick=False):
+        invoice = (
+            world["manager"]
+            .post(
+                "/api/v1/invoices/",
+                {"tenant": "acme", "period_start": "2026-11-01", "period_end": "2026-11-30"},
+                format="json",
+            )
+            .json()
+        )
+    download = world["merchant"].get(f"/api/v1/invoices/{invoice['id']}/invoice.csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode())))
+    assert [(r["kind"], r["amount"], r["reason"]) for r in rows] == [
+        ("receiving", "10.00", ""),
+        ("receiving", "-2.50", '\'=HYPERLINK("http://evil")'),
+    ]
+    assert rows[1]["corrects"] == str(receiving.pk) and rows[0]["occurred_at"] == "2026-11-20T15:00:00.000000Z"
+    assert invoice["subtotal"] == "7.50"

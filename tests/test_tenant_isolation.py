@@ -1,6 +1,7 @@
 """Tenant B sees none of tenant A's objects: 404 on every detail endpoint, absent from every list."""
 
 import pytest
+from django.utils import timezone
 
 from fulfillment.tenancy.tests.factories import staff_with_token, tenant_with_key
 from fulfillment.webhooks.models import WebhookEndpoint
@@ -52,7 +53,16 @@ def world(api_as, settings):
         tenant=tenant_a, url="https://hooks.example.com/a", events=[], secret=new_secret()
     )
     insert_rule = a.post("/api/v1/insert-rules/", {"sku": "TEE", "when": "first_order"}, format="json").json()
+    fee = a.get("/api/v1/fees/").json()["results"][0]
+    today = timezone.localdate()
+    invoice = staff.post(
+        "/api/v1/invoices/",
+        {"tenant": "alice", "period_start": str(today.replace(day=1)), "period_end": str(today)},
+        format="json",
+    ).json()
     ids = {
+        "fees": str(fee["id"]),
+        "invoices": invoice["id"],
         "products": product.json()["id"],
         "insert-rules": insert_rule["id"],
         "inbound-shipments": asn["id"],
@@ -70,6 +80,7 @@ DETAIL_EXTRAS = {
     "shipments": ["label.pdf", "label.zpl"],
     "webhook-endpoints": ["deliveries/"],
     "products": ["movements/"],
+    "invoices": ["invoice.pdf", "invoice.csv"],
 }
 
 

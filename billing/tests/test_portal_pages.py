@@ -352,4 +352,6 @@ def test_billing_and_an_invoice_fit_the_screen_with_the_chart_drawn(browser_worl
     assert page.locator("#fee-rows tbody tr").count() == 1
     found = page.evaluate(FITS)
     assert found["scrollWidth"] <= width
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], f"portal-fees-{width}.png"), full_page=True)
     assert Invoice.objects.count() == 1

@@ -14,7 +14,6 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from billing.models import Invoice
 from billing.services import invoice_issue
 from billing.tests.factories import ensure_default_rate_card, rate_card
 from fulfillment.fees import services as fees
@@ -354,4 +353,3 @@ def test_billing_and_an_invoice_fit_the_screen_with_the_chart_drawn(browser_worl
     assert found["scrollWidth"] <= width
     if os.environ.get("SCREENSHOT_DIR"):
         page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], f"portal-fees-{width}.png"), full_page=True)
-    assert Invoice.objects.count() == 1

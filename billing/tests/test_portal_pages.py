@@ -353,3 +353,18 @@ def test_billing_and_an_invoice_fit_the_screen_with_the_chart_drawn(browser_worl
     assert found["scrollWidth"] <= width
     if os.environ.get("SCREENSHOT_DIR"):
         page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], f"portal-fees-{width}.png"), full_page=True)
+
+
+def test_the_pages_read_a_fixed_number_of_queries_whatever_the_fees(
+    portal, world, clock, django_assert_max_num_queries
+):
+    acme, _globex, mine, _theirs = world
+    for n in range(30):
+        _receipt(acme, f"ASN-X{n}", 1)
+
+    with django_assert_max_num_queries(12):
+        assert portal.get(BILLING).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert portal.get(f"/portal/billing/invoices/{mine.pk}/").status_code == 200
+    with django_assert_max_num_queries(12):
+        assert portal.get("/portal/billing/fees/").status_code == 200

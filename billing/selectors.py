@@ -149,3 +149,44 @@ def tenants_visible_to(actor):
             return Tenant.objects.all()
         return Tenant.objects.filter(pk__in=list(scope.tenants))
     return Tenant.objects.none()
+
+
+# -- the merchant portal's billing pages ---------------------------------------------------------
+
+
+@dataclass
+class PortalBilling:
+    """What a merchant's billing page shows: the month so far, the card in effect, its invoices."""
+
+    month: MonthToDate
+    card: fees.Card
+    invoices: list[Invoice]
+    today: date
+
+    @property
+    def minimum_remaining(self) -> Decimal:
+        """How far the month's fees are from the monthly minimum (zero once it is reached)."""
+        return max(Decimal(0), self.month.monthly_minimum - self.month.total)
+
+
+def portal_billing(*, actor, today: date | None = None) -> PortalBilling:
+    """The signed-in merchant's month to date, its card of today and its invoices, newest first."""
+    today = today or timezone.localdate()
+    [month] = month_to_date(tenants=tenants_visible_to(actor), today=today)
+    return PortalBilling(
+        month=month,
+        card=fees.card_for(tenant_id=month.tenant.pk, on=today),
+        invoices=list(Invoice.objects.visible_to(actor).order_by("-period_start", "number")),
+        today=today,
+    )
+
+
+def fees_not_invoiced(*, actor, today: date | None = None):
+    """The merchant's fees of this month (so far) that are on no invoice yet, oldest first."""
+    today = today or timezone.localdate()
+    return (
+        Fee.objects.visible_to(actor)
+        .filter(occurred_at__gte=_start_of(month_start(today)))
+        .exclude(Exists(InvoiceFee.objects.filter(fee_id=OuterRef("pk"))))
+        .order_by("occurred_at", "id")
+    )

@@ -199,7 +199,7 @@ def invoice_pdf(request, invoice_id, *, actor):
 @merchant_required
 def invoice_csv(request, invoice_id, *, actor):
     invoice = _invoice_or_404(actor, invoice_id)
-    spool = documents.fees_csv_file(selectors.invoice_fees(invoice))
+    spool = documents.fees_csv_file(invoice)
     return FileResponse(
         spool, as_attachment=True, filename=f"{invoice.number}-fees.csv", content_type="text/csv; charset=utf-8"
     )

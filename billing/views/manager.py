@@ -44,7 +44,7 @@ PRICE_LABELS = {
     "currency": "Currency",
 }
 PRICE_FIELDS = [name for name in DefaultRateCard.PRICE_FIELDS if name != "currency"]
-BAR_AREA = 300
+CHART_ROW = 40  # px per merchant in the chart
 FEES_PER_PAGE = 50
 
 
@@ -104,16 +104,17 @@ class RateCardForm(forms.Form):
 class CorrectionForm(forms.Form):
     tenant = forms.ChoiceField(label="Merchant")
     amount = forms.DecimalField(
-        label="Amount (signed: negative credits the merchant)",
+        label="Amount",
         max_digits=14,
+        help_text="Signed: a negative amount credits the merchant.",
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
     reason = forms.CharField(label="Reason", max_length=200)
     corrects = forms.IntegerField(
-        label="Fee id to correct (optional)",
+        label="Fee to correct (id, optional)",
         required=False,
         min_value=1,
-        help_text="Empty: an adjustment in the card's currency; a fee id: booked under that fee's kind.",
+        help_text="Empty: an adjustment. A fee id: booked under that fee's kind.",
     )
 
     def __init__(self, *args, tenants, **kwargs):
@@ -125,16 +126,19 @@ class CorrectionForm(forms.Form):
 
 
 def _chart(rows: list[selectors.MonthToDate]) -> dict:
-    """Horizontal bars of each merchant's month-to-date total: the sizes an SVG needs."""
+    """Horizontal bars of each merchant's month-to-date total, as the SVG draws them: a row per
+    merchant (name and total above its bar), bar widths in percent of the largest total, so the
+    chart takes the page's width with its text at its real size at any width."""
     largest = max((r.total for r in rows), default=Decimal(0))
     largest = largest if largest > 0 else Decimal(1)
     return {
-        "height": 28 * len(rows) + 8,
+        "height": CHART_ROW * len(rows) + 4,
         "bars": [
             {
                 "row": r,
-                "y": 8 + 28 * i,
-                "width": max(round(BAR_AREA * max(r.total, Decimal(0)) / largest), 1 if r.total > 0 else 0),
+                "text_y": CHART_ROW * i + 14,
+                "bar_y": CHART_ROW * i + 20,
+                "percent": f"{(100 * max(r.total, Decimal(0)) / largest):.1f}",
             }
             for i, r in enumerate(rows)
         ],
@@ -384,7 +388,9 @@ def fee_list(request):
                 )
                 return redirect(f"{reverse('billing:manager_fees')}?{urlencode({'tenant': tenant.slug})}")
     else:
-        form = CorrectionForm(tenants=tenants, initial={"tenant": slug} if slug else None)
+        corrects = request.GET.get("corrects", "")
+        initial = {"tenant": slug, "corrects": corrects if corrects.isdigit() else None}
+        form = CorrectionForm(tenants=tenants, initial=initial)
     page = Paginator(selectors.fees_visible_to(actor, tenant_slug=slug, kind=kind), FEES_PER_PAGE).get_page(
         request.GET.get("page")
     )

@@ -90,7 +90,9 @@ def test_month_to_date_totals_per_merchant_are_this_months_fee_rows(shop, mia, n
     assert (rows["bolt"].total, rows["bolt"].card_label) == (Decimal("1.00"), "default@2000-01-01")
     html = page.content.decode()
     assert "3.60 CAD" in html and "1.00 CAD" in html and "50.00 CAD" in html
-    assert html.count('<rect x="140"') == 2  # the chart: one bar per merchant
+    assert html.count('fill="#1f5fbf" data-tenant=') == 2  # the chart: one bar per merchant
+    assert 'width="100.0%" height="14" rx="2" fill="#1f5fbf" data-tenant="acme"' in html  # the largest
+    assert 'width="27.8%" height="14" rx="2" fill="#1f5fbf" data-tenant="bolt"' in html  # 1.00 of 3.60
     assert 'value="2026-11-01"' in html and 'value="2026-11-30"' in html  # last month by default
 
 
@@ -235,7 +237,20 @@ def test_an_adjustment_from_the_fees_page_is_a_new_row_shown_in_the_list(shop, m
 
 
 @pytest.mark.django_db
-def test_a_correction_without_a_reason_shows_the_field_error_and_books_nothing(shop, mia, now):
+def test_correcting_a_fee_from_its_row_books_a_credit_under_its_kind(shop, mia, now):
+    fee = Fee.objects.get(tenant=shop.bolt)
+    form = mia.get("/billing/fees/", {"tenant": "bolt", "corrects": fee.pk}).content.decode()
+    assert f'name="corrects" value="{fee.pk}"' in form
+
+    mia.post("/billing/fees/", {"tenant": "bolt", "amount": "-0.25", "reason": "miscount", "corrects": fee.pk})
+
+    credit = Fee.objects.get(corrects=fee)
+    assert (credit.kind, credit.amount, credit.reason) == (FeeKind.RECEIVING, Decimal("-0.25"), "miscount")
+    assert Fee.objects.get(pk=fee.pk).amount == Decimal("1.00")  # the corrected row is unchanged
+
+
+@pytest.mark.django_db
+def test_a_correction_past_zero_shows_the_field_error_and_books_nothing(shop, mia, now):
     fee = Fee.objects.filter(tenant=shop.bolt).get()
     before = Fee.objects.count()
 
@@ -246,6 +261,7 @@ def test_a_correction_without_a_reason_shows_the_field_error_and_books_nothing(s
     assert Fee.objects.count() == before
 
 
+SHOTS = os.environ.get("BILLING_SHOTS", "")  # a folder: screenshots of each page, to look at
 FITS = "() => ({scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth})"
 
 
@@ -253,21 +269,37 @@ FITS = "() => ({scrollWidth: document.documentElement.scrollWidth, innerWidth: w
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium at /usr/bin/chromium")
-def test_a_manager_reads_billing_with_its_chart_at_desktop_and_phone_width(page, live_server, size):
+def test_a_manager_reads_billing_with_its_chart_and_issues_an_invoice(page, live_server, size):
     shop = _shop()
     staff_with_token(username="mia", role="manager", warehouse=shop.main)
     page.set_viewport_size({"width": size[0], "height": size[1]})
     clock = time_machine.travel(NOW, tick=True)
     clock.start()
+
+    def fits(where):
+        found = page.evaluate(FITS)
+        assert found["scrollWidth"] <= found["innerWidth"] == size[0], where
+        if SHOTS:
+            page.screenshot(
+                path=f"{SHOTS}/{size[0]}-{where.strip('/').replace('/', '_') or 'billing'}.png", full_page=True
+            )
+
     try:
         login(page, live_server.url, "mia")
-        for url in (URL, "/billing/rate-cards/acme/", "/billing/fees/", "/billing/invoices/"):
+        page.goto(f"{live_server.url}{URL}")
+        assert page.locator("#mtd-chart").is_visible()
+        assert page.locator("#mtd-chart rect[data-tenant]").count() == 2
+        assert page.locator("#mtd-chart rect[data-tenant=acme]").bounding_box()["width"] > 0
+        fits(URL)
+        page.select_option("#issue-form select[name=tenant]", "acme")
+        with page.expect_navigation():
+            page.click("#issue-submit")
+        invoice = Invoice.objects.get()
+        assert page.url.endswith(f"/billing/invoices/{invoice.pk}/")
+        assert page.locator("#total").inner_text().endswith("50.00 CAD")
+        fits("invoice")
+        for url in ("/billing/rate-cards/acme/", "/billing/default-rate-card/", "/billing/fees/", "/billing/invoices/"):
             page.goto(f"{live_server.url}{url}")
-            if url == URL:
-                assert page.locator("#mtd-chart").is_visible()
-                assert page.locator("#mtd-chart rect").count() == 2
-                assert page.locator("#mtd-chart rect").first.bounding_box()["width"] > 0
-            found = page.evaluate(FITS)
-            assert found["scrollWidth"] <= found["innerWidth"] == size[0], url
+            fits(url)
     finally:
         clock.stop()

@@ -131,6 +131,16 @@ def test_a_merchant_of_another_warehouse_is_not_listed_nor_reachable(shop, mia, 
 
 
 @pytest.mark.django_db
+def test_an_operator_admin_sees_every_merchant(shop, client, django_user_model, now):
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "pass-word-123"))
+
+    page = client.get(URL)
+
+    assert page.status_code == 200
+    assert [r.tenant.slug for r in page.context["rows"]] == ["acme", "bolt", "far"]
+
+
+@pytest.mark.django_db
 def test_issuing_an_invoice_from_the_page_creates_it_and_shows_it(shop, mia, now):
     answer = _issue(mia, shop.acme, follow=True)
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from billing.models import Invoice, InvoiceFee, InvoiceLine
 from fulfillment.fees import services as fees
-from fulfillment.fees.models import Fee, FeeKind, RateCard
+from fulfillment.fees.models import DefaultRateCard, Fee, FeeKind, RateCard
 from fulfillment.tenancy import rls
 from fulfillment.tenancy.models import Tenant
 
@@ -69,6 +69,32 @@ def month_to_date(*, tenants, today: date | None = None) -> list[MonthToDate]:
 
 def rate_cards_of(*, tenant_id) -> list[RateCard]:
     return list(RateCard.objects.filter(tenant_id=tenant_id).order_by("-effective_from"))
+
+
+def default_rate_cards() -> list[DefaultRateCard]:
+    """Every version of the operator's default card, latest first."""
+    return list(DefaultRateCard.objects.order_by("-effective_from"))
+
+
+def invoices_visible_to(actor):
+    """The invoices of the merchants an actor may see billing of, newest first."""
+    return (
+        Invoice.objects.visible_to(actor)
+        .filter(tenant__in=tenants_visible_to(actor))
+        .select_related("tenant")
+        .order_by("-issued_at", "-number")
+    )
+
+
+def fees_visible_to(actor, *, tenant_slug: str = "", kind: str = ""):
+    """The fee rows of the merchants an actor may see billing of, newest first, optionally of one
+    merchant (slug) and one kind; annotated ``invoiced``."""
+    qs = Fee.objects.visible_to(actor).filter(tenant__in=tenants_visible_to(actor))
+    if tenant_slug:
+        qs = qs.filter(tenant__slug=tenant_slug)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return fees_with_invoice(qs.select_related("tenant").order_by("-occurred_at", "-id"))
 
 
 def invoice_lines(invoice: Invoice) -> list[InvoiceLine]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -136,29 +135,6 @@ FEE_CSV_HEADER = [
     "corrects",
     "reason",
 ]
-
-
-def fee_csv_rows(qs) -> Iterator[list]:
-    """Every row of ``qs`` for the CSV, streamed from a server-side cursor (no list in memory)."""
-    columns = (
-        "id",
-        "occurred_at",
-        "kind",
-        "quantity",
-        "unit_price",
-        "amount",
-        "currency",
-        "cost",
-        "source_type",
-        "source_id",
-        "source_ref",
-        "warehouse_code",
-        "rate_card",
-        "corrects_id",
-        "reason",
-    )
-    for row in qs.values_list(*columns).iterator(chunk_size=5000):
-        yield list(row)
 
 
 def tenants_visible_to(actor):

@@ -345,7 +345,7 @@ def invoice_pdf(request, pk):
 @login_required
 def invoice_csv(request, pk):
     invoice = _invoice(_actor(request), pk)
-    spool = documents.fees_csv_file(selectors.invoice_fees(invoice))
+    spool = documents.fees_csv_file(invoice)
     return FileResponse(
         spool, as_attachment=True, filename=f"{invoice.number}-fees.csv", content_type="text/csv; charset=utf-8"
     )

@@ -46,12 +46,25 @@ def money(amount: Decimal, currency: str) -> str:
     return f"{Decimal(amount).quantize(Decimal('0.01')):,} {currency}"
 
 
+SINGULAR = {
+    "units": "unit",
+    "orders": "order",
+    "packages": "package",
+    "boxes": "box",
+    "labels": "label",
+    "returns": "return",
+}
+
+
 def quantity_text(kind: str, quantity: Decimal) -> str:
     if kind == FeeKind.ADJUSTMENT:
         return ""
     value = Decimal(quantity)
     shown = f"{value:,.3f}" if kind == FeeKind.STORAGE else f"{value.normalize():,f}"
-    return f"{shown} {QUANTITY_UNITS.get(kind, '')}".strip()
+    unit = QUANTITY_UNITS.get(kind, "")
+    if value == 1:
+        unit = SINGULAR.get(unit, unit)
+    return f"{shown} {unit}".strip()
 
 
 def _lines(values: Iterable[str]) -> str:

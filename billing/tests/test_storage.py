@@ -67,3 +67,19 @@ def test_units_shipped_out_are_not_stored():
         storage_snapshot_take()
     snap = StorageSnapshot.objects.get(tenant=tenant)
     assert (snap.units, snap.volume_m3, snap.locations) == (6, Decimal("0.009000"), 1)
+
+
+def test_the_nightly_task_is_on_the_beat_and_bills_yesterday(settings):
+    from billing.tasks import snapshot_storage
+    from fulfillment.tenancy import rls
+
+    entry = settings.CELERY_BEAT_SCHEDULE["storage-snapshot"]
+    assert entry["task"] == "billing.tasks.snapshot_storage"
+    wh = inv.warehouse()
+    tenant = TenantFactory()
+    inv.stock(tenant, inv.product(tenant, "TEE"), wh, "01-01-1", 10)
+    with time_machine.travel(datetime(2026, 12, 4, 2, 5, tzinfo=UTC), tick=False), rls.use(rls.NONE):
+        snapshot_storage.delay()  # a beat task enters the operator scope itself
+    assert list(StorageSnapshot.objects.values_list("tenant_id", "day", "units")) == [
+        (tenant.pk, date(2026, 12, 3), 10)
+    ]

@@ -190,9 +190,11 @@ def fees_open(request, *, actor):
 @merchant_required
 def invoice_pdf(request, invoice_id, *, actor):
     invoice = _invoice_or_404(actor, invoice_id)
-    return document_response(
+    response = document_response(
         documents.invoice_pdf(invoice), content_type="application/pdf", filename=f"{invoice.number}.pdf"
     )
+    response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'  # the link says Download
+    return response
 
 
 @require_GET

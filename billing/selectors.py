@@ -112,12 +112,6 @@ def fees_with_invoice(qs):
     return qs.annotate(invoiced=Exists(InvoiceFee.objects.filter(fee_id=OuterRef("pk"))))
 
 
-def invoice_of_fees(fee_ids: list[int]) -> dict[int, Invoice]:
-    links = InvoiceFee.objects.filter(fee_id__in=fee_ids).values_list("fee_id", "invoice_id")
-    invoices = {i.pk: i for i in Invoice.objects.filter(pk__in={invoice_id for _f, invoice_id in links})}
-    return {fee_id: invoices[invoice_id] for fee_id, invoice_id in links if invoice_id in invoices}
-
-
 FEE_CSV_HEADER = [
     "fee_id",
     "occurred_at",

@@ -191,3 +191,17 @@ def test_a_card_cannot_start_in_the_past():
         fees.rate_card_set(tenant_id=tenant.pk, prices={"pick_per_order": Decimal(3)}, effective_from=date(2026, 12, 4))
     assert refused.value.errors[0]["field"] == "effective_from"
     assert not RateCard.objects.filter(tenant=tenant).exists()
+
+
+def test_a_card_price_too_large_to_bill_is_refused_with_its_field():
+    tenant = TenantFactory()
+    with pytest.raises(fees.FeeError) as refused:
+        fees.rate_card_set(
+            tenant_id=tenant.pk,
+            prices={"pick_per_order": Decimal("99999999"), "shipping_markup_percent": Decimal("5000")},
+        )
+    assert [(e["field"], e["code"]) for e in refused.value.errors] == [
+        ("pick_per_order", "too_large"),
+        ("shipping_markup_percent", "too_large"),
+    ]
+    assert not RateCard.objects.filter(tenant=tenant).exists()

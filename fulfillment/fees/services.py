@@ -374,6 +374,14 @@ def fee_correct(*, tenant_id, amount: Decimal, reason: str, actor: str, corrects
 # -- rate cards -----------------------------------------------------------------------------------------
 
 
+# The largest price a card takes: far above any real 3PL price, and low enough that a fee of a
+# million units at it still fits the ledger's amounts (14 digits), so no activity is ever refused
+# for its fee.
+MAX_PRICE = Decimal("10000")
+MAX_PERCENT = Decimal("1000")
+MAX_MINIMUM = Decimal("10000000")
+
+
 def _check_card(prices: dict, *, effective_from: date, today: date) -> None:
     errors = []
     if effective_from < today:
@@ -388,8 +396,18 @@ def _check_card(prices: dict, *, effective_from: date, today: date) -> None:
         if name == "currency":
             continue
         value = prices.get(name)
-        if value is not None and Decimal(value) < 0:
+        if value is None:
+            continue
+        value = Decimal(value)
+        limit = MAX_PERCENT if name.endswith("percent") else MAX_MINIMUM if name == "monthly_minimum" else MAX_PRICE
+        if value < 0:
             errors.append({"field": name, "code": "negative", "message": "a price may not be negative"})
+        elif value > limit:
+            errors.append({"field": name, "code": "too_large", "message": f"at most {limit:,}"})
+        elif value != value.quantize(
+            Decimal("0.01") if name == "monthly_minimum" or name.endswith("percent") else PRICE_STEP
+        ):
+            errors.append({"field": name, "code": "invalid", "message": "too many decimal places"})
     currency = prices.get("currency")
     if currency is not None and not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
         errors.append({"field": "currency", "code": "invalid", "message": "an ISO 4217 code, e.g. CAD"})

@@ -35,6 +35,8 @@ class MonthToDate:
     fees: int = 0
     monthly_minimum: Decimal = Decimal(0)
     card_label: str = ""
+    # Fees in another currency than the card's: not in ``total`` (they cannot be invoiced as they are).
+    other_currencies: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def rows(self) -> list[tuple[str, str, Decimal]]:
@@ -60,6 +62,10 @@ def month_to_date(*, tenants, today: date | None = None) -> list[MonthToDate]:
         )
     for row in sums:
         mtd = result[row["tenant_id"]]
+        if row["currency"] != mtd.currency:
+            mtd.other_currencies[row["currency"]] = mtd.other_currencies.get(row["currency"], 0) + row["amount"]
+            mtd.fees += row["fees"]
+            continue
         mtd.by_kind[row["kind"]] = mtd.by_kind.get(row["kind"], Decimal(0)) + row["amount"]
         mtd.total += row["amount"]
         mtd.fees += row["fees"]
@@ -178,11 +184,10 @@ def portal_billing(*, actor, today: date | None = None) -> PortalBilling:
 
 
 def fees_not_invoiced(*, actor, today: date | None = None):
-    """The merchant's fees of this month (so far) that are on no invoice yet, oldest first."""
-    today = today or timezone.localdate()
+    """The merchant's fees that are on no invoice yet, oldest first: this month's, and any late one
+    of an invoiced period (it goes on the next invoice)."""
     return (
         Fee.objects.visible_to(actor)
-        .filter(occurred_at__gte=_start_of(month_start(today)))
         .exclude(Exists(InvoiceFee.objects.filter(fee_id=OuterRef("pk"))))
         .order_by("occurred_at", "id")
     )

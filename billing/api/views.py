@@ -121,9 +121,12 @@ class DefaultRateCardView(ActorMixin, APIView):
         operation_id="v1_default_rate_card_update",
         request=s.RateCardInputSerializer,
         responses={200: s.RateCardSerializer, 403: FORBIDDEN, 422: PROBLEM},
+        description="Operator admins only (it prices every merchant of every warehouse); managers read it.",
     )
     def put(self, request):
-        _manager(self.actor)
+        # It prices every merchant of every warehouse: only an operator admin changes it.
+        if not self.actor.sees_all_warehouses:
+            raise exceptions.PermissionDenied("Only an operator admin changes the default card.")
         payload = s.RateCardInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from billing.models import Invoice, InvoiceLine
 from fulfillment.errors import FieldRefusal, Refusal
 from fulfillment.fees import services as fees
-from fulfillment.fees.models import FeeKind
+from fulfillment.fees.models import Fee, FeeKind
 from fulfillment.tenancy.models import Tenant
 from fulfillment.webhooks.services import event_publish
 from inventory.models import Warehouse
@@ -84,7 +84,7 @@ def _issuer(tenant: Tenant) -> dict:
 # while the planner still takes the table for empty, which is quadratic (2 s for 20,000 fees).
 _CANDIDATES = """
 CREATE TEMPORARY TABLE billing_invoice_candidates ON COMMIT DROP AS
-SELECT f.id, f.tenant_id, f.kind, f.currency, f.quantity, f.amount
+SELECT f.id, f.tenant_id, f.kind, f.currency, f.quantity, f.amount, f.corrects_id
 FROM fees_fee f
 WHERE f.tenant_id = %(tenant)s AND f.occurred_at < %(end)s
   AND NOT EXISTS (SELECT 1 FROM billing_invoicefee i WHERE i.fee_id = f.id)
@@ -101,7 +101,29 @@ FROM billing_invoice_candidates c
 GROUP BY c.kind, c.currency
 """
 
+# Credits the minimum does not swallow: manual credits, and credits (corrections, voids) of fees
+# billed on an earlier invoice. A correction of a fee on this invoice just makes its activity less.
+_CREDITS = f"""
+SELECT coalesce(sum(c.amount), 0) FROM billing_invoice_candidates c
+WHERE c.amount < 0 AND (c.kind = '{FeeKind.ADJUSTMENT.value}'
+    OR (c.corrects_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM billing_invoice_candidates o WHERE o.id = c.corrects_id)))
+"""  # noqa: S608 - a constant
+
 KIND_ORDER = {kind: index for index, kind in enumerate(FeeKind.values)}
+MAX_PERIOD_DAYS = 366
+
+
+def _lines_by_kind(groups: list[tuple]) -> list[tuple]:
+    """(kind, quantity, amount, fee count) per kind in FeeKind's order, from the (kind, currency, ...)
+    groups: a group in another currency (it nets to zero, or the invoice was refused) adds its fees
+    and quantity to its kind's line, nothing to its amount."""
+    lines: dict[str, list] = {}
+    for kind, _currency, quantity, amount, count in groups:
+        line = lines.setdefault(kind, [Decimal(0), Decimal(0), 0])
+        line[0] += quantity
+        line[1] += amount
+        line[2] += count
+    return [(kind, *lines[kind]) for kind in sorted(lines, key=lambda k: KIND_ORDER.get(k, len(KIND_ORDER)))]
 
 
 @transaction.atomic
@@ -109,9 +131,16 @@ def invoice_issue(*, tenant_id, period_start: date, period_end: date, actor: str
     """Invoice a merchant for a period (days, inclusive, operator time): lines per fee kind, the
     subtotal, the top-up to the card's monthly minimum (prorated), the total; ``invoice.issued``.
 
-    Refused: a period that ends before it starts or has not begun (422), one that overlaps an
-    invoice of the tenant (409, ``already_invoiced`` with that invoice's id), fees in a currency
-    other than the card's (422: a correction must move them first).
+    The minimum is measured against the period's activity (its fees net of their corrections and
+    voids); credits, manual ones and those of fees billed on an earlier invoice, are applied after
+    the top-up, so that a credit is never swallowed by the minimum.
+
+    Refused: a period that ends before it starts, has not begun, is longer than a year or starts
+    before the merchant's first month (422); one that overlaps an invoice of the tenant (409,
+    ``already_invoiced`` with that invoice's id) or starts before a later invoice's end (409,
+    ``out_of_order``: invoices go in order, or the minimum would be billed twice); fees in a
+    currency other than the card's that do not net to zero (422 ``mixed_currency``: credit them in
+    full with a correction and book their value as an adjustment in the card's currency).
     """
     today = timezone.localdate()
     if period_end < period_start:
@@ -122,9 +151,19 @@ def invoice_issue(*, tenant_id, period_start: date, period_end: date, actor: str
         raise InvoiceError(
             "the period ends in the future: invoice up to today at most", field="period_end", code="in_the_future"
         )
+    if (period_end - period_start).days >= MAX_PERIOD_DAYS:
+        raise InvoiceError(f"a period is at most {MAX_PERIOD_DAYS} days", field="period_start", code="too_long")
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
         raise Refusal("no such merchant", code="not_found", status=404)
+    first_fee = Fee.objects.filter(tenant_id=tenant.pk).order_by("occurred_at").values_list("occurred_at", flat=True)
+    began = min([timezone.localdate(tenant.created_at), *[timezone.localdate(at) for at in first_fee[:1]]])
+    if period_start < began.replace(day=1):
+        raise InvoiceError(
+            f"{tenant.name} has nothing to bill before {began.replace(day=1)}, the month its account began",
+            field="period_start",
+            code="before_account",
+        )
     with connection.cursor() as cursor:
         # One invoicing of a tenant at a time: the overlap check below and the freeze are then exact.
         cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"invoice:{tenant.pk}"])
@@ -140,6 +179,15 @@ def invoice_issue(*, tenant_id, period_start: date, period_end: date, actor: str
             status=409,
             extra={"existing_invoice_id": str(overlapping.pk)},
         )
+    later = Invoice.objects.filter(tenant_id=tenant.pk, period_end__gte=period_start).order_by("-period_end").first()
+    if later is not None:
+        raise Refusal(
+            f"{later.number} already bills up to {later.period_end}: invoices go in order, so the next one "
+            f"starts after {later.period_end}",
+            code="out_of_order",
+            status=409,
+            extra={"existing_invoice_id": str(later.pk)},
+        )
     card = fees.card_for(tenant_id=tenant.pk, on=period_end)
     _start, end = _bounds(period_start, period_end)
     invoice_id = uuid.uuid4()
@@ -148,21 +196,25 @@ def invoice_issue(*, tenant_id, period_start: date, period_end: date, actor: str
         # Invoice rows are inserted below, in this transaction: the foreign key is checked at commit.
         cursor.execute(_CANDIDATES, params)
         cursor.execute(_LINES, params)
-        rows = cursor.fetchall()
-        foreign = sorted({currency for _kind, currency, *_ in rows if currency != card.currency})
+        groups = cursor.fetchall()
+        # Per kind and currency: a fee corrected in full keeps its kind, so its group nets to zero.
+        foreign = sorted({c for _k, c, _q, amount, _n in groups if c != card.currency and amount})
         if foreign:
             raise InvoiceError(
-                f"fees in {', '.join(foreign)} cannot be invoiced in {card.currency}, the rate card's currency; "
-                "correct them into it first",
+                f"fees in {', '.join(foreign)} cannot be invoiced in {card.currency}, the rate card's currency: "
+                f"credit them in full (a correction of each) and book their value as an adjustment in {card.currency}",
                 field="tenant",
                 code="mixed_currency",
             )
+        cursor.execute(_CREDITS)
+        (credits,) = cursor.fetchone()
         cursor.execute(_FREEZE, params)
         cursor.execute("DROP TABLE billing_invoice_candidates")
-    rows.sort(key=lambda row: KIND_ORDER.get(row[0], len(KIND_ORDER)))
-    subtotal = sum((amount for _k, _c, _q, amount, _n in rows), Decimal(0))
+    rows = _lines_by_kind(groups)
+    subtotal = sum((amount for _k, _q, amount, _n in rows), Decimal(0))
+    usage = subtotal - credits
     minimum = minimum_for_period(card.prices["monthly_minimum"], period_start, period_end)
-    top_up = max(minimum - subtotal, Decimal(0))
+    top_up = max(minimum - usage, Decimal(0))
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval('billing_invoice_number_seq')")
         (sequence,) = cursor.fetchone()
@@ -185,7 +237,7 @@ def invoice_issue(*, tenant_id, period_start: date, period_end: date, actor: str
     )
     InvoiceLine.objects.bulk_create(
         InvoiceLine(tenant_id=tenant.pk, invoice=invoice, kind=kind, quantity=quantity, amount=amount, fee_count=count)
-        for kind, _currency, quantity, amount, count in rows
+        for kind, quantity, amount, count in rows
     )
     event_publish(tenant_id=tenant.pk, type="invoice.issued", data=invoice_payload(invoice))
     return invoice

@@ -200,9 +200,16 @@ def test_invoice_period_errors_name_their_field(world):
     assert not Invoice.objects.exists()
 
 
-def test_default_card_is_for_managers(world):
+def test_only_an_operator_admin_changes_the_default_card(world, api_as, django_user_model):
+    from fulfillment.tenancy.services import staff_token_create
+
+    root = django_user_model.objects.create_superuser("root", "root@example.com", "pass-word-123")
+    _, root_token = staff_token_create(user=root)
     with time_machine.travel(DEC_3, tick=False):
-        answer = world["manager"].put("/api/v1/default-rate-card/", {"receiving_per_unit": "0.35"}, format="json")
+        refused = world["manager"].put("/api/v1/default-rate-card/", {"receiving_per_unit": "9.99"}, format="json")
+        assert refused.status_code == 403
+        assert world["manager"].get("/api/v1/default-rate-card/").json()["receiving_per_unit"] == "0.2500"
+        answer = api_as(root_token).put("/api/v1/default-rate-card/", {"receiving_per_unit": "0.35"}, format="json")
         assert answer.status_code == 200, answer.content
         assert answer.json()["receiving_per_unit"] == "0.3500" and answer.json()["effective_from"] == "2026-12-03"
         assert world["merchant"].get("/api/v1/default-rate-card/").status_code == 403

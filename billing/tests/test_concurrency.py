@@ -1,6 +1,5 @@
 """Real threads: invoicing and fee writing at the same moment never bill a fee twice or lose one."""
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -49,7 +48,7 @@ def test_fees_written_while_invoicing_are_on_this_invoice_or_the_next_never_both
             _receipt(tenant, f"b{n}")
 
     race(
-        [write_many, lambda: invoice_issue(tenant_id=tenant.pk, period_start=date(today.year, 1, 1), period_end=today)],
+        [write_many, lambda: invoice_issue(tenant_id=tenant.pk, period_start=today.replace(day=1), period_end=today)],
         timeout=60,
         barrier_timeout=10,
     )

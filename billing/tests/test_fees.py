@@ -205,3 +205,45 @@ def test_a_card_price_too_large_to_bill_is_refused_with_its_field():
         ("shipping_markup_percent", "too_large"),
     ]
     assert not RateCard.objects.filter(tenant=tenant).exists()
+
+
+def test_a_void_after_a_partial_correction_credits_only_what_is_left():
+    tenant = TenantFactory()
+    fees.fee_for_label(
+        tenant_id=tenant.pk,
+        source_type="shipment",
+        source_id="s1",
+        reference="order 1",
+        label_key="p1",
+        charge=Decimal("10.00"),
+        currency="CAD",
+    )
+    [label] = _fees(tenant)
+    fees.fee_correct(tenant_id=tenant.pk, corrects_id=label.pk, amount=Decimal("-5.00"), reason="discount", actor="m")
+    fees.fee_for_label_void(tenant_id=tenant.pk, label_key="p1")
+    fees.fee_for_label_void(tenant_id=tenant.pk, label_key="p1")  # twice: nothing more
+    assert [f.amount for f in _fees(tenant)] == [Decimal("11.50"), Decimal("-5.00"), Decimal("-6.50")]
+
+
+def test_a_label_fee_that_cannot_be_written_leaves_the_label_recorded(django_capture_on_commit_callbacks, monkeypatch):
+    original = fees.fees_record
+
+    def broken(**kwargs):
+        if kwargs["items"][0].kind == FeeKind.SHIPPING:
+            raise DatabaseError("numeric field overflow")
+        return original(**kwargs)
+
+    monkeypatch.setattr(fees, "fees_record", broken)
+    wh = inv.warehouse()
+    tenant = stocked_tenant(wh)
+    order, shipment = shipped(django_capture_on_commit_callbacks, tenant, external_id="F-1")
+    assert (order.status, shipment.has_label) == ("shipped", True)
+    assert not Fee.objects.filter(tenant=tenant, kind=FeeKind.SHIPPING).exists()
+
+
+def test_a_correction_too_large_for_the_ledger_is_refused():
+    tenant = TenantFactory()
+    with pytest.raises(fees.FeeError) as refused:
+        fees.fee_correct(tenant_id=tenant.pk, amount=Decimal("999999999999.99"), reason="x", actor="m")
+    assert (refused.value.field, refused.value.code) == ("amount", "too_large")
+    assert not _fees(tenant)

@@ -168,3 +168,97 @@ def test_the_database_refuses_to_change_an_issued_invoice(table):
     with pytest.raises(DatabaseError, match="immutable"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a fixed table name
     assert Invoice.objects.get(tenant=tenant).total == Decimal("1.00")
+
+
+def test_a_fee_in_another_currency_credited_in_full_and_rebooked_lets_the_invoice_through():
+    tenant = TenantFactory()
+    with time_machine.travel(NOV_20, tick=False):
+        fees.fee_for_label(
+            tenant_id=tenant.pk,
+            source_type="shipment",
+            source_id="s1",
+            reference="order 1",
+            label_key="p1",
+            charge=Decimal("10.00"),
+            currency="USD",
+        )
+        [usd] = Fee.objects.filter(tenant=tenant)
+        fees.fee_correct(
+            tenant_id=tenant.pk, corrects_id=usd.pk, amount=-usd.amount, reason="re-booked in CAD", actor="m"
+        )
+        fees.fee_correct(tenant_id=tenant.pk, amount=Decimal("15.75"), reason="label 1 in CAD", actor="m")
+    with time_machine.travel(DEC_3, tick=False):
+        invoice = _issue(tenant)
+    lines = {line.kind: (line.amount, line.fee_count) for line in InvoiceLine.objects.filter(invoice=invoice)}
+    assert lines == {FeeKind.SHIPPING: (Decimal("0"), 2), FeeKind.ADJUSTMENT: (Decimal("15.75"), 1)}
+    assert (invoice.total, invoice.currency, invoice.fee_count) == (Decimal("15.75"), "CAD", 3)
+
+
+def test_the_minimum_does_not_swallow_a_credit():
+    tenant = TenantFactory()
+    rate_card(tenant, monthly_minimum=Decimal("100.00"))
+    with time_machine.travel(NOV_20, tick=False):
+        _receipt(tenant, "a", 10)  # 3.00 of activity
+        fees.fee_correct(tenant_id=tenant.pk, amount=Decimal("-30.00"), reason="goodwill", actor="m")
+    with time_machine.travel(DEC_3, tick=False):
+        invoice = _issue(tenant)
+    assert (invoice.subtotal, invoice.minimum_top_up, invoice.total) == (
+        Decimal("-27.00"),
+        Decimal("97.00"),
+        Decimal("70.00"),
+    )
+
+
+def test_a_later_period_invoiced_first_refuses_the_earlier_one():
+    tenant = TenantFactory()
+    rate_card(tenant, monthly_minimum=Decimal("100.00"))
+    with time_machine.travel(NOV_20, tick=False):
+        _receipt(tenant, "a", 10)
+    with time_machine.travel(datetime(2027, 1, 3, 10, 0, tzinfo=UTC), tick=False):
+        december = _issue(tenant, start=date(2026, 12, 1), end=date(2026, 12, 31))
+        with pytest.raises(Refusal) as refused:
+            _issue(tenant)
+    assert (refused.value.status, refused.value.code) == (409, "out_of_order")
+    assert refused.value.extra == {"existing_invoice_id": str(december.pk)}
+    assert Invoice.objects.filter(tenant=tenant).count() == 1
+
+
+def test_a_period_before_the_account_or_longer_than_a_year_is_refused():
+    tenant = TenantFactory()
+    with time_machine.travel(NOV_20, tick=False):
+        _receipt(tenant, "a", 10)
+    with time_machine.travel(DEC_3, tick=False):
+        for start, end, code in (
+            (date(1, 1, 1), date(2026, 11, 30), "too_long"),
+            (date(2026, 10, 1), date(2026, 11, 30), "before_account"),
+            (date(2025, 11, 1), date(2026, 11, 30), "too_long"),
+        ):
+            with pytest.raises(services.InvoiceError) as refused:
+                _issue(tenant, start=start, end=end)
+            assert refused.value.code == code, (start, end)
+    assert not Invoice.objects.exists()
+
+
+def test_month_to_date_keeps_fees_of_another_currency_out_of_the_total():
+    from billing.selectors import month_to_date
+    from fulfillment.tenancy.models import Tenant
+
+    tenant = TenantFactory()
+    with time_machine.travel(DEC_3, tick=False):
+        _receipt(tenant, "a", 4)  # 1.00 CAD
+        fees.fee_for_label(
+            tenant_id=tenant.pk,
+            source_type="shipment",
+            source_id="s1",
+            reference="order 1",
+            label_key="p1",
+            charge=Decimal("10.00"),
+            currency="USD",
+        )
+        [row] = month_to_date(tenants=Tenant.objects.filter(pk=tenant.pk))
+    assert (row.total, row.currency, row.fees, row.other_currencies) == (
+        Decimal("1.00"),
+        "CAD",
+        2,
+        {"USD": Decimal("11.50")},
+    )

@@ -209,12 +209,24 @@ def test_setting_a_card_from_a_later_day_schedules_it(shop, mia, now):
 
 
 @pytest.mark.django_db
-def test_the_default_card_page_sets_the_operators_default(shop, mia, now):
-    answer = mia.post("/billing/default-rate-card/", _card_form(pack_per_package="1.75"), follow=True)
+def test_the_default_card_page_sets_the_operators_default_for_an_operator_admin(shop, client, django_user_model, now):
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "pass-word-123"))
+    answer = client.post("/billing/default-rate-card/", _card_form(pack_per_package="1.75"), follow=True)
 
     assert answer.status_code == 200
     assert DefaultRateCard.objects.get(effective_from="2026-12-08").pack_per_package == Decimal("1.7500")
     assert "Rate card set from 2026-12-08." in answer.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_warehouse_manager_reads_the_default_card_but_cannot_change_it(shop, mia, now):
+    page = mia.get("/billing/default-rate-card/").content.decode()
+    assert 'id="admin-only"' in page and 'id="card-form"' not in page
+
+    answer = mia.post("/billing/default-rate-card/", _card_form(pack_per_package="1.75"))
+
+    assert answer.status_code == 403
+    assert not DefaultRateCard.objects.filter(effective_from="2026-12-08").exists()
 
 
 @pytest.mark.django_db

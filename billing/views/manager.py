@@ -15,6 +15,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -271,7 +272,11 @@ def default_rate_card(request):
     cards = selectors.default_rate_cards()
     current = next((c for c in cards if c.effective_from <= today), None)
     form = _card_form(request, current.prices() if current else {}, today)
+    # It prices every merchant of every warehouse: only an operator admin changes it.
+    can_edit = actor.sees_all_warehouses
     if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Only an operator admin changes the default card: it prices every merchant.")
 
         def write(*, prices, effective_from):
             fees.default_rate_card_set(prices=prices, effective_from=effective_from, actor=actor.label)
@@ -283,6 +288,7 @@ def default_rate_card(request):
         "card_label": f"default@{current.effective_from}" if current else "none",
         "card_from": current.effective_from if current else None,
         "card_is_default": True,
+        "can_edit": can_edit,
         "card_rows": _card_rows(current.prices()) if current else [],
         **_versions(cards, today),
         "form": form,

@@ -9,11 +9,12 @@ so a task run twice or a retried transaction never bills twice.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from fulfillment.errors import FieldRefusal
@@ -34,6 +35,10 @@ UNIT_PRICE_FIELD = {
     FeeKind.RETURN_UNIT: "return_per_unit",
 }
 MARKUP_FIELD = {FeeKind.MATERIALS: "materials_markup_percent", FeeKind.SHIPPING: "shipping_markup_percent"}
+
+
+MAX_CORRECTION = Decimal("1000000000")
+logger = logging.getLogger(__name__)
 
 
 class FeeError(FieldRefusal):
@@ -233,34 +238,47 @@ def fee_for_label(
     warehouse_code: str = "",
     actor: str = "",
 ) -> None:
-    """A label bought (outbound or return): its charge plus the shipping markup; once per label."""
-    fees_record(
-        tenant_id=tenant_id,
-        items=[
-            FeeInput(
-                FeeKind.SHIPPING,
-                1,
-                source_type,
-                str(source_id),
-                reference,
-                f"shipping:{label_key}",
-                unit_cost=Decimal(charge),
-                currency=currency,
+    """A label bought (outbound or return): its charge plus the shipping markup; once per label.
+
+    A label the carrier has charged for must be recorded whatever happens to its fee: the fee is
+    written in a savepoint, and a database error there is logged and leaves the label recorded
+    without its fee (rather than unrecorded, and charged again on the next attempt)."""
+    try:
+        with transaction.atomic():
+            fees_record(
+                tenant_id=tenant_id,
+                items=[
+                    FeeInput(
+                        FeeKind.SHIPPING,
+                        1,
+                        source_type,
+                        str(source_id),
+                        reference,
+                        f"shipping:{label_key}",
+                        unit_cost=Decimal(charge),
+                        currency=currency,
+                    )
+                ],
+                warehouse_code=warehouse_code,
+                actor=actor,
             )
-        ],
-        warehouse_code=warehouse_code,
-        actor=actor,
-    )
+    except DatabaseError:
+        logger.exception("label %s (%s): its shipping fee could not be written", label_key, reference)
 
 
 def fee_for_label_void(*, tenant_id, label_key: str, actor: str = "", reason: str = "label voided") -> None:
-    """A voided label is credited: a new row that reverses the label's fee (if one was written)."""
-    original = Fee.objects.filter(tenant_id=tenant_id, dedupe_key=f"shipping:{label_key}").first()
+    """A voided label is credited: a new row that reverses what is left of the label's fee (after
+    any correction of it); nothing when no fee was written or nothing is left."""
+    original = Fee.objects.select_for_update().filter(tenant_id=tenant_id, dedupe_key=f"shipping:{label_key}").first()
     if original is None:
         return
-    Fee.objects.bulk_create(
-        [_reversal(original, reason=reason, actor=actor, key=f"void:{label_key}")], ignore_conflicts=True
-    )
+    left = original.amount + sum((f.amount for f in Fee.objects.filter(corrects_id=original.pk)), Decimal(0))
+    if not left:
+        return
+    reversal = _reversal(original, reason=reason, actor=actor, key=f"void:{label_key}")
+    if left != original.amount:  # partly corrected before: credit the rest, no quantity
+        reversal.quantity, reversal.amount, reversal.cost = Decimal(0), -left, None
+    Fee.objects.bulk_create([reversal], ignore_conflicts=True)
 
 
 def _reversal(original: Fee, *, reason: str, actor: str, key: str | None) -> Fee:
@@ -316,6 +334,8 @@ def fee_correct(*, tenant_id, amount: Decimal, reason: str, actor: str, corrects
     if not reason:
         raise FeeError("a correction needs a reason", field="reason", code="required")
     amount = Decimal(amount)
+    if abs(amount) > MAX_CORRECTION:
+        raise FeeError(f"a correction is at most {MAX_CORRECTION:,}", field="amount", code="too_large")
     if amount != money(amount):
         raise FeeError("an amount has at most two decimals", field="amount", code="invalid")
     if amount == 0:

@@ -84,6 +84,9 @@ class StorageSnapshot(TenantScoped):
     units = models.BigIntegerField()
     volume_m3 = models.DecimalField(max_digits=18, decimal_places=6)
     locations = models.PositiveIntegerField(help_text="Locations holding its stock")
+    unsized_units = models.BigIntegerField(
+        default=0, help_text="Units of products without dimensions: no volume, so no storage fee"
+    )
     taken_at = models.DateTimeField()
 
     class Meta:

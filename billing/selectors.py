@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Sum
 from django.utils import timezone
 
-from billing.models import Invoice, InvoiceFee, InvoiceLine
+from billing.models import Invoice, InvoiceFee, InvoiceLine, StorageSnapshot
 from fulfillment.fees import services as fees
 from fulfillment.fees.models import DefaultRateCard, Fee, FeeKind, RateCard
 from fulfillment.tenancy import rls
@@ -37,6 +37,8 @@ class MonthToDate:
     card_label: str = ""
     # Fees in another currency than the card's: not in ``total`` (they cannot be invoiced as they are).
     other_currencies: dict[str, Decimal] = field(default_factory=dict)
+    # Units held without dimensions at the latest storage snapshot: stored, not billed.
+    unsized_units: int = 0
 
     @property
     def rows(self) -> list[tuple[str, str, Decimal]]:
@@ -69,6 +71,15 @@ def month_to_date(*, tenants, today: date | None = None) -> list[MonthToDate]:
         mtd.by_kind[row["kind"]] = mtd.by_kind.get(row["kind"], Decimal(0)) + row["amount"]
         mtd.total += row["amount"]
         mtd.fees += row["fees"]
+    latest = StorageSnapshot.objects.filter(tenant_id__in=list(result)).aggregate(day=Max("day"))["day"]
+    if latest is not None:
+        unsized = (
+            StorageSnapshot.objects.filter(tenant_id__in=list(result), day=latest, unsized_units__gt=0)
+            .values("tenant_id")
+            .annotate(units=Sum("unsized_units"))
+        )
+        for row in unsized:
+            result[row["tenant_id"]].unsized_units = row["units"]
     return [result[t.pk] for t in tenants]
 
 

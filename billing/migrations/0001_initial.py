@@ -105,6 +105,7 @@ class Migration(migrations.Migration):
                 ('units', models.BigIntegerField()),
                 ('volume_m3', models.DecimalField(decimal_places=6, max_digits=18)),
                 ('locations', models.PositiveIntegerField(help_text='Locations holding its stock')),
+                ('unsized_units', models.BigIntegerField(default=0, help_text='Units of products without dimensions: no volume, so no storage fee')),
                 ('taken_at', models.DateTimeField()),
                 ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.tenant')),
                 ('warehouse', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.warehouse')),

@@ -2,7 +2,8 @@
 
 One statement for every tenant (set-based: no row loop in Python): the balances with units on hand
 in physical locations are summed per tenant and warehouse (units, cubic volume from the products'
-dimensions, locations used) into ``billing_storagesnapshot``, and each new snapshot row becomes a
+dimensions, locations used, and the units of products without dimensions, which occupy space
+but have no volume to bill: the managers' billing page names them) into ``billing_storagesnapshot``, and each new snapshot row becomes a
 storage fee priced at the card in effect that day (``fulfillment.fees.services.storage_fees_sql``).
 A day already snapshotted is skipped by the database (unique tenant, warehouse, day), so the task
 run twice, or by hand after the night's run, adds nothing.
@@ -28,10 +29,12 @@ class StorageRun:
 
 _SNAPSHOT = """
 WITH snap AS (
-    INSERT INTO billing_storagesnapshot (tenant_id, warehouse_id, day, units, volume_m3, locations, taken_at)
+    INSERT INTO billing_storagesnapshot
+        (tenant_id, warehouse_id, day, units, volume_m3, locations, unsized_units, taken_at)
     SELECT b.tenant_id, l.warehouse_id, %(day)s, sum(b.on_hand),
            round(sum(b.on_hand::numeric * p.length_mm * p.width_mm * p.height_mm) / 1000000000, 6),
-           count(DISTINCT b.location_id), %(now)s
+           count(DISTINCT b.location_id),
+           coalesce(sum(b.on_hand) FILTER (WHERE p.length_mm * p.width_mm * p.height_mm = 0), 0), %(now)s
     FROM inventory_stockbalance b
     JOIN inventory_location l ON l.id = b.location_id AND NOT l.is_virtual
     JOIN inventory_product p ON p.id = b.product_id

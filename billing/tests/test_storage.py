@@ -83,3 +83,19 @@ def test_the_nightly_task_is_on_the_beat_and_bills_yesterday(settings):
     assert list(StorageSnapshot.objects.values_list("tenant_id", "day", "units")) == [
         (tenant.pk, date(2026, 12, 3), 10)
     ]
+
+
+def test_units_without_dimensions_are_counted_and_named_on_the_managers_page():
+    from billing.selectors import month_to_date
+    from fulfillment.tenancy.models import Tenant
+
+    wh = inv.warehouse()
+    tenant = TenantFactory()
+    inv.stock(tenant, inv.product(tenant, "TEE"), wh, "01-01-1", 10)
+    inv.stock(tenant, inv.product(tenant, "BLANK", length_mm=0, width_mm=0, height_mm=0), wh, "01-02-1", 7)
+    with time_machine.travel(datetime(2026, 12, 4, 2, 5, tzinfo=UTC), tick=False):
+        storage_snapshot_take()
+        [row] = month_to_date(tenants=Tenant.objects.filter(pk=tenant.pk))
+    snap = StorageSnapshot.objects.get(tenant=tenant)
+    assert (snap.units, snap.unsized_units, snap.volume_m3) == (17, 7, Decimal("0.015000"))
+    assert row.unsized_units == 7

@@ -17,6 +17,7 @@ app.autodiscover_tasks(
         "packing",
         "shipping",
         "returns",
+        "billing",
     ]
 )
 

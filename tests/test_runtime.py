@@ -74,7 +74,7 @@ def test_pages_name_their_icon_and_favicon_ico_sets_no_cookie(client):
 _PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
 
 
-def _load_settings(tmp_path, **env) -> subprocess.CompletedProcess:
+def _load_settings(tmp_path, code: str = "import django; django.setup(); print('settings ok')", **env):
     base = {name: os.environ[name] for name in _PASSTHROUGH if name in os.environ}
     base.update(
         {
@@ -89,13 +89,30 @@ def _load_settings(tmp_path, **env) -> subprocess.CompletedProcess:
     base.update(env)
     base = {name: value for name, value in base.items() if value is not None}
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); print('settings ok')"],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=base,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_a_worker_knows_every_task_the_beat_sends(tmp_path):
+    """What `celery -A fulfillment worker` registers, in a fresh process (the test process has every
+    tasks module imported already): each periodic task of the beat schedule."""
+    code = (
+        "import django; django.setup()\n"
+        "from django.conf import settings\n"
+        "from fulfillment.celery import app\n"
+        "app.loader.import_default_modules()\n"
+        "missing = sorted({e['task'] for e in settings.CELERY_BEAT_SCHEDULE.values()} - set(app.tasks))\n"
+        "print('missing:', missing)"
+    )
+    result = _load_settings(tmp_path, code=code)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "missing: []"
 
 
 def test_good_settings_load(tmp_path):

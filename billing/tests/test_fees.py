@@ -10,6 +10,7 @@ from django.db import DatabaseError, connection, transaction
 from billing.tests.factories import rate_card
 from fulfillment.fees import services as fees
 from fulfillment.fees.models import Fee, FeeKind, RateCard
+from fulfillment.fees.services import activities
 from fulfillment.tenancy.tests.factories import TenantFactory
 from inventory.tests import factories as inv
 from packing.tests.factories import picked_order
@@ -233,7 +234,7 @@ def test_a_label_fee_that_cannot_be_written_leaves_the_label_recorded(django_cap
             raise DatabaseError("numeric field overflow")
         return original(**kwargs)
 
-    monkeypatch.setattr(fees, "fees_record", broken)
+    monkeypatch.setattr(activities, "fees_record", broken)
     wh = inv.warehouse()
     tenant = stocked_tenant(wh)
     order, shipment = shipped(django_capture_on_commit_callbacks, tenant, external_id="F-1")

@@ -29,16 +29,26 @@ def _start_of(day: date) -> datetime:
 @dataclass
 class MonthToDate:
     tenant: Tenant
-    currency: str
+    card: fees.Card  # in effect today
     by_kind: dict[str, Decimal] = field(default_factory=dict)
     total: Decimal = Decimal(0)
     fees: int = 0
-    monthly_minimum: Decimal = Decimal(0)
-    card_label: str = ""
     # Fees in another currency than the card's: not in ``total`` (they cannot be invoiced as they are).
     other_currencies: dict[str, Decimal] = field(default_factory=dict)
     # Units held without dimensions at the latest storage snapshot: stored, not billed.
     unsized_units: int = 0
+
+    @property
+    def currency(self) -> str:
+        return self.card.currency
+
+    @property
+    def monthly_minimum(self) -> Decimal:
+        return self.card.prices["monthly_minimum"]
+
+    @property
+    def card_label(self) -> str:
+        return self.card.label
 
     @property
     def rows(self) -> list[tuple[str, str, Decimal]]:
@@ -58,10 +68,7 @@ def month_to_date(*, tenants, today: date | None = None) -> list[MonthToDate]:
     )
     result = {}
     for tenant in tenants:
-        card = fees.card_for(tenant_id=tenant.pk, on=today)
-        result[tenant.pk] = MonthToDate(
-            tenant=tenant, currency=card.currency, monthly_minimum=card.prices["monthly_minimum"], card_label=card.label
-        )
+        result[tenant.pk] = MonthToDate(tenant=tenant, card=fees.card_for(tenant_id=tenant.pk, on=today))
     for row in sums:
         mtd = result[row["tenant_id"]]
         if row["currency"] != mtd.currency:
@@ -83,13 +90,16 @@ def month_to_date(*, tenants, today: date | None = None) -> list[MonthToDate]:
     return [result[t.pk] for t in tenants]
 
 
-def rate_cards_of(*, tenant_id) -> list[RateCard]:
+def card_versions(*, tenant_id) -> list[RateCard] | list[DefaultRateCard]:
+    """Every version of a merchant's own card (``tenant_id`` None: of the default card), latest first."""
+    if tenant_id is None:
+        return list(DefaultRateCard.objects.order_by("-effective_from"))
     return list(RateCard.objects.filter(tenant_id=tenant_id).order_by("-effective_from"))
 
 
-def default_rate_cards() -> list[DefaultRateCard]:
-    """Every version of the operator's default card, latest first."""
-    return list(DefaultRateCard.objects.order_by("-effective_from"))
+def scheduled(versions, *, today: date) -> list:
+    """The versions that take effect after ``today``, soonest first."""
+    return sorted((c for c in versions if c.effective_from > today), key=lambda c: c.effective_from)
 
 
 def invoices_visible_to(actor):
@@ -172,9 +182,12 @@ class PortalBilling:
     """What a merchant's billing page shows: the month so far, the card in effect, its invoices."""
 
     month: MonthToDate
-    card: fees.Card
     invoices: list[Invoice]
     today: date
+
+    @property
+    def card(self) -> fees.Card:
+        return self.month.card
 
     @property
     def minimum_remaining(self) -> Decimal:
@@ -188,13 +201,12 @@ def portal_billing(*, actor, today: date | None = None) -> PortalBilling:
     [month] = month_to_date(tenants=tenants_visible_to(actor), today=today)
     return PortalBilling(
         month=month,
-        card=fees.card_for(tenant_id=month.tenant.pk, on=today),
         invoices=list(Invoice.objects.visible_to(actor).order_by("-period_start", "number")),
         today=today,
     )
 
 
-def fees_not_invoiced(*, actor, today: date | None = None):
+def fees_not_invoiced(*, actor):
     """The merchant's fees that are on no invoice yet, oldest first: this month's, and any late one
     of an invoiced period (it goes on the next invoice)."""
     return (

@@ -23,7 +23,7 @@ from billing.models import Invoice
 from fulfillment.api.base import ActorMixin, ScopedViewSet
 from fulfillment.api.documents import FirstRendererNegotiation, document_response
 from fulfillment.fees import services as fees
-from fulfillment.fees.models import DefaultRateCard, Fee, FeeKind, RateCard
+from fulfillment.fees.models import Fee, FeeKind
 
 PROBLEM = OpenApiResponse(description="Problem document (application/problem+json) naming the fields at fault")
 NOT_FOUND = OpenApiResponse(description="Problem document: no such merchant, fee or invoice (another's reads the same)")
@@ -48,21 +48,15 @@ def _tenant(actor, slug: str):
 
 
 def _card_answer(*, tenant, today) -> dict:
-    card = fees.card_for(tenant_id=tenant.pk if tenant else None, on=today) if tenant else None
-    if tenant is None:
-        current = DefaultRateCard.objects.filter(effective_from__lte=today).order_by("-effective_from").first()
-        later = DefaultRateCard.objects.filter(effective_from__gt=today).order_by("effective_from")
-        prices = current.prices() if current else {}
-        effective = current.effective_from if current else None
-        source = "default"
-    else:
-        later = RateCard.objects.filter(tenant_id=tenant.pk, effective_from__gt=today).order_by("effective_from")
-        prices, effective, source = card.prices, card.effective_from, "default" if card.is_default else "tenant"
+    """The card in effect today (a merchant's, or the default card when ``tenant`` is None) and those scheduled."""
+    tenant_id = tenant.pk if tenant else None
+    card = fees.card_for(tenant_id=tenant_id, on=today)
+    later = selectors.scheduled(selectors.card_versions(tenant_id=tenant_id), today=today)
     return {
-        **prices,
-        "effective_from": effective,
+        **card.prices,
+        "effective_from": card.effective_from,
         "tenant": tenant.slug if tenant else None,
-        "source": source,
+        "source": "default" if card.is_default else "tenant",
         "scheduled": [{**c.prices(), "effective_from": c.effective_from} for c in later],
     }
 
@@ -75,7 +69,15 @@ class BillingReader:
         _reader(self.actor)
 
 
-class RateCardView(ActorMixin, APIView):
+def _card_input(request) -> tuple[dict, object]:
+    """A card's prices and its ``effective_from`` (None: today) from the request body."""
+    payload = s.RateCardInputSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    data = dict(payload.validated_data)
+    return data, data.pop("effective_from", None)
+
+
+class RateCardView(BillingReader, ActorMixin, APIView):
     """A merchant's rate card: the one in effect today (its own, else the operator's default), and
     the cards scheduled to take effect later."""
 
@@ -84,7 +86,6 @@ class RateCardView(ActorMixin, APIView):
         responses={200: s.RateCardSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
     )
     def get(self, request, slug):
-        _reader(self.actor)
         tenant = _tenant(self.actor, slug)
         return Response(s.RateCardSerializer(_card_answer(tenant=tenant, today=timezone.localdate())).data)
 
@@ -101,10 +102,7 @@ class RateCardView(ActorMixin, APIView):
     def put(self, request, slug):
         _manager(self.actor)
         tenant = _tenant(self.actor, slug)
-        payload = s.RateCardInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
-        effective_from = data.pop("effective_from", None)
+        data, effective_from = _card_input(request)
         fees.rate_card_set(tenant_id=tenant.pk, prices=data, effective_from=effective_from, actor=self.actor.label)
         return Response(s.RateCardSerializer(_card_answer(tenant=tenant, today=timezone.localdate())).data)
 
@@ -127,10 +125,7 @@ class DefaultRateCardView(ActorMixin, APIView):
         # It prices every merchant of every warehouse: only an operator admin changes it.
         if not self.actor.sees_all_warehouses:
             raise exceptions.PermissionDenied("Only an operator admin changes the default card.")
-        payload = s.RateCardInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
-        effective_from = data.pop("effective_from", None)
+        data, effective_from = _card_input(request)
         fees.default_rate_card_set(prices=data, effective_from=effective_from, actor=self.actor.label)
         return Response(s.RateCardSerializer(_card_answer(tenant=None, today=timezone.localdate())).data)
 

@@ -215,9 +215,7 @@ def _versions(cards, today: date) -> dict:
         return {"effective_from": card.effective_from, "prices": list(card.prices().values()), "by": card.created_by}
 
     return {
-        "scheduled": [
-            row(c) for c in sorted((c for c in cards if c.effective_from > today), key=lambda c: c.effective_from)
-        ],
+        "scheduled": [row(c) for c in selectors.scheduled(cards, today=today)],
         "history": [row(c) for c in cards if c.effective_from <= today],
         "price_labels": [PRICE_LABELS[name] for name in DefaultRateCard.PRICE_FIELDS],
     }
@@ -236,65 +234,54 @@ def _card_post(request, form: RateCardForm, write) -> bool:
     return False
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def tenant_rate_card(request, slug):
-    actor = _actor(request)
-    tenant = _tenant(actor, slug)
+def _card_page(request, actor, *, tenant, write, can_edit: bool = True):
+    """A card's page (a merchant's, or the default card when ``tenant`` is None): the card in
+    effect, its versions, and the form that sets a new one through ``write``."""
     today = timezone.localdate()
-    card = fees.card_for(tenant_id=tenant.pk, on=today)
+    tenant_id = tenant.pk if tenant else None
+    card = fees.card_for(tenant_id=tenant_id, on=today)
     form = _card_form(request, card.prices, today)
     if request.method == "POST":
-
-        def write(*, prices, effective_from):
-            fees.rate_card_set(tenant_id=tenant.pk, prices=prices, effective_from=effective_from, actor=actor.label)
-
+        if not can_edit:
+            raise PermissionDenied("Only an operator admin changes the default card: it prices every merchant.")
         if _card_post(request, form, write):
-            return redirect("billing:manager_rate_card", slug=tenant.slug)
+            return redirect(request.path)
     context = {
         "tenant": tenant,
         "card_label": card.label,
         "card_from": card.effective_from,
         "card_is_default": card.is_default,
+        "can_edit": can_edit,
         "card_rows": _card_rows(card.prices),
-        **_versions(selectors.rate_cards_of(tenant_id=tenant.pk), today),
+        **_versions(selectors.card_versions(tenant_id=tenant_id), today),
         "form": form,
         "today": today,
     }
     return render(request, "billing/manager/rate_card.html", context, status=422 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tenant_rate_card(request, slug):
+    actor = _actor(request)
+    tenant = _tenant(actor, slug)
+
+    def write(*, prices, effective_from):
+        fees.rate_card_set(tenant_id=tenant.pk, prices=prices, effective_from=effective_from, actor=actor.label)
+
+    return _card_page(request, actor, tenant=tenant, write=write)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def default_rate_card(request):
     actor = _actor(request)
-    today = timezone.localdate()
-    cards = selectors.default_rate_cards()
-    current = next((c for c in cards if c.effective_from <= today), None)
-    form = _card_form(request, current.prices() if current else {}, today)
+
+    def write(*, prices, effective_from):
+        fees.default_rate_card_set(prices=prices, effective_from=effective_from, actor=actor.label)
+
     # It prices every merchant of every warehouse: only an operator admin changes it.
-    can_edit = actor.sees_all_warehouses
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied("Only an operator admin changes the default card: it prices every merchant.")
-
-        def write(*, prices, effective_from):
-            fees.default_rate_card_set(prices=prices, effective_from=effective_from, actor=actor.label)
-
-        if _card_post(request, form, write):
-            return redirect("billing:manager_default_rate_card")
-    context = {
-        "tenant": None,
-        "card_label": f"default@{current.effective_from}" if current else "none",
-        "card_from": current.effective_from if current else None,
-        "card_is_default": True,
-        "can_edit": can_edit,
-        "card_rows": _card_rows(current.prices()) if current else [],
-        **_versions(cards, today),
-        "form": form,
-        "today": today,
-    }
-    return render(request, "billing/manager/rate_card.html", context, status=422 if form.errors else 200)
+    return _card_page(request, actor, tenant=None, write=write, can_edit=actor.sees_all_warehouses)
 
 
 # -- invoices ------------------------------------------------------------------------------------------------

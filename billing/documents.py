@@ -16,6 +16,7 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from django.db import connection
+from django.http import FileResponse, HttpResponse
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -24,6 +25,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from billing import selectors
 from billing.models import Invoice
+from fulfillment.api.documents import document_response
 from fulfillment.fees.models import FeeKind
 
 KIND_LABELS = dict(FeeKind.choices)
@@ -69,6 +71,21 @@ def quantity_text(kind: str, quantity: Decimal) -> str:
 
 def _lines(values: Iterable[str]) -> str:
     return "<br/>".join(escape(str(v)) for v in values if v)
+
+
+def line_rows(invoice: Invoice) -> list[dict]:
+    """The invoice's lines as every document and page shows them: the line, what it bills, the
+    quantity with its unit, the fees behind it and its amount."""
+    return [
+        {
+            "line": line,
+            "label": KIND_LABELS.get(line.kind, line.kind),
+            "quantity": quantity_text(line.kind, line.quantity),
+            "fees": line.fee_count,
+            "amount": line.amount,
+        }
+        for line in selectors.invoice_lines(invoice)
+    ]
 
 
 def invoice_pdf(invoice: Invoice) -> bytes:
@@ -121,15 +138,8 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     )
     story.append(Spacer(1, 6 * mm))
     rows = [["Service", "Quantity", "Fees", "Amount"]]
-    for line in selectors.invoice_lines(invoice):
-        rows.append(
-            [
-                KIND_LABELS.get(line.kind, line.kind),
-                quantity_text(line.kind, line.quantity),
-                f"{line.fee_count:,}",
-                money(line.amount, invoice.currency),
-            ]
-        )
+    for row in line_rows(invoice):
+        rows.append([row["label"], row["quantity"], f"{row['fees']:,}", money(row["amount"], invoice.currency)])
     if len(rows) == 1:
         rows.append(["No billable activity in this period", "", "", money(Decimal(0), invoice.currency)])
     totals_start = len(rows)
@@ -176,33 +186,34 @@ def _safe(column: str) -> str:
     return f"CASE WHEN {column} ~ '^[=+@\\t\\r-]' THEN '''' || {column} ELSE {column} END"
 
 
-# Columns in FEE_CSV_HEADER's order; numbers as they are (a negative correction is not a formula).
-_CSV_COLUMNS = ", ".join(
-    [
-        "f.id",
-        "to_char(f.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
-        "f.kind",
-        "f.quantity",
-        "f.unit_price",
-        "f.amount",
-        "f.currency",
-        "f.cost",
-        "f.source_type",
-        _safe("f.source_id"),
-        _safe("f.source_ref"),
-        _safe("f.warehouse_code"),
-        "f.rate_card",
-        "f.corrects_id",
-        _safe("f.reason"),
-    ]
-)
+# The CSV's columns: (header, SQL). Numbers as they are (a negative correction is not a formula),
+# text a spreadsheet could run as a formula defused.
+_CSV = [
+    ("fee_id", "f.id"),
+    ("occurred_at", "to_char(f.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"),
+    ("kind", "f.kind"),
+    ("quantity", "f.quantity"),
+    ("unit_price", "f.unit_price"),
+    ("amount", "f.amount"),
+    ("currency", "f.currency"),
+    ("cost", "f.cost"),
+    ("source_type", "f.source_type"),
+    ("source_id", _safe("f.source_id")),
+    ("reference", _safe("f.source_ref")),
+    ("warehouse", _safe("f.warehouse_code")),
+    ("rate_card", "f.rate_card"),
+    ("corrects", "f.corrects_id"),
+    ("reason", _safe("f.reason")),
+]
+_CSV_HEADER = ",".join(header for header, _sql in _CSV)
+_CSV_COLUMNS = ", ".join(sql for _header, sql in _CSV)
 
 
 def fees_csv_file(invoice: Invoice):
     """The fee rows frozen to ``invoice`` as a CSV in a temporary file (rewound), header first, oldest
     first: written by PostgreSQL's COPY (a million rows in seconds, none held in memory)."""
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, mode="w+b")  # noqa: SIM115 - returned open
-    spool.write((",".join(selectors.FEE_CSV_HEADER) + "\r\n").encode())
+    spool.write((_CSV_HEADER + "\r\n").encode())
     query = (
         f"COPY (SELECT {_CSV_COLUMNS} FROM billing_invoicefee i JOIN fees_fee f ON f.id = i.fee_id "  # noqa: S608
         "WHERE i.invoice_id = %s ORDER BY f.occurred_at, f.id) TO STDOUT WITH (FORMAT csv)"
@@ -212,3 +223,22 @@ def fees_csv_file(invoice: Invoice):
             spool.write(chunk)
     spool.seek(0)
     return spool
+
+
+def invoice_pdf_response(invoice: Invoice, *, as_attachment: bool = False) -> HttpResponse:
+    return document_response(
+        invoice_pdf(invoice),
+        content_type="application/pdf",
+        filename=f"{invoice.number}.pdf",
+        as_attachment=as_attachment,
+    )
+
+
+def fees_csv_response(invoice: Invoice) -> FileResponse:
+    """The invoice's fee rows as a CSV download (the API's, the managers' and the portal's)."""
+    return FileResponse(
+        fees_csv_file(invoice),
+        as_attachment=True,
+        filename=f"{invoice.number}-fees.csv",
+        content_type="text/csv; charset=utf-8",
+    )

@@ -139,25 +139,6 @@ def fees_with_invoice(qs):
     return qs.annotate(invoiced=Exists(InvoiceFee.objects.filter(fee_id=OuterRef("pk"))))
 
 
-FEE_CSV_HEADER = [
-    "fee_id",
-    "occurred_at",
-    "kind",
-    "quantity",
-    "unit_price",
-    "amount",
-    "currency",
-    "cost",
-    "source_type",
-    "source_id",
-    "reference",
-    "warehouse",
-    "rate_card",
-    "corrects",
-    "reason",
-]
-
-
 def tenants_visible_to(actor):
     """The merchants an actor may see billing of: a merchant itself; staff, the tenants of their
     scope (operator admins: all)."""

@@ -6,7 +6,7 @@ own card, fees and invoices; associates see no billing (403).
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -21,7 +21,7 @@ from billing import documents, selectors, services
 from billing.api import serializers as s
 from billing.models import Invoice
 from fulfillment.api.base import ActorMixin, ScopedViewSet
-from fulfillment.api.documents import FirstRendererNegotiation, document_response
+from fulfillment.api.documents import FirstRendererNegotiation
 from fulfillment.fees import services as fees
 from fulfillment.fees.models import Fee, FeeKind
 
@@ -255,10 +255,7 @@ class InvoiceDocumentViewSet(BillingReader, ScopedViewSet):
     @action(detail=True, methods=["get"])
     def invoice_pdf(self, request, pk=None):
         """The invoice as a PDF: the operator's and the merchant's details, period, lines, totals."""
-        invoice = self.get_object()
-        return document_response(
-            documents.invoice_pdf(invoice), content_type="application/pdf", filename=f"{invoice.number}.pdf"
-        )
+        return documents.invoice_pdf_response(self.get_object())
 
     @extend_schema(
         operation_id="v1_invoices_csv",
@@ -268,8 +265,4 @@ class InvoiceDocumentViewSet(BillingReader, ScopedViewSet):
     @action(detail=True, methods=["get"])
     def invoice_csv(self, request, pk=None):
         """Every fee row frozen to the invoice, oldest first: its amounts add up to the subtotal."""
-        invoice = self.get_object()
-        spool = documents.fees_csv_file(invoice)
-        return FileResponse(
-            spool, as_attachment=True, filename=f"{invoice.number}-fees.csv", content_type="text/csv; charset=utf-8"
-        )
+        return documents.fees_csv_response(self.get_object())

@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -313,35 +313,19 @@ def invoice_list(request):
 def invoice_detail(request, pk):
     actor = _actor(request)
     invoice = _invoice(actor, pk)
-    lines = [
-        {
-            "label": line.get_kind_display(),
-            "quantity": documents.quantity_text(line.kind, line.quantity),
-            "fees": line.fee_count,
-            "amount": line.amount,
-        }
-        for line in selectors.invoice_lines(invoice)
-    ]
-    return render(request, "billing/manager/invoice.html", {"invoice": invoice, "lines": lines})
+    return render(request, "billing/manager/invoice.html", {"invoice": invoice, "lines": documents.line_rows(invoice)})
 
 
 @require_GET
 @login_required
 def invoice_pdf(request, pk):
-    invoice = _invoice(_actor(request), pk)
-    response = HttpResponse(documents.invoice_pdf(invoice), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
-    return response
+    return documents.invoice_pdf_response(_invoice(_actor(request), pk), as_attachment=True)
 
 
 @require_GET
 @login_required
 def invoice_csv(request, pk):
-    invoice = _invoice(_actor(request), pk)
-    spool = documents.fees_csv_file(invoice)
-    return FileResponse(
-        spool, as_attachment=True, filename=f"{invoice.number}-fees.csv", content_type="text/csv; charset=utf-8"
-    )
+    return documents.fees_csv_response(_invoice(_actor(request), pk))
 
 
 # -- fees and corrections ----------------------------------------------------------------------------------

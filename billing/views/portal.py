@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
 from django.utils.http import urlencode
@@ -24,7 +24,6 @@ from django.views.decorators.http import require_GET
 
 from billing import documents, selectors
 from billing.models import Invoice
-from fulfillment.api.documents import document_response
 from fulfillment.fees.models import FeeKind
 from fulfillment.tenancy.portal import merchant_required
 
@@ -145,15 +144,7 @@ def overview(request, *, actor):
 @merchant_required
 def invoice_detail(request, invoice_id, *, actor):
     invoice = _invoice_or_404(actor, invoice_id)
-    lines = [
-        {
-            "line": line,
-            "label": selectors.KIND_LABELS.get(line.kind, line.kind),
-            "quantity": documents.quantity_text(line.kind, line.quantity),
-        }
-        for line in selectors.invoice_lines(invoice)
-    ]
-    return render(request, "billing/portal/invoice.html", {"invoice": invoice, "lines": lines})
+    return render(request, "billing/portal/invoice.html", {"invoice": invoice, "lines": documents.line_rows(invoice)})
 
 
 @require_GET
@@ -189,22 +180,13 @@ def fees_open(request, *, actor):
 @require_GET
 @merchant_required
 def invoice_pdf(request, invoice_id, *, actor):
-    invoice = _invoice_or_404(actor, invoice_id)
-    response = document_response(
-        documents.invoice_pdf(invoice), content_type="application/pdf", filename=f"{invoice.number}.pdf"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'  # the link says Download
-    return response
+    return documents.invoice_pdf_response(_invoice_or_404(actor, invoice_id), as_attachment=True)
 
 
 @require_GET
 @merchant_required
 def invoice_csv(request, invoice_id, *, actor):
-    invoice = _invoice_or_404(actor, invoice_id)
-    spool = documents.fees_csv_file(invoice)
-    return FileResponse(
-        spool, as_attachment=True, filename=f"{invoice.number}-fees.csv", content_type="text/csv; charset=utf-8"
-    )
+    return documents.fees_csv_response(_invoice_or_404(actor, invoice_id))
 
 
 urlpatterns = [

@@ -18,8 +18,11 @@ class FirstRendererNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-def document_response(content: bytes | str, *, content_type: str, filename: str) -> HttpResponse:
+def document_response(
+    content: bytes | str, *, content_type: str, filename: str, as_attachment: bool = False
+) -> HttpResponse:
+    """The document shown in the browser (inline), or downloaded where the link says Download."""
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Content-Disposition"] = f'{"attachment" if as_attachment else "inline"}; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -1,7 +1,7 @@
 """Billing benchmark: an invoice over one merchant's 1,000,000 fee rows, and the nightly storage
 snapshot over 100,000 stock balances.
 
-    .venv/bin/python bench/billing.py [--fees N] [--balances N] [--seed S] [--profile] [--keep]
+    .venv/bin/python bench/billing.py [--fees N] [--balances N] [--profile] [--keep]
 
 PostgreSQL only. DATABASE_URL names a server and a base name (default
 postgres://postgres@127.0.0.1:5432/fulfillment_bench); the benchmark works in Django's test
@@ -193,7 +193,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fees", type=int, default=1_000_000)
     parser.add_argument("--balances", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=42, help="unused: the set-up is deterministic")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()

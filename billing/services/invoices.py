@@ -33,11 +33,9 @@ class InvoiceError(FieldRefusal):
     code = "invalid"
 
 
-def _bounds(period_start: date, period_end: date) -> tuple[datetime, datetime]:
-    """[start of the first day, start of the day after the last) in operator time."""
-    start = timezone.make_aware(datetime.combine(period_start, time.min))
-    end = timezone.make_aware(datetime.combine(period_end + timedelta(days=1), time.min))
-    return start, end
+def _end_of(period_end: date) -> datetime:
+    """The start of the day after the period's last, in operator time: fees before it are billed."""
+    return timezone.make_aware(datetime.combine(period_end + timedelta(days=1), time.min))
 
 
 def minimum_for_period(monthly_minimum: Decimal, period_start: date, period_end: date) -> Decimal:
@@ -189,7 +187,7 @@ def invoice_issue(*, tenant_id, period_start: date, period_end: date, actor: str
             extra={"existing_invoice_id": str(later.pk)},
         )
     card = fees.card_for(tenant_id=tenant.pk, on=period_end)
-    _start, end = _bounds(period_start, period_end)
+    end = _end_of(period_end)
     invoice_id = uuid.uuid4()
     params = {"invoice": invoice_id, "tenant": tenant.pk, "end": end}
     with connection.cursor() as cursor:
@@ -235,16 +233,16 @@ def invoice_issue(*, tenant_id, period_start: date, period_end: date, actor: str
         issued_at=timezone.now(),
         issued_by=actor[:100],
     )
-    InvoiceLine.objects.bulk_create(
+    lines = InvoiceLine.objects.bulk_create(
         InvoiceLine(tenant_id=tenant.pk, invoice=invoice, kind=kind, quantity=quantity, amount=amount, fee_count=count)
         for kind, quantity, amount, count in rows
     )
-    event_publish(tenant_id=tenant.pk, type="invoice.issued", data=invoice_payload(invoice))
+    event_publish(tenant_id=tenant.pk, type="invoice.issued", data=_payload(invoice, lines))
     return invoice
 
 
-def invoice_payload(invoice: Invoice) -> dict:
-    """The webhook's data (and the API's summary) of an invoice."""
+def _payload(invoice: Invoice, lines: list[InvoiceLine]) -> dict:
+    """The ``invoice.issued`` webhook's data."""
     return {
         "id": str(invoice.pk),
         "number": invoice.number,
@@ -256,6 +254,6 @@ def invoice_payload(invoice: Invoice) -> dict:
         "total": str(invoice.total),
         "lines": [
             {"kind": line.kind, "quantity": str(line.quantity), "amount": str(line.amount), "fees": line.fee_count}
-            for line in InvoiceLine.objects.filter(invoice=invoice).order_by("id")
+            for line in lines
         ],
     }

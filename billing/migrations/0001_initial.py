@@ -9,36 +9,8 @@ import django.db.models.deletion
 import uuid
 from django.db import migrations, models
 
+from fulfillment.db.operations import RefuseUpdateDelete
 from fulfillment.tenancy.rls import EnableTenantRLS
-
-IMMUTABLE_TABLES = ("billing_invoice", "billing_invoiceline", "billing_invoicefee")
-
-FUNCTION = """
-CREATE OR REPLACE FUNCTION billing_invoice_immutable() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'issued invoices are immutable: % on % refused', TG_OP, TG_TABLE_NAME
-        USING ERRCODE = 'restrict_violation';
-END;
-$$ LANGUAGE plpgsql;
-"""
-
-
-def immutable(apps, schema_editor):
-    schema_editor.execute(FUNCTION, params=None)
-    for table in IMMUTABLE_TABLES:
-        schema_editor.execute(
-            f"CREATE TRIGGER {table}_no_update_delete BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION billing_invoice_immutable()",
-            params=None,
-        )
-
-
-def immutable_backward(apps, schema_editor):
-    for table in IMMUTABLE_TABLES:
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update_delete ON {table}", params=None)
-    schema_editor.execute("DROP FUNCTION IF EXISTS billing_invoice_immutable()", params=None)
-
-
 
 class Migration(migrations.Migration):
 
@@ -138,7 +110,9 @@ class Migration(migrations.Migration):
         EnableTenantRLS("billing_invoiceline"),
         EnableTenantRLS("billing_invoicefee"),
         EnableTenantRLS("billing_storagesnapshot"),
-        migrations.RunPython(immutable, immutable_backward),
+        RefuseUpdateDelete("billing_invoice", "issued invoices are immutable"),
+        RefuseUpdateDelete("billing_invoiceline", "issued invoices are immutable"),
+        RefuseUpdateDelete("billing_invoicefee", "issued invoices are immutable"),
         migrations.RunSQL(
             "CREATE SEQUENCE billing_invoice_number_seq", "DROP SEQUENCE IF EXISTS billing_invoice_number_seq"
         ),

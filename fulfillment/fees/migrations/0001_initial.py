@@ -11,37 +11,10 @@ from decimal import Decimal
 
 import django.core.validators
 import django.db.models.deletion
-from decimal import Decimal
 from django.db import migrations, models
 
+from fulfillment.db.operations import RefuseUpdateDelete
 from fulfillment.tenancy.rls import EnableTenantRLS
-
-APPEND_ONLY = """
-CREATE OR REPLACE FUNCTION fees_fee_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'fees are append-only: % refused (a correction is a new row)', TG_OP
-        USING ERRCODE = 'restrict_violation';
-END;
-$$ LANGUAGE plpgsql;
-
-CREATE TRIGGER fees_fee_no_update_delete
-    BEFORE UPDATE OR DELETE ON fees_fee
-    FOR EACH ROW EXECUTE FUNCTION fees_fee_append_only();
-"""
-
-APPEND_ONLY_BACKWARD = """
-DROP TRIGGER IF EXISTS fees_fee_no_update_delete ON fees_fee;
-DROP FUNCTION IF EXISTS fees_fee_append_only();
-"""
-
-
-def append_only(apps, schema_editor):
-    schema_editor.execute(APPEND_ONLY, params=None)
-
-
-def append_only_backward(apps, schema_editor):
-    schema_editor.execute(APPEND_ONLY_BACKWARD, params=None)
-
 
 def default_card(apps, schema_editor):
     DefaultRateCard = apps.get_model("fees", "DefaultRateCard")
@@ -151,6 +124,6 @@ class Migration(migrations.Migration):
         ),
         EnableTenantRLS("fees_fee"),
         EnableTenantRLS("fees_ratecard"),
-        migrations.RunPython(append_only, append_only_backward),
+        RefuseUpdateDelete("fees_fee", "fees are append-only (a correction is a new row)"),
         migrations.RunPython(default_card, migrations.RunPython.noop),
     ]

@@ -28,7 +28,7 @@ from billing.models import Invoice
 from fulfillment.api.documents import document_response
 from fulfillment.fees.models import FeeKind
 
-KIND_LABELS = dict(FeeKind.choices)
+KIND_LABELS = selectors.KIND_LABELS
 MARGIN = 18 * mm
 QUANTITY_UNITS = {
     FeeKind.STORAGE: "m³·days",

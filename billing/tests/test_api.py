@@ -21,6 +21,10 @@ NOV_20 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 DEC_3 = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 
 
+def _invoice_post(client, tenant: str, start: str = "2026-11-01", end: str = "2026-11-30"):
+    return client.post("/api/v1/invoices/", {"tenant": tenant, "period_start": start, "period_end": end}, format="json")
+
+
 @pytest.fixture
 def world(api_as):
     wh = inv.warehouse()
@@ -91,15 +95,7 @@ def test_merchants_cannot_change_billing_and_associates_cannot_read_it(world):
 
 def test_another_merchants_card_fees_and_invoices_are_404_or_absent(world):
     with time_machine.travel(DEC_3, tick=False):
-        invoice = (
-            world["manager"]
-            .post(
-                "/api/v1/invoices/",
-                {"tenant": "globex", "period_start": "2026-11-01", "period_end": "2026-11-30"},
-                format="json",
-            )
-            .json()
-        )
+        invoice = _invoice_post(world["manager"], "globex", "2026-11-01", "2026-11-30").json()
     merchant = world["merchant"]
     assert merchant.get("/api/v1/tenants/globex/rate-card/").status_code == 404
     assert merchant.get(f"/api/v1/invoices/{invoice['id']}/").status_code == 404
@@ -151,16 +147,8 @@ def test_a_correction_is_posted_as_a_new_fee(world):
 
 def test_manager_invoices_a_month_and_both_download_pdf_and_csv_that_match(world):
     with time_machine.travel(DEC_3, tick=False):
-        answer = world["manager"].post(
-            "/api/v1/invoices/",
-            {"tenant": "acme", "period_start": "2026-11-01", "period_end": "2026-11-30"},
-            format="json",
-        )
-        again = world["manager"].post(
-            "/api/v1/invoices/",
-            {"tenant": "acme", "period_start": "2026-11-01", "period_end": "2026-11-30"},
-            format="json",
-        )
+        answer = _invoice_post(world["manager"], "acme", "2026-11-01", "2026-11-30")
+        again = _invoice_post(world["manager"], "acme", "2026-11-01", "2026-11-30")
     assert answer.status_code == 201, answer.content
     invoice = answer.json()
     assert again.status_code == 409 and again.json()["existing_invoice_id"] == invoice["id"]
@@ -185,16 +173,8 @@ def test_manager_invoices_a_month_and_both_download_pdf_and_csv_that_match(world
 
 def test_invoice_period_errors_name_their_field(world):
     with time_machine.travel(DEC_3, tick=False):
-        answer = world["manager"].post(
-            "/api/v1/invoices/",
-            {"tenant": "acme", "period_start": "2026-12-01", "period_end": "2026-12-31"},
-            format="json",
-        )
-        unknown = world["manager"].post(
-            "/api/v1/invoices/",
-            {"tenant": "nobody", "period_start": "2026-11-01", "period_end": "2026-11-30"},
-            format="json",
-        )
+        answer = _invoice_post(world["manager"], "acme", "2026-12-01", "2026-12-31")
+        unknown = _invoice_post(world["manager"], "nobody", "2026-11-01", "2026-11-30")
     assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "period_end"
     assert unknown.status_code == 404
     assert not Invoice.objects.exists()
@@ -227,15 +207,7 @@ def test_the_csv_keeps_negative_amounts_as_numbers_and_defuses_formulas(world):
             actor="mgr",
         )
     with time_machine.travel(DEC_3, tick=False):
-        invoice = (
-            world["manager"]
-            .post(
-                "/api/v1/invoices/",
-                {"tenant": "acme", "period_start": "2026-11-01", "period_end": "2026-11-30"},
-                format="json",
-            )
-            .json()
-        )
+        invoice = _invoice_post(world["manager"], "acme", "2026-11-01", "2026-11-30").json()
     download = world["merchant"].get(f"/api/v1/invoices/{invoice['id']}/invoice.csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode())))
     assert [(r["kind"], r["amount"], r["reason"]) for r in rows] == [

@@ -32,6 +32,19 @@ def _pick(tenant, key: str, units: int) -> None:
     fees.fees_for_pick(tenant_id=tenant.pk, order_id=key, order_number=f"N-{key}", units=units, warehouse_code="MAIN")
 
 
+def _usd_label(tenant) -> None:
+    """A label the carrier charged in USD: 10.00 plus the default card's 15 % markup."""
+    fees.fee_for_label(
+        tenant_id=tenant.pk,
+        source_type="shipment",
+        source_id="s1",
+        reference="order 1",
+        label_key="p1",
+        charge=Decimal("10.00"),
+        currency="USD",
+    )
+
+
 def _issue(tenant, start=date(2026, 11, 1), end=date(2026, 11, 30)) -> Invoice:
     return services.invoice_issue(tenant_id=tenant.pk, period_start=start, period_end=end, actor="mgr")
 
@@ -128,15 +141,7 @@ def test_an_invoice_cannot_end_in_the_future_nor_end_before_it_starts():
 def test_fees_in_another_currency_are_refused_until_corrected():
     tenant = TenantFactory()
     with time_machine.travel(NOV_20, tick=False):
-        fees.fee_for_label(
-            tenant_id=tenant.pk,
-            source_type="shipment",
-            source_id="s1",
-            reference="order 1",
-            label_key="p1",
-            charge=Decimal("10.00"),
-            currency="USD",
-        )
+        _usd_label(tenant)
     with time_machine.travel(DEC_3, tick=False), pytest.raises(services.InvoiceError) as refused:
         _issue(tenant)
     assert refused.value.code == "mixed_currency"
@@ -173,15 +178,7 @@ def test_the_database_refuses_to_change_an_issued_invoice(table):
 def test_a_fee_in_another_currency_credited_in_full_and_rebooked_lets_the_invoice_through():
     tenant = TenantFactory()
     with time_machine.travel(NOV_20, tick=False):
-        fees.fee_for_label(
-            tenant_id=tenant.pk,
-            source_type="shipment",
-            source_id="s1",
-            reference="order 1",
-            label_key="p1",
-            charge=Decimal("10.00"),
-            currency="USD",
-        )
+        _usd_label(tenant)
         [usd] = Fee.objects.filter(tenant=tenant)
         fees.fee_correct(
             tenant_id=tenant.pk, corrects_id=usd.pk, amount=-usd.amount, reason="re-booked in CAD", actor="m"
@@ -246,15 +243,7 @@ def test_month_to_date_keeps_fees_of_another_currency_out_of_the_total():
     tenant = TenantFactory()
     with time_machine.travel(DEC_3, tick=False):
         _receipt(tenant, "a", 4)  # 1.00 CAD
-        fees.fee_for_label(
-            tenant_id=tenant.pk,
-            source_type="shipment",
-            source_id="s1",
-            reference="order 1",
-            label_key="p1",
-            charge=Decimal("10.00"),
-            currency="USD",
-        )
+        _usd_label(tenant)
         [row] = month_to_date(tenants=Tenant.objects.filter(pk=tenant.pk))
     assert (row.total, row.currency, row.fees, row.other_currencies) == (
         Decimal("1.00"),
